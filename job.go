@@ -1,0 +1,100 @@
+// Package sandpit holds the types every part of sandpit shares: the job spec a
+// caller submits, the job it gets back, the statuses a job goes through, the
+// limits that bound a spec, and the error type that carries a code and a
+// message for the caller. It imports nothing of the rest of the module.
+package sandpit
+
+import "time"
+
+// Status is where a job is in its life.
+type Status string
+
+// The statuses of a job. A job starts queued, is running while a worker holds
+// it, and ends in exactly one of the others.
+const (
+	StatusQueued      Status = "queued"
+	StatusRunning     Status = "running"
+	StatusSucceeded   Status = "succeeded"    // the code ran to the end with exit code 0
+	StatusFailed      Status = "failed"       // the code raised or exited non-zero
+	StatusTimeout     Status = "timeout"      // the code ran past its timeout
+	StatusMemoryLimit Status = "memory_limit" // the code used more memory than allowed
+	StatusCancelled   Status = "cancelled"    // the caller cancelled the job
+	StatusError       Status = "error"        // the sandbox itself broke
+)
+
+// Terminal reports whether s is a final status.
+func (s Status) Terminal() bool {
+	switch s {
+	case StatusQueued, StatusRunning:
+		return false
+	}
+	return true
+}
+
+// Valid reports whether s is one of the statuses above.
+func (s Status) Valid() bool {
+	switch s {
+	case StatusQueued, StatusRunning, StatusSucceeded, StatusFailed, StatusTimeout,
+		StatusMemoryLimit, StatusCancelled, StatusError:
+		return true
+	}
+	return false
+}
+
+// File is an input file of a spec or an output file of a job. Content is
+// text when Encoding is "utf-8" (or empty) and base64 when it is "base64".
+type File struct {
+	Path     string `json:"path"`
+	Content  string `json:"content"`
+	Encoding string `json:"encoding,omitempty"`
+	MimeType string `json:"mime_type,omitempty"`
+	Size     int    `json:"size,omitempty"`
+}
+
+// File encodings.
+const (
+	EncodingUTF8   = "utf-8"
+	EncodingBase64 = "base64"
+)
+
+// Spec is what a caller asks to run.
+type Spec struct {
+	Code      string `json:"code"`
+	Stdin     string `json:"stdin,omitempty"`
+	TimeoutMS int    `json:"timeout_ms,omitempty"`
+	Files     []File `json:"files,omitempty"`
+}
+
+// PyError describes the exception that ended a failed job.
+type PyError struct {
+	Type      string `json:"type"`
+	Message   string `json:"message"`
+	Traceback string `json:"traceback"`
+}
+
+// Result is what running a spec produced. Status is terminal.
+type Result struct {
+	Status          Status   `json:"status"`
+	ExitCode        *int     `json:"exit_code"`
+	Stdout          string   `json:"stdout"`
+	Stderr          string   `json:"stderr"`
+	StdoutTruncated bool     `json:"stdout_truncated,omitempty"`
+	StderrTruncated bool     `json:"stderr_truncated,omitempty"`
+	Result          *string  `json:"result"`
+	Error           *PyError `json:"error"`
+	Files           []File   `json:"files"`
+	FilesTruncated  bool     `json:"files_truncated,omitempty"`
+	// Message says why the job ended as timeout, memory_limit, cancelled or
+	// error; empty otherwise.
+	Message string `json:"message,omitempty"`
+}
+
+// Job is a submitted spec and, once it ends, its result.
+type Job struct {
+	ID string `json:"id"`
+	Result
+	CreatedAt  time.Time  `json:"created_at"`
+	StartedAt  *time.Time `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+	DurationMS *int64     `json:"duration_ms"`
+}

@@ -1,0 +1,91 @@
+// Package page holds what a sandbox's browser loads: the harness (a page, a
+// module worker and the Python side of the runner) and the Pyodide assets
+// from the pinned npm package, all embedded in the binary and served with the
+// headers the sandbox needs.
+package page
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// Run `npm ci` in this directory before building: the Pyodide files come from
+// the npm package pinned by package-lock.json.
+//
+//go:embed static
+var static embed.FS
+
+//go:embed node_modules/pyodide/pyodide.mjs node_modules/pyodide/pyodide.asm.mjs node_modules/pyodide/pyodide.asm.wasm node_modules/pyodide/python_stdlib.zip node_modules/pyodide/pyodide-lock.json
+var pyodide embed.FS
+
+// SandboxPath is the path of the page that a sandbox tab opens.
+const SandboxPath = "/sandbox.html"
+
+// ContentSecurityPolicy is sent with every document and worker script. It
+// lets the harness load only its own scripts and Pyodide from its own origin,
+// compile WebAssembly, and connect nowhere else.
+const ContentSecurityPolicy = "default-src 'none'; " +
+	"script-src 'self' 'wasm-unsafe-eval'; " +
+	"worker-src 'self'; " +
+	"connect-src 'self'; " +
+	"img-src 'self' data: blob:; " +
+	"style-src 'self'; " +
+	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+var contentTypes = map[string]string{
+	".html": "text/html; charset=utf-8",
+	".js":   "text/javascript; charset=utf-8",
+	".mjs":  "text/javascript; charset=utf-8",
+	".py":   "text/x-python; charset=utf-8",
+	".wasm": "application/wasm",
+	".zip":  "application/zip",
+	".json": "application/json",
+}
+
+// Handler serves the sandbox page, its scripts and the Pyodide assets. It
+// answers 404 for anything else and 405 for methods other than GET and HEAD.
+func Handler() http.Handler {
+	harness, err := fs.Sub(static, "static")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	assets, err := fs.Sub(pyodide, "node_modules/pyodide")
+	if err != nil {
+		panic(err)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		name := path.Clean(r.URL.Path)
+		fsys, file := harness, strings.TrimPrefix(name, "/")
+		if rest, ok := strings.CutPrefix(name, "/pyodide/"); ok {
+			fsys, file = assets, rest
+		}
+		body, err := fs.ReadFile(fsys, file)
+		if err != nil || file == "" {
+			http.NotFound(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", contentTypes[path.Ext(file)])
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		h.Set("Content-Security-Policy", ContentSecurityPolicy)
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Cross-Origin-Embedder-Policy", "require-corp")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			w.Write(body)
+		}
+	})
+}

@@ -1,0 +1,127 @@
+# The Python side of one sandbox: runs one job's code the way `python main.py`
+# would, and reports the outcome as JSON. Loaded once per fresh interpreter.
+
+import ast
+import base64
+import builtins
+import io
+import json
+import linecache
+import os
+import sys
+import traceback
+
+from pyodide.code import CodeRunner
+
+_HOME = "/home/pyodide"
+_MAIN = "main.py"
+
+
+def _write_inputs(files):
+    """Writes the job's input files under the working directory and returns
+    their contents by path, so that unchanged inputs are not sent back."""
+    inputs = {}
+    for f in files:
+        path = os.path.join(_HOME, f["path"])
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        data = f["content"]
+        if f.get("encoding") == "base64":
+            data = base64.b64decode(data)
+        else:
+            data = data.encode("utf-8")
+        with open(path, "wb") as fh:
+            fh.write(data)
+        inputs[f["path"]] = data
+    return inputs
+
+
+def _collect_outputs(inputs, max_files, max_bytes):
+    """Returns the files under the working directory that the job created or
+    changed, within the limits, and whether any were left out."""
+    out, total, dropped = [], 0, False
+    for root, dirs, names in os.walk(_HOME):
+        dirs.sort()
+        for name in sorted(names):
+            path = os.path.join(root, name)
+            rel = os.path.relpath(path, _HOME)
+            try:
+                with open(path, "rb") as fh:
+                    data = fh.read(max_bytes + 1)
+            except OSError:
+                continue
+            if inputs.get(rel) == data:
+                continue
+            if len(out) >= max_files or total + len(data) > max_bytes:
+                dropped = True
+                continue
+            total += len(data)
+            out.append({"path": rel, "content": base64.b64encode(data).decode("ascii"), "encoding": "base64"})
+    return out, dropped
+
+
+def _user_traceback(exc):
+    """Formats exc as CPython prints it for a script, without the frames of
+    this harness."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename != _MAIN:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+async def _run_code(code):
+    """Runs code as __main__ and returns (exit_code, result, error)."""
+    linecache.cache[_MAIN] = (len(code), None, code.splitlines(True), _MAIN)
+    namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": _MAIN}
+    try:
+        runner = CodeRunner(
+            code,
+            filename=_MAIN,
+            flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+            dedent=False,
+        ).compile()
+        value = await runner.run_async(namespace)
+        return 0, (None if value is None else repr(value)), None
+    except SystemExit as e:
+        code = e.code
+        if code is None:
+            return 0, None, None
+        if isinstance(code, int):
+            exit_code = code
+        else:
+            print(code, file=sys.stderr)
+            exit_code = 1
+        if exit_code == 0:
+            return 0, None, None
+        return exit_code, None, {"type": "SystemExit", "message": str(code), "traceback": ""}
+    except BaseException as e:
+        text = _user_traceback(e)
+        sys.stderr.write(text)
+        return 1, None, {"type": type(e).__name__, "message": str(e), "traceback": text}
+
+
+async def _sandpit_run(spec_json):
+    spec = json.loads(spec_json)
+    limits = spec.pop("_limits")
+    os.makedirs(_HOME, exist_ok=True)
+    os.chdir(_HOME)
+    inputs = _write_inputs(spec.get("files") or [])
+    sys.stdin = io.TextIOWrapper(io.BytesIO(spec.get("stdin", "").encode("utf-8")), encoding="utf-8")
+    # Unbuffered text streams: every write reaches the page at once, so the
+    # output printed before a timeout is kept.
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="surrogateescape", write_through=True)
+    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace", write_through=True)
+    exit_code, result, error = await _run_code(spec["code"])
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    files, dropped = _collect_outputs(inputs, limits["max_files"], limits["max_file_bytes"])
+    return json.dumps({
+        "status": "succeeded" if exit_code == 0 else "failed",
+        "exit_code": exit_code,
+        "result": result,
+        "error": error,
+        "files": files,
+        "files_truncated": dropped,
+    })

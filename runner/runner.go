@@ -1,0 +1,237 @@
+// Package runner runs Python in Pyodide inside headless Chromium. It launches
+// and supervises the browser, keeps a pool of ready sandboxes (each a fresh
+// browser context whose page holds a freshly loaded interpreter in a module
+// worker), runs one job in one sandbox, enforces the job's limits and throws
+// the sandbox away. It knows nothing of Redis or HTTP.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/chromedp"
+
+	"github.com/sandpit-dev/sandpit"
+)
+
+// Config configures a Runner. The zero value of a field means its default.
+type Config struct {
+	// Chromium is the browser binary, by path or name; default: the first of
+	// chromium, chromium-browser, google-chrome found on PATH.
+	Chromium string
+	// User is the unprivileged account Chromium runs as when sandpit runs as
+	// root; default "sandpit".
+	User string
+	// Assets serves the sandbox page and Pyodide (page.Handler). Required.
+	Assets http.Handler
+	// PoolSize is how many ready sandboxes are kept; default the CPU count.
+	PoolSize int
+	// Refill is how many sandboxes are built at once; default half the CPU
+	// count, at least one.
+	Refill int
+	// Limits bound each job's output; see sandpit.Limits.
+	Limits sandpit.Limits
+	// NoNetns turns off the empty network namespace, which is otherwise used
+	// wherever unshare can make one.
+	NoNetns bool
+	// Logger receives the runner's logs; default slog.Default().
+	Logger *slog.Logger
+}
+
+// ErrClosed is returned by Run after Close.
+var ErrClosed = errors.New("runner closed")
+
+// Runner runs jobs, each in a fresh sandbox.
+type Runner struct {
+	cfg    Config
+	log    *slog.Logger
+	assets *assetCache
+
+	ctx    context.Context // lives until Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	browser *browser
+	pool    chan *sandbox // ready sandboxes
+	slots   chan struct{} // one token per sandbox that may exist unused
+}
+
+// New starts Chromium and begins filling the pool. It returns once the
+// browser is up; sandboxes become ready in the background (see Ready).
+func New(ctx context.Context, cfg Config) (*Runner, error) {
+	if cfg.Assets == nil {
+		return nil, errors.New("runner: Config.Assets is required")
+	}
+	if cfg.User == "" {
+		cfg.User = "sandpit"
+	}
+	if cfg.PoolSize <= 0 {
+		cfg.PoolSize = runtime.NumCPU()
+	}
+	if cfg.Refill <= 0 {
+		cfg.Refill = max(1, runtime.NumCPU()/2)
+	}
+	cfg.Limits = cfg.Limits.WithDefaults()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	r := &Runner{
+		cfg:    cfg,
+		log:    cfg.Logger,
+		assets: newAssetCache(cfg.Assets),
+		pool:   make(chan *sandbox, cfg.PoolSize),
+		slots:  make(chan struct{}, cfg.PoolSize),
+	}
+	for range cfg.PoolSize {
+		r.slots <- struct{}{}
+	}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	b, err := r.launch(ctx)
+	if err != nil {
+		r.cancel()
+		return nil, err
+	}
+	r.browser = b
+	for range cfg.Refill {
+		r.wg.Go(r.fill)
+	}
+	return r, nil
+}
+
+// Ready returns how many sandboxes are ready to take a job now.
+func (r *Runner) Ready() int { return len(r.pool) }
+
+// Close stops the browser and waits for the runner's goroutines.
+func (r *Runner) Close() error {
+	r.cancel()
+	r.wg.Wait()
+	for {
+		select {
+		case sb := <-r.pool:
+			sb.close()
+		default:
+			r.browser.close()
+			return nil
+		}
+	}
+}
+
+// Run runs spec in a fresh sandbox and returns its result. An error means
+// the infrastructure failed (the browser, the sandbox), not the Python code;
+// the job may be retried elsewhere.
+func (r *Runner) Run(ctx context.Context, spec sandpit.Spec) (sandpit.Result, error) {
+	var sb *sandbox
+	select {
+	case sb = <-r.pool:
+	case <-ctx.Done():
+		return sandpit.Result{}, ctx.Err()
+	case <-r.ctx.Done():
+		return sandpit.Result{}, ErrClosed
+	}
+	r.slots <- struct{}{} // let the pool build the next one now
+	defer sb.close()
+	return sb.run(ctx, spec, r.cfg.Limits)
+}
+
+// fill builds sandboxes while there are free slots, until Close.
+func (r *Runner) fill() {
+	backoff := 100 * time.Millisecond
+	for {
+		select {
+		case <-r.slots:
+		case <-r.ctx.Done():
+			return
+		}
+		for {
+			sb, err := r.newSandbox(r.ctx)
+			if err == nil {
+				r.pool <- sb
+				backoff = 100 * time.Millisecond
+				break
+			}
+			if r.ctx.Err() != nil {
+				return
+			}
+			r.log.Warn("build sandbox", "err", err, "retry_in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-r.ctx.Done():
+				return
+			}
+			backoff = min(2*backoff, 5*time.Second)
+		}
+	}
+}
+
+// browser is one running Chromium.
+type browser struct {
+	ctx     context.Context // a chromedp context holding the browser
+	cancel  context.CancelFunc
+	dataDir string
+	netns   bool
+}
+
+func (b *browser) close() {
+	b.cancel()
+	os.RemoveAll(b.dataDir)
+}
+
+// launch starts Chromium and its request interception.
+func (r *Runner) launch(ctx context.Context) (*browser, error) {
+	execPath, err := FindChromium(r.cfg.Chromium)
+	if err != nil {
+		return nil, err
+	}
+	id, err := browserIdentity(r.cfg.User)
+	if err != nil {
+		return nil, err
+	}
+	unshare, netns := "", false
+	if !r.cfg.NoNetns {
+		unshare, netns = netnsWorks(id)
+		if !netns {
+			r.log.Warn("no empty network namespace for chromium (unshare -Un failed); relying on request interception and proxy flags")
+		}
+	}
+	dataDir, err := makeDataDir(id)
+	if err != nil {
+		return nil, err
+	}
+	allocCtx, allocCancel := chromedp.NewExecAllocator(r.ctx, allocatorOptions(execPath, dataDir, id, unshare, netns)...)
+	bctx, bcancel := chromedp.NewContext(allocCtx)
+	b := &browser{ctx: bctx, cancel: func() { bcancel(); allocCancel() }, dataDir: dataDir, netns: netns}
+
+	start := make(chan error, 1)
+	go func() { start <- chromedp.Do(bctx) }()
+	select {
+	case err = <-start:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err != nil {
+		b.close()
+		return nil, fmt.Errorf("start chromium: %w", err)
+	}
+
+	// Every request of every target is paused at the browser and answered
+	// from memory or refused.
+	c := chromedp.FromContext(bctx)
+	events := chromedp.BrowserEvents(bctx, fetch.RequestPaused)
+	if _, err := chromedp.CallBrowser(bctx, fetch.Enable, fetch.EnableParams{
+		Patterns: []*fetch.RequestPattern{{URLPattern: "*"}},
+	}); err != nil {
+		b.close()
+		return nil, fmt.Errorf("intercept requests: %w", err)
+	}
+	r.wg.Go(func() { r.assets.intercept(bctx, c.Browser, events) })
+	r.log.Info("chromium started", "path", execPath, "netns", netns, "user", r.cfg.User)
+	return b, nil
+}

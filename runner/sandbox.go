@@ -1,0 +1,188 @@
+package runner
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"path"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sandpit-dev/sandpit"
+)
+
+// startTimeout bounds how long one sandbox may take to become ready.
+const startTimeout = 60 * time.Second
+
+// resultGrace is how long past the job's own timeout the runner waits for the
+// page to answer before it gives the sandbox up.
+const resultGrace = 5 * time.Second
+
+// sandbox is one browser context with one tab whose worker holds a fresh,
+// never used interpreter.
+type sandbox struct {
+	ctx    context.Context // the tab's chromedp context
+	cancel context.CancelFunc
+}
+
+// newSandbox opens a tab in a new browser context, loads the harness and
+// waits until its interpreter is ready.
+func (r *Runner) newSandbox(ctx context.Context) (*sandbox, error) {
+	tctx, cancel := chromedp.NewContext(r.browser.ctx, chromedp.WithNewBrowserContext())
+	sb := &sandbox{ctx: tctx, cancel: cancel}
+	// The first action on a tab's context binds the tab's life to the context
+	// it is given, so it gets the tab's own context, with no deadline.
+	if err := chromedp.Do(tctx); err != nil {
+		sb.close()
+		return nil, fmt.Errorf("open sandbox tab: %w", err)
+	}
+	sctx, scancel := context.WithTimeout(tctx, startTimeout)
+	defer scancel()
+	stop := context.AfterFunc(ctx, scancel)
+	defer stop()
+	err := chromedp.Do(sctx,
+		chromedp.Navigate(Origin+"/sandbox.html"),
+		chromedp.Evaluate[chromedp.Void]("sandpitReady()", chromedp.EvalAwaitPromise),
+	)
+	if err != nil {
+		sb.close()
+		return nil, fmt.Errorf("start sandbox: %w", err)
+	}
+	return sb, nil
+}
+
+// close closes the tab and disposes of its browser context.
+func (sb *sandbox) close() { sb.cancel() }
+
+// pageLimits are the limits the page enforces on one job.
+type pageLimits struct {
+	TimeoutMS      int64 `json:"timeout_ms"`
+	MaxOutputBytes int   `json:"max_output_bytes"`
+	MaxFiles       int   `json:"max_files"`
+	MaxFileBytes   int   `json:"max_file_bytes"`
+}
+
+// run runs one job in the sandbox. The sandbox must not be used again.
+func (sb *sandbox) run(ctx context.Context, spec sandpit.Spec, l sandpit.Limits) (sandpit.Result, error) {
+	timeout := l.Timeout(spec)
+	specJSON, err := json.Marshal(spec)
+	if err != nil {
+		return sandpit.Result{}, fmt.Errorf("encode spec: %w", err)
+	}
+	limJSON, _ := json.Marshal(pageLimits{
+		TimeoutMS:      timeout.Milliseconds(),
+		MaxOutputBytes: l.MaxOutputBytes,
+		MaxFiles:       l.MaxFiles,
+		MaxFileBytes:   l.MaxFileBytes,
+	})
+	rctx, cancel := context.WithTimeout(sb.ctx, timeout+resultGrace)
+	defer cancel()
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
+	raw, err := chromedp.Run(rctx, chromedp.Evaluate[string](
+		fmt.Sprintf("sandpitRun(%s, %s)", specJSON, limJSON), chromedp.EvalAwaitPromise))
+	if err != nil {
+		if ctx.Err() != nil {
+			return sandpit.Result{}, ctx.Err()
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			return sandpit.Result{Status: sandpit.StatusTimeout, Files: []sandpit.File{},
+				Message: fmt.Sprintf("the sandbox did not answer within %v", timeout+resultGrace)}, nil
+		}
+		return sandpit.Result{}, fmt.Errorf("run in sandbox: %w", err)
+	}
+	return parseOutcome([]byte(raw), timeout, l)
+}
+
+// outcome is what the page reports. It comes from the browser, so it is
+// checked field by field before it becomes a result.
+type outcome struct {
+	Status          sandpit.Status   `json:"status"`
+	ExitCode        *int             `json:"exit_code"`
+	Stdout          string           `json:"stdout"`
+	Stderr          string           `json:"stderr"`
+	StdoutTruncated bool             `json:"stdout_truncated"`
+	StderrTruncated bool             `json:"stderr_truncated"`
+	Result          *string          `json:"result"`
+	Error           *sandpit.PyError `json:"error"`
+	Files           []sandpit.File   `json:"files"`
+	FilesTruncated  bool             `json:"files_truncated"`
+	Message         string           `json:"message"`
+}
+
+// parseOutcome validates the page's report and turns it into a result.
+func parseOutcome(raw []byte, timeout time.Duration, l sandpit.Limits) (sandpit.Result, error) {
+	// Output is capped in the page; anything much larger is not from it.
+	if max := 2*l.MaxOutputBytes*4 + l.MaxFileBytes*2 + l.MaxOutputBytes + 1<<20; len(raw) > max {
+		return sandpit.Result{}, fmt.Errorf("sandbox result is %d bytes, over %d", len(raw), max)
+	}
+	var o outcome
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return sandpit.Result{}, fmt.Errorf("decode sandbox result: %w", err)
+	}
+	res := sandpit.Result{
+		Status:          o.Status,
+		Stdout:          capString(o.Stdout, l.MaxOutputBytes),
+		Stderr:          capString(o.Stderr, l.MaxOutputBytes),
+		StdoutTruncated: o.StdoutTruncated || len(o.Stdout) > l.MaxOutputBytes,
+		StderrTruncated: o.StderrTruncated || len(o.Stderr) > l.MaxOutputBytes,
+		Files:           []sandpit.File{},
+		FilesTruncated:  o.FilesTruncated,
+	}
+	switch o.Status {
+	case sandpit.StatusSucceeded, sandpit.StatusFailed:
+		if o.ExitCode == nil {
+			return sandpit.Result{}, errors.New("sandbox result has no exit code")
+		}
+		res.ExitCode = o.ExitCode
+		if (*o.ExitCode == 0) != (o.Status == sandpit.StatusSucceeded) {
+			return sandpit.Result{}, fmt.Errorf("sandbox result: status %s with exit code %d", o.Status, *o.ExitCode)
+		}
+		res.Result = o.Result
+		res.Error = o.Error
+		total := 0
+		for _, f := range o.Files {
+			data, err := base64.StdEncoding.DecodeString(f.Content)
+			if err != nil || f.Encoding != sandpit.EncodingBase64 || f.Path == "" {
+				return sandpit.Result{}, fmt.Errorf("sandbox result: bad file %q", f.Path)
+			}
+			total += len(data)
+			if len(res.Files) >= l.MaxFiles || total > l.MaxFileBytes {
+				res.FilesTruncated = true
+				break
+			}
+			res.Files = append(res.Files, sandpit.File{
+				Path:     f.Path,
+				Content:  f.Content,
+				Encoding: sandpit.EncodingBase64,
+				MimeType: mimeType(f.Path),
+				Size:     len(data),
+			})
+		}
+	case sandpit.StatusTimeout:
+		res.Message = fmt.Sprintf("the code ran longer than its timeout of %v", timeout)
+	case sandpit.StatusError:
+		return sandpit.Result{}, fmt.Errorf("sandbox failed: %s", capString(o.Message, 500))
+	default:
+		return sandpit.Result{}, fmt.Errorf("sandbox result has unknown status %q", o.Status)
+	}
+	return res, nil
+}
+
+func capString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+func mimeType(p string) string {
+	if t := mime.TypeByExtension(path.Ext(p)); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}
