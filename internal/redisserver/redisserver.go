@@ -1,0 +1,119 @@
+// Package redisserver starts a private redis-server child process: the one
+// `sandpit serve` runs when given no Redis URL, and the one tests use.
+package redisserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ErrNotFound is returned when no redis-server binary is on PATH.
+var ErrNotFound = errors.New("redis-server not found: install it (apt-get install redis-server) or pass --redis-url")
+
+// Server is a running redis-server that listens on a Unix socket in a
+// private directory.
+type Server struct {
+	cmd  *exec.Cmd
+	dir  string
+	sock string
+	done chan struct{}
+	err  error
+}
+
+// Args are the settings the private server runs with. Its data survives a
+// restart of the server process: an append-only file, fsynced every second,
+// so that an accepted job outlives a crash of Redis (see docs/RELIABILITY.md).
+func args(dir, sock string) []string {
+	return []string{
+		"--port", "0",
+		"--unixsocket", sock,
+		"--unixsocketperm", "700",
+		"--dir", dir,
+		"--appendonly", "yes",
+		"--appendfsync", "everysec",
+		"--save", "",
+		"--daemonize", "no",
+		"--protected-mode", "yes",
+		"--loglevel", "warning",
+		"--logfile", "",
+	}
+}
+
+// Start runs redis-server with its data in dir (a new temporary directory
+// when dir is empty) and waits until it answers.
+func Start(ctx context.Context, dir string) (*Server, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, ErrNotFound
+	}
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "sandpit-redis-"); err != nil {
+			return nil, fmt.Errorf("start redis-server: %w", err)
+		}
+	}
+	sock := filepath.Join(dir, "redis.sock")
+	s := &Server{dir: dir, sock: sock, done: make(chan struct{})}
+	s.cmd = exec.Command(bin, args(dir, sock)...)
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	var out strings.Builder
+	s.cmd.Stdout, s.cmd.Stderr = &out, &out
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start redis-server: %w", err)
+	}
+	go func() { s.err = s.cmd.Wait(); close(s.done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return s, nil
+		}
+		select {
+		case <-s.done:
+			return nil, fmt.Errorf("redis-server exited: %v: %s", s.err, strings.TrimSpace(out.String()))
+		case <-ctx.Done():
+			s.Close()
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			s.Close()
+			return nil, errors.New("redis-server did not start within 10s")
+		}
+	}
+}
+
+// URL is the address to give go-redis.
+func (s *Server) URL() string { return "unix://" + s.sock }
+
+// Dir is the server's data directory.
+func (s *Server) Dir() string { return s.dir }
+
+// Kill stops the server at once, as a crash would, keeping its data.
+func (s *Server) Kill() {
+	s.cmd.Process.Signal(syscall.SIGKILL)
+	<-s.done
+}
+
+// Close stops the server and removes its data directory.
+func (s *Server) Close() error {
+	select {
+	case <-s.done:
+	default:
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.done:
+		case <-time.After(5 * time.Second):
+			s.cmd.Process.Kill()
+			<-s.done
+		}
+	}
+	return os.RemoveAll(s.dir)
+}

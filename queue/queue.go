@@ -1,0 +1,214 @@
+// Package queue is sandpit's job queue on Redis: it enqueues jobs, hands them
+// to workers through a Redis stream and consumer group, records each job's
+// single outcome, cancels, expires finished jobs, and wakes callers waiting
+// for a result. It knows nothing of Chromium or HTTP: workers run jobs
+// through a Handler that the caller supplies.
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sandpit-dev/sandpit"
+)
+
+// Options configure a Queue. The zero value of a field means its default.
+type Options struct {
+	// Prefix namespaces the keys, so that several deployments can share one
+	// Redis; default "sandpit".
+	Prefix string
+	// Retention is how long a finished job is kept; default 24h.
+	Retention time.Duration
+	// MaxDepth is how many jobs may wait or run at once; Enqueue fails with
+	// ErrQueueFull past it. Default 10000.
+	MaxDepth int
+	// Logger receives the queue's logs; default slog.Default().
+	Logger *slog.Logger
+}
+
+// ErrQueueFull is returned by Enqueue when the queue is at its depth limit.
+var ErrQueueFull = &sandpit.Error{Code: sandpit.EQUEUEFULL, Message: "the queue is full; retry later"}
+
+// Queue is a handle on the job queue in one Redis. It is safe for concurrent
+// use.
+type Queue struct {
+	rdb  redis.UniversalClient
+	keys keys
+	opts Options
+	log  *slog.Logger
+	done *notifier
+}
+
+// New returns a Queue on rdb. Call Close when done with it.
+func New(rdb redis.UniversalClient, opts Options) *Queue {
+	if opts.Retention <= 0 {
+		opts.Retention = 24 * time.Hour
+	}
+	if opts.MaxDepth <= 0 {
+		opts.MaxDepth = 10000
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	q := &Queue{rdb: rdb, keys: newKeys(opts.Prefix), opts: opts, log: opts.Logger}
+	q.done = newNotifier(rdb, q.keys.done(), q.log)
+	return q
+}
+
+// Close stops the queue's subscriptions. It does not close the Redis client.
+func (q *Queue) Close() error {
+	return q.done.close()
+}
+
+// Ping checks that Redis answers.
+func (q *Queue) Ping(ctx context.Context) error {
+	if err := q.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("ping redis: %w", err)
+	}
+	return nil
+}
+
+// newID returns a random, unguessable job id.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// ValidID reports whether id has the form of a job id, so that arbitrary
+// strings never become Redis keys.
+func ValidID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(id)
+	return err == nil
+}
+
+// Enqueue records spec as a new queued job and returns it.
+func (q *Queue) Enqueue(ctx context.Context, spec sandpit.Spec) (sandpit.Job, error) {
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return sandpit.Job{}, fmt.Errorf("encode spec: %w", err)
+	}
+	id := newID()
+	now := time.Now().UTC()
+	ok, err := enqueueScript.Run(ctx, q.rdb, []string{q.keys.job(id), q.keys.stream()},
+		id, data, now.Format(time.RFC3339Nano), q.opts.MaxDepth).Int()
+	if err != nil {
+		return sandpit.Job{}, fmt.Errorf("enqueue job: %w", err)
+	}
+	if ok == 0 {
+		return sandpit.Job{}, ErrQueueFull
+	}
+	return sandpit.Job{ID: id, Result: sandpit.Result{Status: sandpit.StatusQueued}, CreatedAt: now}, nil
+}
+
+// Get returns the job as it is now, or ErrNotFound.
+func (q *Queue) Get(ctx context.Context, id string) (sandpit.Job, error) {
+	if !ValidID(id) {
+		return sandpit.Job{}, sandpit.ErrNotFound
+	}
+	h, err := q.rdb.HGetAll(ctx, q.keys.job(id)).Result()
+	if err != nil {
+		return sandpit.Job{}, fmt.Errorf("get job: %w", err)
+	}
+	if len(h) == 0 || h["status"] == "" {
+		return sandpit.Job{}, sandpit.ErrNotFound
+	}
+	return decodeJob(id, h)
+}
+
+// decodeJob builds a job from its hash.
+func decodeJob(id string, h map[string]string) (sandpit.Job, error) {
+	j := sandpit.Job{ID: id}
+	if r := h["result"]; r != "" {
+		if err := json.Unmarshal([]byte(r), &j.Result); err != nil {
+			return sandpit.Job{}, fmt.Errorf("decode result of job %s: %w", id, err)
+		}
+	}
+	j.Status = sandpit.Status(h["status"])
+	j.CreatedAt = parseTime(h["created_at"])
+	if t := parseTime(h["started_at"]); !t.IsZero() {
+		j.StartedAt = &t
+	}
+	if t := parseTime(h["finished_at"]); !t.IsZero() {
+		j.FinishedAt = &t
+		if j.StartedAt != nil {
+			d := t.Sub(*j.StartedAt).Milliseconds()
+			j.DurationMS = &d
+		}
+	}
+	return j, nil
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+// Cancel ends a queued or running job as cancelled and returns it. A job that
+// has already ended gives a conflict error; an unknown one ErrNotFound.
+func (q *Queue) Cancel(ctx context.Context, id string) (sandpit.Job, error) {
+	if !ValidID(id) {
+		return sandpit.Job{}, sandpit.ErrNotFound
+	}
+	res, _ := json.Marshal(sandpit.Result{Status: sandpit.StatusCancelled, Files: []sandpit.File{},
+		Message: "the job was cancelled"})
+	now := time.Now().UTC()
+	prev, err := cancelScript.Run(ctx, q.rdb, []string{q.keys.job(id)},
+		res, now.Format(time.RFC3339Nano), int(q.opts.Retention.Seconds()), id,
+		q.keys.done(), q.keys.cancel()).Text()
+	if errors.Is(err, redis.Nil) {
+		return sandpit.Job{}, sandpit.ErrNotFound
+	}
+	if err != nil {
+		return sandpit.Job{}, fmt.Errorf("cancel job: %w", err)
+	}
+	job, err := q.Get(ctx, id)
+	if err != nil {
+		return sandpit.Job{}, err
+	}
+	if sandpit.Status(prev).Terminal() {
+		return job, sandpit.Errorf(sandpit.ECONFLICT, "job %s has already ended as %s", id, prev)
+	}
+	return job, nil
+}
+
+// Wait blocks until the job reaches a terminal status or ctx ends, and
+// returns the job as it is then. It is woken by the announcement of the
+// job's end, not by polling.
+func (q *Queue) Wait(ctx context.Context, id string) (sandpit.Job, error) {
+	ch, stop := q.done.watch(ctx, id)
+	defer stop()
+	// A slow re-read covers an announcement lost while the subscription
+	// reconnected; it is not on the path of a normal wake-up.
+	recheck := time.NewTicker(5 * time.Second)
+	defer recheck.Stop()
+	for {
+		job, err := q.Get(ctx, id)
+		if err != nil || job.Status.Terminal() {
+			return job, err
+		}
+		select {
+		case <-ch:
+		case <-recheck.C:
+		case <-ctx.Done():
+			return job, ctx.Err()
+		}
+	}
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}

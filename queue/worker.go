@@ -1,0 +1,368 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sandpit-dev/sandpit"
+)
+
+// Task is one job handed to a Handler.
+type Task struct {
+	ID      string
+	Spec    sandpit.Spec
+	Attempt int // 1 for the first run, more after infrastructure failures
+}
+
+// Handler runs tasks. A returned error means the infrastructure failed and
+// the job may be retried; a Python failure is a Result, not an error.
+type Handler interface {
+	Handle(ctx context.Context, t Task) (sandpit.Result, error)
+}
+
+// HandlerFunc adapts a func to a Handler.
+type HandlerFunc func(ctx context.Context, t Task) (sandpit.Result, error)
+
+// Handle calls f.
+func (f HandlerFunc) Handle(ctx context.Context, t Task) (sandpit.Result, error) { return f(ctx, t) }
+
+// WorkerOptions configure Work. The zero value of a field means its default.
+type WorkerOptions struct {
+	// ID names the worker in Redis; default a random id.
+	ID string
+	// Concurrency is how many jobs run at once; default 1.
+	Concurrency int
+	// Lease is how long a job may go without a heartbeat before another
+	// worker takes it over; default 30s.
+	Lease time.Duration
+	// MaxAttempts bounds runs of one job that end in an infrastructure
+	// failure; default 3.
+	MaxAttempts int
+	// Grace is how long jobs in flight may run on after ctx ends before they
+	// are handed back to the queue; default 30s.
+	Grace time.Duration
+	// Ready reports how many jobs the worker could start now; it is
+	// published for readiness checks. Default: Concurrency minus jobs running.
+	Ready func() int
+}
+
+func (o WorkerOptions) withDefaults() WorkerOptions {
+	if o.ID == "" {
+		o.ID = newID()[:12]
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 1
+	}
+	if o.Lease <= 0 {
+		o.Lease = 30 * time.Second
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 3
+	}
+	if o.Grace <= 0 {
+		o.Grace = 30 * time.Second
+	}
+	return o
+}
+
+// worker is one running Work call.
+type worker struct {
+	q    *Queue
+	h    Handler
+	opts WorkerOptions
+
+	mu      sync.Mutex
+	running map[string]context.CancelFunc // job id → cancel of its run
+
+	hardStop context.Context // ends Grace after the worker's ctx ends
+}
+
+// Work takes jobs from the queue and runs them with h until ctx ends. Then it
+// takes no new jobs, lets those in flight finish within the grace period,
+// hands back the rest, and returns nil.
+func (q *Queue) Work(ctx context.Context, h Handler, opts WorkerOptions) error {
+	w := &worker{q: q, h: h, opts: opts.withDefaults(), running: make(map[string]context.CancelFunc)}
+	if err := q.ensureGroup(ctx); err != nil {
+		return err
+	}
+	hardStop, stopNow := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopNow()
+	w.hardStop = hardStop
+	graceTimer := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(w.opts.Grace, stopNow)
+		context.AfterFunc(hardStop, func() { t.Stop() })
+	})
+	defer graceTimer()
+
+	var wg sync.WaitGroup
+	bg, stopBG := context.WithCancel(hardStop)
+	defer stopBG()
+	wg.Go(func() { w.listenCancels(bg) })
+	wg.Go(func() { w.heartbeat(bg) })
+
+	var slots sync.WaitGroup
+	for range w.opts.Concurrency {
+		slots.Go(func() { w.slot(ctx) })
+	}
+	slots.Wait()
+	stopBG()
+	wg.Wait()
+	w.deregister()
+	return nil
+}
+
+// ensureGroup creates the stream and its consumer group if missing.
+func (q *Queue) ensureGroup(ctx context.Context) error {
+	err := q.rdb.XGroupCreateMkStream(ctx, q.keys.stream(), group, "0").Err()
+	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		return fmt.Errorf("create consumer group: %w", err)
+	}
+	return nil
+}
+
+// slot runs one job at a time until ctx ends.
+func (w *worker) slot(ctx context.Context) {
+	lastClaim := time.Time{}
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		var msgs []redis.XMessage
+		var err error
+		if time.Since(lastClaim) > w.opts.Lease/4 {
+			lastClaim = time.Now()
+			msgs, err = w.claimStale(ctx)
+		}
+		if err == nil && len(msgs) == 0 {
+			msgs, err = w.read(ctx)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			w.q.log.Warn("read jobs", "err", err, "retry_in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+				return
+			}
+			backoff = min(2*backoff, 5*time.Second)
+			if isNoGroup(err) {
+				w.q.ensureGroup(ctx)
+			}
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		for _, m := range msgs {
+			w.process(m)
+		}
+	}
+}
+
+func isNoGroup(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "NOGROUP") }
+
+// read blocks for a new stream entry.
+func (w *worker) read(ctx context.Context) ([]redis.XMessage, error) {
+	res, err := w.q.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
+		Group:    group,
+		Consumer: w.opts.ID,
+		Streams:  []string{w.q.keys.stream(), ">"},
+		Count:    1,
+		Block:    time.Second,
+	}).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res[0].Messages, nil
+}
+
+// claimStale takes over one entry whose worker stopped renewing its lease.
+func (w *worker) claimStale(ctx context.Context) ([]redis.XMessage, error) {
+	msgs, _, err := w.q.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+		Stream:   w.q.keys.stream(),
+		Group:    group,
+		Consumer: w.opts.ID,
+		MinIdle:  w.opts.Lease,
+		Start:    "0-0",
+		Count:    1,
+	}).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	return msgs, nil
+}
+
+// process runs one stream entry's job to its recorded end. It uses the
+// worker's hard-stop context, not the slot's, so that a job in flight is
+// finished or handed back even while the worker shuts down.
+func (w *worker) process(m redis.XMessage) {
+	ctx := w.hardStop
+	id, _ := m.Values["id"].(string)
+	if id == "" || !ValidID(id) {
+		w.q.rdb.XAck(ctx, w.q.keys.stream(), group, m.ID)
+		w.q.rdb.XDel(ctx, w.q.keys.stream(), m.ID)
+		return
+	}
+	log := w.q.log.With("job", id)
+	res, err := startScript.Run(ctx, w.q.rdb, []string{w.q.keys.job(id), w.q.keys.stream()},
+		time.Now().UTC().Format(time.RFC3339Nano), w.opts.ID, m.ID, group, w.opts.MaxAttempts).StringSlice()
+	if err != nil {
+		log.Warn("start job", "err", err)
+		return // the entry stays pending and is taken over after the lease
+	}
+	switch res[0] {
+	case "skip":
+		return
+	case "exhausted":
+		w.finish(id, m.ID, sandpit.Result{Status: sandpit.StatusError, Files: []sandpit.File{},
+			Message: fmt.Sprintf("the job was abandoned after %s attempts that each ended in an infrastructure failure", res[1])})
+		return
+	}
+	var spec sandpit.Spec
+	if err := json.Unmarshal([]byte(res[1]), &spec); err != nil {
+		w.finish(id, m.ID, sandpit.Result{Status: sandpit.StatusError, Files: []sandpit.File{}, Message: "the stored job spec is unreadable"})
+		return
+	}
+	task := Task{ID: id, Spec: spec, Attempt: atoi(res[2])}
+
+	jctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w.track(id, cancel)
+	defer w.untrack(id)
+	stopBeat := w.renewLease(jctx, m.ID)
+	log.Info("job started", "attempt", task.Attempt)
+	result, err := w.h.Handle(jctx, task)
+	stopBeat()
+	switch {
+	case err == nil:
+		w.finish(id, m.ID, result)
+		log.Info("job finished", "status", result.Status)
+	case jctx.Err() != nil && ctx.Err() == nil:
+		// Cancelled through the queue: the record already says so.
+		w.finish(id, m.ID, sandpit.Result{Status: sandpit.StatusCancelled, Files: []sandpit.File{}, Message: "the job was cancelled"})
+		log.Info("job cancelled")
+	case ctx.Err() != nil:
+		w.requeue(id, m.ID)
+		log.Info("job handed back at shutdown")
+	case task.Attempt >= w.opts.MaxAttempts:
+		w.finish(id, m.ID, sandpit.Result{Status: sandpit.StatusError, Files: []sandpit.File{},
+			Message: fmt.Sprintf("the sandbox failed %d times; last: %s", task.Attempt, sandpitMessage(err))})
+		log.Warn("job failed for good", "attempt", task.Attempt, "err", err)
+	default:
+		log.Warn("job failed, retrying", "attempt", task.Attempt, "err", err)
+		select {
+		case <-time.After(time.Duration(task.Attempt) * 500 * time.Millisecond):
+		case <-ctx.Done():
+		}
+		w.requeue(id, m.ID)
+	}
+}
+
+// sandpitMessage keeps host details out of what callers read.
+func sandpitMessage(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	if len(msg) > 200 {
+		msg = msg[:200]
+	}
+	return msg
+}
+
+func (w *worker) finish(id, entry string, r sandpit.Result) {
+	data, err := json.Marshal(r)
+	if err != nil {
+		w.q.log.Error("encode result", "job", id, "err", err)
+		return
+	}
+	err = finishScript.Run(w.hardStop, w.q.rdb, []string{w.q.keys.job(id), w.q.keys.stream()},
+		string(r.Status), data, time.Now().UTC().Format(time.RFC3339Nano),
+		int(w.q.opts.Retention.Seconds()), entry, group, id, w.q.keys.done()).Err()
+	if err != nil {
+		// The entry stays pending; after the lease another worker runs the
+		// job again and records its outcome.
+		w.q.log.Error("record job result", "job", id, "err", err)
+	}
+}
+
+func (w *worker) requeue(id, entry string) {
+	err := requeueScript.Run(context.WithoutCancel(w.hardStop), w.q.rdb, []string{w.q.keys.job(id), w.q.keys.stream()},
+		entry, group, id).Err()
+	if err != nil {
+		w.q.log.Error("requeue job", "job", id, "err", err)
+	}
+}
+
+// renewLease keeps the entry's idle time low while the job runs, so that no
+// other worker takes it over. It returns a func that stops renewing.
+func (w *worker) renewLease(ctx context.Context, entry string) func() {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(w.opts.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				w.q.rdb.XClaimJustID(ctx, &redis.XClaimArgs{
+					Stream: w.q.keys.stream(), Group: group, Consumer: w.opts.ID,
+					MinIdle: 0, Messages: []string{entry},
+				})
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+func (w *worker) track(id string, cancel context.CancelFunc) {
+	w.mu.Lock()
+	w.running[id] = cancel
+	w.mu.Unlock()
+}
+
+func (w *worker) untrack(id string) {
+	w.mu.Lock()
+	delete(w.running, id)
+	w.mu.Unlock()
+}
+
+func (w *worker) inFlight() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.running)
+}
+
+// listenCancels stops running jobs that the queue announces as cancelled.
+func (w *worker) listenCancels(ctx context.Context) {
+	ps := w.q.rdb.Subscribe(ctx, w.q.keys.cancel())
+	defer ps.Close()
+	ch := ps.Channel()
+	for {
+		select {
+		case msg, ok := <-ch:
+			if !ok {
+				return
+			}
+			w.mu.Lock()
+			cancel := w.running[msg.Payload]
+			w.mu.Unlock()
+			if cancel != nil {
+				cancel()
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
