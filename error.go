@@ -24,8 +24,8 @@ const (
 // read. Other errors are internal and shown to callers only as a generic
 // message.
 type Error struct {
-	Code    string
-	Message string
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

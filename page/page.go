@@ -31,7 +31,7 @@ const SandboxPath = "/sandbox.html"
 const ContentSecurityPolicy = "default-src 'none'; " +
 	"script-src 'self' 'wasm-unsafe-eval'; " +
 	"worker-src 'self'; " +
-	"connect-src 'self'; " +
+	"connect-src 'self' blob:; " +
 	"img-src 'self' data: blob:; " +
 	"style-src 'self'; " +
 	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -82,7 +82,13 @@ func Handler() http.Handler {
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-store")
+		// Pyodide's files are pinned by version and never change while a
+		// browser runs, so a host page loads them once.
+		if strings.HasPrefix(name, "/pyodide/") {
+			h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			h.Set("Cache-Control", "no-store")
+		}
 		w.WriteHeader(http.StatusOK)
 		if r.Method != http.MethodHead {
 			w.Write(body)

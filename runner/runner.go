@@ -1,8 +1,8 @@
 // Package runner runs Python in Pyodide inside headless Chromium. It launches
-// and supervises the browser, keeps a pool of ready sandboxes (each a fresh
-// browser context whose page holds a freshly loaded interpreter in a module
-// worker), runs one job in one sandbox, enforces the job's limits and throws
-// the sandbox away. It knows nothing of Redis or HTTP.
+// and supervises the browser, keeps a pool of hosts (each a tab in a browser
+// context of its own whose page keeps a fresh interpreter ready in a module
+// worker), runs each job in a new interpreter that is thrown away after it,
+// and enforces the job's limits. It knows nothing of Redis or HTTP.
 package runner
 
 import (
@@ -32,9 +32,10 @@ type Config struct {
 	User string
 	// Assets serves the sandbox page and Pyodide (page.Handler). Required.
 	Assets http.Handler
-	// PoolSize is how many ready sandboxes are kept; default the CPU count.
+	// PoolSize is how many hosts are kept, each with a sandbox ready, which
+	// is also how many jobs run at once; default the CPU count.
 	PoolSize int
-	// Refill is how many sandboxes are built at once; default half the CPU
+	// Refill is how many hosts are built at once; default half the CPU
 	// count, at least one.
 	Refill int
 	// Limits bound each job's output; see sandpit.Limits.
@@ -60,8 +61,8 @@ type Runner struct {
 	wg     sync.WaitGroup
 
 	browser *browser
-	pool    chan *sandbox // ready sandboxes
-	slots   chan struct{} // one token per sandbox that may exist unused
+	pool    chan *host    // hosts with a sandbox ready
+	slots   chan struct{} // one token per host to build
 }
 
 // New starts Chromium and begins filling the pool. It returns once the
@@ -87,7 +88,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		cfg:    cfg,
 		log:    cfg.Logger,
 		assets: newAssetCache(cfg.Assets),
-		pool:   make(chan *sandbox, cfg.PoolSize),
+		pool:   make(chan *host, cfg.PoolSize),
 		slots:  make(chan struct{}, cfg.PoolSize),
 	}
 	for range cfg.PoolSize {
@@ -106,7 +107,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	return r, nil
 }
 
-// Ready returns how many sandboxes are ready to take a job now.
+// Ready returns how many jobs could start now without waiting.
 func (r *Runner) Ready() int { return len(r.pool) }
 
 // Close stops the browser and waits for the runner's goroutines.
@@ -115,8 +116,8 @@ func (r *Runner) Close() error {
 	r.wg.Wait()
 	for {
 		select {
-		case sb := <-r.pool:
-			sb.close()
+		case h := <-r.pool:
+			h.close()
 		default:
 			r.browser.close()
 			return nil
@@ -124,24 +125,41 @@ func (r *Runner) Close() error {
 	}
 }
 
-// Run runs spec in a fresh sandbox and returns its result. An error means
-// the infrastructure failed (the browser, the sandbox), not the Python code;
-// the job may be retried elsewhere.
+// Run runs spec in a fresh interpreter and returns its result. An error
+// means the infrastructure failed (the browser, the host page), not the
+// Python code; the job may be retried elsewhere.
 func (r *Runner) Run(ctx context.Context, spec sandpit.Spec) (sandpit.Result, error) {
-	var sb *sandbox
+	var h *host
 	select {
-	case sb = <-r.pool:
+	case h = <-r.pool:
 	case <-ctx.Done():
 		return sandpit.Result{}, ctx.Err()
 	case <-r.ctx.Done():
 		return sandpit.Result{}, ErrClosed
 	}
-	r.slots <- struct{}{} // let the pool build the next one now
-	defer sb.close()
-	return sb.run(ctx, spec, r.cfg.Limits)
+	res, err := h.run(ctx, spec, r.cfg.Limits)
+	r.wg.Go(func() { r.recycle(h, err == nil) })
+	return res, err
 }
 
-// fill builds sandboxes while there are free slots, until Close.
+// recycle makes a host ready for its next job and puts it back in the pool,
+// or replaces it when it failed or has served its share of jobs.
+func (r *Runner) recycle(h *host, healthy bool) {
+	if healthy && h.jobs < jobsPerHost {
+		err := h.reset(r.ctx)
+		if err == nil {
+			r.pool <- h
+			return
+		}
+		if r.ctx.Err() == nil {
+			r.log.Warn("reset host", "err", err)
+		}
+	}
+	h.close()
+	r.slots <- struct{}{}
+}
+
+// fill builds hosts while there are free slots, until Close.
 func (r *Runner) fill() {
 	backoff := 100 * time.Millisecond
 	for {
@@ -151,16 +169,16 @@ func (r *Runner) fill() {
 			return
 		}
 		for {
-			sb, err := r.newSandbox(r.ctx)
+			h, err := r.newHost(r.ctx)
 			if err == nil {
-				r.pool <- sb
+				r.pool <- h
 				backoff = 100 * time.Millisecond
 				break
 			}
 			if r.ctx.Err() != nil {
 				return
 			}
-			r.log.Warn("build sandbox", "err", err, "retry_in", backoff)
+			r.log.Warn("build host", "err", err, "retry_in", backoff)
 			select {
 			case <-time.After(backoff):
 			case <-r.ctx.Done():

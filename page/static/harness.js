@@ -1,21 +1,78 @@
-// The page side of one sandbox. It starts a module worker that loads a fresh
-// Pyodide, runs exactly one job in it, and enforces the job's limits from
-// outside the worker: the wall-clock timeout terminates the worker, and the
-// output the worker sends is capped here whatever the worker claims.
+// The page side of a sandbox host. The page makes a snapshot of a ready
+// interpreter once, then keeps one fresh worker booted from it, ready for
+// the next job. Each job runs in its own worker, which is terminated when
+// the job ends: no interpreter ever runs two jobs.
 //
-// Everything the worker sends is untrusted: Python code can post messages of
-// its own through the js module. The page only accepts the shapes it expects.
+// The page enforces each job's limits from outside its worker: the
+// wall-clock timeout terminates the worker, and output is capped here
+// whatever the worker claims. Everything a worker sends is untrusted: the
+// job's Python code can post messages of its own through the js module, so
+// the page accepts only the shapes it expects, and only from that worker.
 
-const worker = new Worker("/worker.js", { type: "module", name: "sandpit" });
+const WORKER_URL = "/worker.js";
 
-let readyResolve, readyReject;
-const ready = new Promise((resolve, reject) => {
-  readyResolve = resolve;
-  readyReject = reject;
-});
+// The compiled module and the snapshot every sandbox boots from.
+let base = null;
 
-// The job being run, or null.
-let job = null;
+// spawnWorker starts a worker and resolves with it once it posted "ready"
+// (or, for the snapshot maker, "snapshot").
+function spawnWorker(boot, expect) {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(WORKER_URL, { type: "module", name: "sandpit" });
+    w.onmessage = (ev) => {
+      const m = ev.data;
+      if (!m || typeof m !== "object") return;
+      if (m.type === expect) {
+        w.onmessage = null;
+        w.onerror = null;
+        resolve({ worker: w, message: m });
+      } else if (m.type === "fatal") {
+        w.terminate();
+        reject(new Error(String(m.message)));
+      }
+    };
+    w.onerror = (ev) => {
+      ev.preventDefault();
+      w.terminate();
+      reject(new Error("worker failed to start: " + (ev.message || "unknown error")));
+    };
+    w.postMessage(boot);
+  });
+}
+
+async function makeBase() {
+  const [{ worker, message }, stdlib, lock] = await Promise.all([
+    spawnWorker({ type: "make" }, "snapshot"),
+    fetch("/pyodide/python_stdlib.zip").then((r) => r.blob()),
+    fetch("/pyodide/pyodide-lock.json").then((r) => r.json()),
+  ]);
+  worker.terminate();
+  return { module: message.module, snapshot: message.snapshot, stdlib: URL.createObjectURL(stdlib), lock };
+}
+
+function spawnSandbox() {
+  // The snapshot is copied into each worker, never shared: a job must not
+  // be able to write to the bytes the next interpreter starts from.
+  return spawnWorker({ type: "boot", ...base }, "ready").then((r) => r.worker);
+}
+
+// The next job's worker, booting or ready.
+let next = null;
+let busy = false;
+
+const ready = (async () => {
+  base = await makeBase();
+  next = spawnSandbox();
+  await next;
+  return true;
+})();
+
+// sandpitReady resolves when the host can take a job.
+globalThis.sandpitReady = async () => {
+  await ready;
+  await next;
+  return true;
+};
 
 class Stream {
   constructor(limit) {
@@ -46,75 +103,66 @@ class Stream {
   }
 }
 
-function finish(outcome) {
-  if (job === null) return;
-  const j = job;
-  job = null;
-  clearTimeout(j.timer);
-  j.resolve(
-    JSON.stringify({
-      ...outcome,
-      stdout: j.stdout.text(),
-      stderr: j.stderr.text(),
-      stdout_truncated: j.stdout.truncated,
-      stderr_truncated: j.stderr.truncated,
-    }),
-  );
-}
-
-worker.onmessage = (ev) => {
-  const m = ev.data;
-  if (m === null || typeof m !== "object") return;
-  switch (m.type) {
-    case "ready":
-      readyResolve(true);
-      break;
-    case "fatal":
-      readyReject(new Error(String(m.message)));
-      if (job) finish({ status: "error", message: String(m.message) });
-      break;
-    case "out":
-      if (job) (m.fd === 2 ? job.stderr : job.stdout).write(m.data);
-      break;
-    case "done":
-      if (job && typeof m.result === "string") {
+// runIn runs one job in worker w and resolves with its outcome.
+function runIn(w, spec, limits) {
+  return new Promise((resolve) => {
+    const stdout = new Stream(limits.max_output_bytes);
+    const stderr = new Stream(limits.max_output_bytes);
+    let settled = false;
+    const finish = (outcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      w.onmessage = null;
+      w.onerror = null;
+      w.terminate();
+      resolve({
+        ...outcome,
+        stdout: stdout.text(),
+        stderr: stderr.text(),
+        stdout_truncated: stdout.truncated,
+        stderr_truncated: stderr.truncated,
+      });
+    };
+    const timer = setTimeout(() => finish({ status: "timeout" }), limits.timeout_ms);
+    w.onmessage = (ev) => {
+      const m = ev.data;
+      if (!m || typeof m !== "object") return;
+      if (m.type === "out") {
+        (m.fd === 2 ? stderr : stdout).write(m.data);
+      } else if (m.type === "done" && typeof m.result === "string") {
         let outcome;
         try {
           outcome = JSON.parse(m.result);
         } catch {
           outcome = { status: "error", message: "sandbox sent a malformed result" };
         }
-        finish(outcome);
+        finish(outcome && typeof outcome === "object" ? outcome : { status: "error", message: "sandbox sent a malformed result" });
+      } else if (m.type === "fatal") {
+        finish({ status: "error", message: String(m.message) });
       }
-      break;
-  }
-};
-
-worker.onerror = (ev) => {
-  ev.preventDefault();
-  const message = "sandbox worker failed: " + (ev.message || "unknown error");
-  readyReject(new Error(message));
-  finish({ status: "error", message });
-};
-
-// sandpitReady resolves when the interpreter is loaded and idle.
-globalThis.sandpitReady = () => ready;
-
-// sandpitRun runs one job and resolves with its outcome as a JSON string.
-// limits: {timeout_ms, max_output_bytes}.
-globalThis.sandpitRun = async (spec, limits) => {
-  await ready;
-  if (job !== null) throw new Error("sandbox is busy");
-  return new Promise((resolve) => {
-    job = {
-      resolve,
-      stdout: new Stream(limits.max_output_bytes),
-      stderr: new Stream(limits.max_output_bytes),
-      timer: setTimeout(() => {
-        worker.terminate();
-        finish({ status: "timeout" });
-      }, limits.timeout_ms),
     };
-    worker.postMessage({ type: "run", spec: JSON.stringify({ ...spec, _limits: limits }), limits });
+    w.onerror = (ev) => {
+      ev.preventDefault();
+      finish({ status: "error", message: "sandbox worker failed: " + (ev.message || "unknown error") });
+    };
+    w.postMessage({ type: "run", spec: JSON.stringify({ ...spec, _limits: limits }), limits });
   });
+}
+
+// sandpitRun runs one job in the ready worker and resolves with its outcome
+// as a JSON string. limits: {timeout_ms, max_output_bytes, max_files,
+// max_file_bytes}. The next worker starts booting at once.
+globalThis.sandpitRun = async (spec, limits) => {
+  if (busy) throw new Error("host is busy");
+  busy = true;
+  try {
+    await ready;
+    const w = await next;
+    next = spawnSandbox();
+    next.catch(() => {}); // reported by sandpitReady
+    return JSON.stringify(await runIn(w, spec, limits));
+  } finally {
+    busy = false;
+  }
 };

@@ -1,8 +1,70 @@
-// The worker side of one sandbox: a fresh Pyodide that runs one job.
+// One sandbox: a module worker holding a fresh Pyodide that runs one job.
+//
+// A worker boots in one of two ways. The first worker of a host page boots
+// Pyodide from scratch, loads the harness, and hands the page a memory
+// snapshot of the ready interpreter and the compiled WebAssembly module.
+// Every later worker instantiates that same module (no fetch, no compile) and
+// restores the snapshot: a new interpreter in a new JavaScript realm, in a
+// fraction of the time of a cold start.
+//
 // Output goes to the page byte for byte as it is written, so that a job
 // stopped by its timeout still returns what it printed so far.
 
 import { loadPyodide } from "/pyodide/pyodide.mjs";
+import createPyodideModule from "/pyodide/pyodide.asm.mjs";
+
+const config = {
+  indexURL: "/pyodide/",
+  env: { HOME: "/home/pyodide", USER: "pyodide", LANG: "C.UTF-8", PYTHONINSPECT: "" },
+  stdout: () => {},
+  stderr: () => {},
+};
+
+// withModule makes Pyodide instantiate a module compiled before instead of
+// fetching and compiling its own. Pyodide adds two imports of its own when it
+// instantiates; they are given here as their plain JavaScript equivalents.
+function withModule(module) {
+  return (settings) => {
+    settings.instantiateWasm = (imports, done) => {
+      const marker = Symbol("error marker");
+      imports.env.Jsv_GetError_import = () => marker;
+      imports.env.JsvError_Check = (v) => v === marker;
+      WebAssembly.instantiate(module, imports).then(
+        (instance) => done(instance, module),
+        (e) => self.postMessage({ type: "fatal", message: "instantiate: " + e }),
+      );
+      return {};
+    };
+    return createPyodideModule(settings);
+  };
+}
+
+// capturingModule lets Pyodide instantiate as usual and keeps the module.
+function capturingModule(keep) {
+  return (settings) => {
+    const instantiate = settings.instantiateWasm;
+    settings.instantiateWasm = (imports, done) =>
+      instantiate(imports, (instance, module) => {
+        keep(module);
+        done(instance, module);
+      });
+    return createPyodideModule(settings);
+  };
+}
+
+// boot: the first worker of a page. It never runs a job.
+async function makeSnapshot() {
+  let module;
+  const pyodide = await loadPyodide({
+    ...config,
+    _makeSnapshot: true,
+    createPyodideModule: capturingModule((m) => (module = m)),
+  });
+  const source = await (await fetch("/harness.py")).text();
+  pyodide.runPython(source, { filename: "<sandpit>" });
+  const snapshot = pyodide.makeMemorySnapshot();
+  self.postMessage({ type: "snapshot", module, snapshot }, [snapshot.buffer]);
+}
 
 // Bytes written per stream; past the page's cap the worker stops sending.
 const sent = { 1: 0, 2: 0 };
@@ -21,34 +83,70 @@ function writer(fd) {
   };
 }
 
-let pyodide;
-let run;
-try {
-  pyodide = await loadPyodide({
-    indexURL: "/pyodide/",
-    env: { HOME: "/home/pyodide", USER: "pyodide", LANG: "C.UTF-8" },
-    stdout: () => {},
-    stderr: () => {},
-  });
-  pyodide.setStdout(writer(1));
-  pyodide.setStderr(writer(2));
-  const source = await (await fetch("/harness.py")).text();
-  pyodide.runPython(source, { filename: "<sandpit>" });
-  run = pyodide.globals.get("_sandpit_run");
-  self.postMessage({ type: "ready" });
-} catch (e) {
-  self.postMessage({ type: "fatal", message: String(e && e.message ? e.message : e) });
+// Web APIs that outlive a worker or reach other contexts of the origin:
+// storage, cross-context channels and nested workers. A job's worker has no
+// use for them, so they are gone before the job's code runs. (The page's
+// Content-Security-Policy and the storage wipe after each job hold even if
+// code finds a way back to one.)
+function dropSharedState() {
+  const drop = (obj, names) => {
+    for (const n of names) {
+      for (let o = obj; o; o = Object.getPrototypeOf(o)) {
+        if (Object.prototype.hasOwnProperty.call(o, n)) {
+          try {
+            delete o[n];
+          } catch {}
+        }
+      }
+    }
+  };
+  drop(self, [
+    "indexedDB", "caches", "BroadcastChannel", "Worker", "SharedWorker",
+    "importScripts", "WebSocket", "WebSocketStream", "WebTransport", "EventSource",
+    "RTCPeerConnection", "RTCDataChannel", "webkitRTCPeerConnection",
+  ]);
+  drop(self.navigator, ["locks", "storage", "serviceWorker", "storageBuckets"]);
 }
 
-self.onmessage = async (ev) => {
+// boot: a job's worker. The page hands it everything it would otherwise
+// fetch: the module, the snapshot, the standard library (as a blob: URL of
+// the page's) and the package lock.
+async function bootSandbox(m) {
+  // Pyodide starts fetching its .wasm as soon as it is called unless this
+  // global exists; the module is at hand, so that fetch would be wasted.
+  self.WasmOffsetConverter = undefined;
+  Object.defineProperty(self, "WasmOffsetConverter", { value: null, configurable: true });
+  const pyodide = await loadPyodide({
+    ...config,
+    stdLibURL: m.stdlib,
+    lockFileContents: m.lock,
+    _loadSnapshot: m.snapshot,
+    createPyodideModule: withModule(m.module),
+  });
+  delete self.WasmOffsetConverter;
+  pyodide.setStdout(writer(1));
+  pyodide.setStderr(writer(2));
+  const run = pyodide.globals.get("_sandpit_run");
+  dropSharedState();
+  self.onmessage = async (ev) => {
+    const m = ev.data;
+    if (!m || m.type !== "run") return;
+    self.onmessage = null; // one job per worker
+    outputCap = m.limits.max_output_bytes;
+    let result;
+    try {
+      result = await run(m.spec);
+    } catch (e) {
+      result = JSON.stringify({ status: "error", message: "harness: " + String(e && e.message ? e.message : e) });
+    }
+    self.postMessage({ type: "done", result });
+  };
+  self.postMessage({ type: "ready" });
+}
+
+self.onmessage = (ev) => {
   const m = ev.data;
-  if (!m || m.type !== "run" || run === undefined) return;
-  outputCap = m.limits.max_output_bytes;
-  let result;
-  try {
-    result = await run(m.spec);
-  } catch (e) {
-    result = JSON.stringify({ status: "error", message: "harness: " + String(e && e.message ? e.message : e) });
-  }
-  self.postMessage({ type: "done", result });
+  self.onmessage = null;
+  const boot = m.type === "make" ? makeSnapshot() : bootSandbox(m);
+  boot.catch((e) => self.postMessage({ type: "fatal", message: String(e && e.message ? e.message : e) }));
 };

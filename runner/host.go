@@ -10,35 +10,44 @@ import (
 	"path"
 	"time"
 
+	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
 
 	"github.com/sandpit-dev/sandpit"
 )
 
-// startTimeout bounds how long one sandbox may take to become ready.
-const startTimeout = 60 * time.Second
+// startTimeout bounds how long a host may take to become ready, which
+// includes booting Pyodide from scratch once to make its snapshot.
+const startTimeout = 90 * time.Second
 
 // resultGrace is how long past the job's own timeout the runner waits for the
-// page to answer before it gives the sandbox up.
+// page to answer before it gives the host up.
 const resultGrace = 5 * time.Second
 
-// sandbox is one browser context with one tab whose worker holds a fresh,
-// never used interpreter.
-type sandbox struct {
+// jobsPerHost bounds how many jobs one host page serves before it is
+// replaced, so that nothing a page accumulates can grow without bound.
+const jobsPerHost = 500
+
+// host is one tab, in a browser context of its own, whose page keeps a fresh
+// interpreter ready in a module worker. It runs one job at a time, each in a
+// new worker; the browser context is never shared with another host, so two
+// jobs running at once never share an origin's storage.
+type host struct {
 	ctx    context.Context // the tab's chromedp context
 	cancel context.CancelFunc
+	jobs   int
 }
 
-// newSandbox opens a tab in a new browser context, loads the harness and
-// waits until its interpreter is ready.
-func (r *Runner) newSandbox(ctx context.Context) (*sandbox, error) {
+// newHost opens a tab in a new browser context, loads the host page and
+// waits until its first sandbox is ready.
+func (r *Runner) newHost(ctx context.Context) (*host, error) {
 	tctx, cancel := chromedp.NewContext(r.browser.ctx, chromedp.WithNewBrowserContext())
-	sb := &sandbox{ctx: tctx, cancel: cancel}
+	h := &host{ctx: tctx, cancel: cancel}
 	// The first action on a tab's context binds the tab's life to the context
 	// it is given, so it gets the tab's own context, with no deadline.
 	if err := chromedp.Do(tctx); err != nil {
-		sb.close()
-		return nil, fmt.Errorf("open sandbox tab: %w", err)
+		h.close()
+		return nil, fmt.Errorf("open host tab: %w", err)
 	}
 	sctx, scancel := context.WithTimeout(tctx, startTimeout)
 	defer scancel()
@@ -46,17 +55,42 @@ func (r *Runner) newSandbox(ctx context.Context) (*sandbox, error) {
 	defer stop()
 	err := chromedp.Do(sctx,
 		chromedp.Navigate(Origin+"/sandbox.html"),
-		chromedp.Evaluate[chromedp.Void]("sandpitReady()", chromedp.EvalAwaitPromise),
+		h.awaitReady(),
 	)
 	if err != nil {
-		sb.close()
-		return nil, fmt.Errorf("start sandbox: %w", err)
+		h.close()
+		return nil, fmt.Errorf("start host: %w", err)
 	}
-	return sb, nil
+	return h, nil
+}
+
+// awaitReady waits until the host's next sandbox has booted.
+func (h *host) awaitReady() chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void]("sandpitReady()", chromedp.EvalAwaitPromise)
+}
+
+// reset makes the host fit for its next job: it wipes every kind of storage
+// of the page's origin, so that nothing the last job stored (had it found a
+// way to) is there for the next, and waits for the next sandbox.
+func (h *host) reset(ctx context.Context) error {
+	rctx, cancel := context.WithTimeout(h.ctx, startTimeout)
+	defer cancel()
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
+	_, err := chromedp.Call(rctx, storage.ClearDataForOrigin, storage.ClearDataForOriginParams{
+		Origin: Origin, StorageTypes: "all",
+	})
+	if err != nil {
+		return fmt.Errorf("wipe host storage: %w", err)
+	}
+	if err := chromedp.Do(rctx, h.awaitReady()); err != nil {
+		return fmt.Errorf("wait for next sandbox: %w", err)
+	}
+	return nil
 }
 
 // close closes the tab and disposes of its browser context.
-func (sb *sandbox) close() { sb.cancel() }
+func (h *host) close() { h.cancel() }
 
 // pageLimits are the limits the page enforces on one job.
 type pageLimits struct {
@@ -66,8 +100,9 @@ type pageLimits struct {
 	MaxFileBytes   int   `json:"max_file_bytes"`
 }
 
-// run runs one job in the sandbox. The sandbox must not be used again.
-func (sb *sandbox) run(ctx context.Context, spec sandpit.Spec, l sandpit.Limits) (sandpit.Result, error) {
+// run runs one job in a fresh worker of the host.
+func (h *host) run(ctx context.Context, spec sandpit.Spec, l sandpit.Limits) (sandpit.Result, error) {
+	h.jobs++
 	timeout := l.Timeout(spec)
 	specJSON, err := json.Marshal(spec)
 	if err != nil {
@@ -79,7 +114,7 @@ func (sb *sandbox) run(ctx context.Context, spec sandpit.Spec, l sandpit.Limits)
 		MaxFiles:       l.MaxFiles,
 		MaxFileBytes:   l.MaxFileBytes,
 	})
-	rctx, cancel := context.WithTimeout(sb.ctx, timeout+resultGrace)
+	rctx, cancel := context.WithTimeout(h.ctx, timeout+resultGrace)
 	defer cancel()
 	stop := context.AfterFunc(ctx, cancel)
 	defer stop()
@@ -88,10 +123,6 @@ func (sb *sandbox) run(ctx context.Context, spec sandpit.Spec, l sandpit.Limits)
 	if err != nil {
 		if ctx.Err() != nil {
 			return sandpit.Result{}, ctx.Err()
-		}
-		if errors.Is(err, context.DeadlineExceeded) {
-			return sandpit.Result{Status: sandpit.StatusTimeout, Files: []sandpit.File{},
-				Message: fmt.Sprintf("the sandbox did not answer within %v", timeout+resultGrace)}, nil
 		}
 		return sandpit.Result{}, fmt.Errorf("run in sandbox: %w", err)
 	}

@@ -1,0 +1,164 @@
+// Package api is sandpit's HTTP API: it decodes and validates job specs,
+// enqueues them, and answers with jobs, waiting for a result where asked. It
+// knows nothing of Chromium; jobs go through the Jobs interface, which the
+// queue satisfies.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/sandpit-dev/sandpit"
+)
+
+// Jobs is what the API needs of the job queue.
+type Jobs interface {
+	Enqueue(ctx context.Context, spec sandpit.Spec) (sandpit.Job, error)
+	Get(ctx context.Context, id string) (sandpit.Job, error)
+	Wait(ctx context.Context, id string) (sandpit.Job, error)
+	Cancel(ctx context.Context, id string) (sandpit.Job, error)
+}
+
+// Config configures the API. Jobs is required.
+type Config struct {
+	Jobs   Jobs
+	Limits sandpit.Limits
+	// Ready reports whether a job could run now; nil means always.
+	Ready func(ctx context.Context) error
+	// Logger receives one line per request; default slog.Default().
+	Logger *slog.Logger
+}
+
+// server holds the handlers' dependencies.
+type server struct {
+	jobs   Jobs
+	limits sandpit.Limits
+	ready  func(ctx context.Context) error
+	log    *slog.Logger
+}
+
+// New returns the API's HTTP handler.
+func New(cfg Config) *echo.Echo {
+	s := &server{jobs: cfg.Jobs, limits: cfg.Limits.WithDefaults(), ready: cfg.Ready, log: cfg.Logger}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.RequestID())
+	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogMethod: true, LogURIPath: true, LogStatus: true, LogLatency: true, LogRequestID: true,
+		HandleError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+				slog.String("request_id", v.RequestID),
+				slog.String("method", v.Method),
+				slog.String("path", v.URIPath),
+				slog.Int("status", v.Status),
+				slog.Duration("latency", v.Latency))
+			return nil
+		},
+	}))
+	e.Use(middleware.Recover())
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	v1 := e.Group("/v1")
+	v1.POST("/run", s.run)
+	v1.POST("/jobs", s.submit)
+	v1.GET("/jobs/:id", s.getJob)
+	v1.DELETE("/jobs/:id", s.cancelJob)
+	return e
+}
+
+// jsonBodyTypes are the media types whose body is read as JSON. Besides
+// application/json they include what `curl -d` and plain fetch calls send by
+// default, so that the simplest call works.
+var jsonBodyTypes = map[string]bool{
+	echo.MIMEApplicationJSON: true,
+	echo.MIMEApplicationForm: true,
+	echo.MIMETextPlain:       true,
+}
+
+// decodeSpec reads the request body as a job spec.
+func (s *server) decodeSpec(c echo.Context) (sandpit.Spec, error) {
+	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || !jsonBodyTypes[mt] {
+			return sandpit.Spec{}, sandpit.Errorf(sandpit.EUNSUPPORTED, "Content-Type must be application/json, not %q", ct)
+		}
+	}
+	return sandpit.DecodeSpec(c.Request().Body, s.limits)
+}
+
+// run enqueues a job and answers when it has ended.
+func (s *server) run(c echo.Context) error {
+	spec, err := s.decodeSpec(c)
+	if err != nil {
+		return err
+	}
+	job, err := s.jobs.Enqueue(c.Request().Context(), spec)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/jobs/"+job.ID)
+	// The job is accepted: it runs to its end whether or not the caller
+	// waits, so the wait alone ends with the request.
+	job, err = s.jobs.Wait(c.Request().Context(), job.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, job)
+}
+
+// submit enqueues a job and answers at once.
+func (s *server) submit(c echo.Context) error {
+	spec, err := s.decodeSpec(c)
+	if err != nil {
+		return err
+	}
+	job, err := s.jobs.Enqueue(c.Request().Context(), spec)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/jobs/"+job.ID)
+	return c.JSON(http.StatusAccepted, job)
+}
+
+func (s *server) getJob(c echo.Context) error {
+	job, err := s.jobs.Get(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, job)
+}
+
+func (s *server) cancelJob(c echo.Context) error {
+	job, err := s.jobs.Cancel(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, job)
+}
+
+func (s *server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *server) readyz(c echo.Context) error {
+	if s.ready != nil {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
+		if err := s.ready(ctx); err != nil {
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}

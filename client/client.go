@@ -1,0 +1,117 @@
+// Package client is a Go client of sandpit's HTTP API.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/sandpit-dev/sandpit"
+)
+
+// Client talks to one sandpit server. The zero value is not usable: make one
+// with New.
+type Client struct {
+	base   string
+	http   *http.Client
+	apiKey string
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithHTTPClient makes the client send its requests through hc.
+func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.http = hc } }
+
+// WithAPIKey sends key as a bearer token with every request.
+func WithAPIKey(key string) Option { return func(c *Client) { c.apiKey = key } }
+
+// New returns a client of the server at baseURL, such as
+// "http://127.0.0.1:8080".
+func New(baseURL string, opts ...Option) (*Client, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("server URL %q: want http://HOST:PORT or https://HOST", baseURL)
+	}
+	c := &Client{base: strings.TrimRight(baseURL, "/"), http: http.DefaultClient}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
+}
+
+// Run runs spec and waits for the finished job.
+func (c *Client) Run(ctx context.Context, spec sandpit.Spec) (sandpit.Job, error) {
+	var job sandpit.Job
+	err := c.do(ctx, http.MethodPost, "/v1/run", spec, &job)
+	return job, err
+}
+
+// Submit enqueues spec and returns the queued job at once.
+func (c *Client) Submit(ctx context.Context, spec sandpit.Spec) (sandpit.Job, error) {
+	var job sandpit.Job
+	err := c.do(ctx, http.MethodPost, "/v1/jobs", spec, &job)
+	return job, err
+}
+
+// Get returns the job as it is now.
+func (c *Client) Get(ctx context.Context, id string) (sandpit.Job, error) {
+	var job sandpit.Job
+	err := c.do(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(id), nil, &job)
+	return job, err
+}
+
+// Cancel cancels a queued or running job.
+func (c *Client) Cancel(ctx context.Context, id string) (sandpit.Job, error) {
+	var job sandpit.Job
+	err := c.do(ctx, http.MethodDelete, "/v1/jobs/"+url.PathEscape(id), nil, &job)
+	return job, err
+}
+
+// do sends one request. An error answer from the server comes back as a
+// *sandpit.Error with the server's code and message.
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		data, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("encode request: %w", err)
+		}
+		body = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		var e struct {
+			Error sandpit.Error `json:"error"`
+		}
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if json.Unmarshal(data, &e) != nil || e.Error.Code == "" {
+			return fmt.Errorf("%s %s: %s", method, path, resp.Status)
+		}
+		return &e.Error
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
+	}
+	return nil
+}

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/api"
+	"github.com/sandpit-dev/sandpit/page"
+	"github.com/sandpit-dev/sandpit/queue"
+	"github.com/sandpit-dev/sandpit/runner"
+)
+
+// redisConfig are the flags of every command that talks to Redis.
+type redisConfig struct {
+	url    string
+	prefix string
+	log    string
+}
+
+func (c *redisConfig) register(f *flags, required bool) {
+	usage := "Redis URL, such as redis://127.0.0.1:6379/0"
+	if !required {
+		usage += "; empty: start a private redis-server"
+	}
+	f.StringVar(&c.url, "redis-url", "", usage)
+	f.envVar("redis-url", "SANDPIT_REDIS_URL")
+	f.StringVar(&c.prefix, "redis-prefix", "sandpit", "prefix of sandpit's Redis keys, so deployments can share one Redis")
+	f.envVar("redis-prefix", "SANDPIT_REDIS_PREFIX")
+	f.StringVar(&c.log, "log-level", "info", "log level: debug, info, warn or error")
+	f.envVar("log-level", "SANDPIT_LOG_LEVEL")
+}
+
+// connect opens the Redis client.
+func (c *redisConfig) connect(ctx context.Context) (*redis.Client, error) {
+	if c.url == "" {
+		return nil, errors.New("--redis-url is required")
+	}
+	opts, err := redis.ParseURL(c.url)
+	if err != nil {
+		return nil, fmt.Errorf("--redis-url: %w", err)
+	}
+	rdb := redis.NewClient(opts)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("connect to redis at %s: %w", opts.Addr, err)
+	}
+	return rdb, nil
+}
+
+func (c *redisConfig) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.log)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			return slog.New(slog.NewTextHandler(w, opts)), nil
+		}
+	}
+	return slog.New(slog.NewJSONHandler(w, opts)), nil
+}
+
+// queueConfig are the flags that shape the queue.
+type queueConfig struct {
+	maxQueue  int
+	retention time.Duration
+}
+
+func (c *queueConfig) register(f *flags) {
+	f.IntVar(&c.maxQueue, "max-queue", 10000, "jobs that may wait or run at once; past it, submissions get 429")
+	f.envVar("max-queue", "SANDPIT_MAX_QUEUE")
+	f.DurationVar(&c.retention, "retention", 24*time.Hour, "how long finished jobs are kept")
+	f.envVar("retention", "SANDPIT_RETENTION")
+}
+
+func (c *queueConfig) open(rdb redis.UniversalClient, rc redisConfig, log *slog.Logger) *queue.Queue {
+	return queue.New(rdb, queue.Options{Prefix: rc.prefix, MaxDepth: c.maxQueue, Retention: c.retention, Logger: log})
+}
+
+// limitsConfig are the flags that bound a job spec.
+type limitsConfig struct{ l sandpit.Limits }
+
+func (c *limitsConfig) register(f *flags) {
+	d := sandpit.DefaultLimits
+	f.DurationVar(&c.l.DefaultTimeout, "default-timeout", d.DefaultTimeout, "timeout of a job that gives no timeout_ms")
+	f.envVar("default-timeout", "SANDPIT_DEFAULT_TIMEOUT")
+	f.DurationVar(&c.l.MaxTimeout, "max-timeout", d.MaxTimeout, "largest timeout_ms a job may ask for")
+	f.envVar("max-timeout", "SANDPIT_MAX_TIMEOUT")
+	f.IntVar(&c.l.MaxSpecBytes, "max-spec-bytes", d.MaxSpecBytes, "largest job spec, in bytes of JSON")
+	f.envVar("max-spec-bytes", "SANDPIT_MAX_SPEC_BYTES")
+	f.IntVar(&c.l.MaxOutputBytes, "max-output-bytes", d.MaxOutputBytes, "bytes kept of a job's stdout, and of its stderr")
+	f.envVar("max-output-bytes", "SANDPIT_MAX_OUTPUT_BYTES")
+	f.IntVar(&c.l.MaxFiles, "max-files", d.MaxFiles, "files a job may send in, and bring back")
+	f.envVar("max-files", "SANDPIT_MAX_FILES")
+	f.IntVar(&c.l.MaxFileBytes, "max-file-bytes", d.MaxFileBytes, "total bytes of a job's input files, and of its output files")
+	f.envVar("max-file-bytes", "SANDPIT_MAX_FILE_BYTES")
+}
+
+// apiConfig are the flags of the HTTP server.
+type apiConfig struct {
+	addr  string
+	grace time.Duration
+}
+
+func (c *apiConfig) register(f *flags) {
+	f.StringVar(&c.addr, "addr", "127.0.0.1:8080", "HOST:PORT the HTTP API listens on")
+	f.envVar("addr", "SANDPIT_ADDR")
+	f.DurationVar(&c.grace, "shutdown-grace", 30*time.Second, "how long in-flight requests and jobs may run on after SIGTERM")
+	f.envVar("shutdown-grace", "SANDPIT_SHUTDOWN_GRACE")
+}
+
+// serveAPI serves h on the configured address until ctx ends, then drains
+// in-flight requests within the grace period.
+func (c *apiConfig) serve(ctx context.Context, h http.Handler, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("api listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve http: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), c.grace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+	}
+	return nil
+}
+
+// readiness is /readyz: Redis answers and some worker has a sandbox ready.
+func readiness(q *queue.Queue) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		if err := q.Ping(ctx); err != nil {
+			return errors.New("redis is unreachable")
+		}
+		workers, ready, err := q.Capacity(ctx)
+		if err != nil {
+			return errors.New("redis is unreachable")
+		}
+		if workers == 0 {
+			return errors.New("no worker is running")
+		}
+		if ready == 0 {
+			return errors.New("no worker has a sandbox ready")
+		}
+		return nil
+	}
+}
+
+func newAPI(q *queue.Queue, l sandpit.Limits, log *slog.Logger) http.Handler {
+	return api.New(api.Config{Jobs: q, Limits: l, Ready: readiness(q), Logger: log})
+}
+
+// workerConfig are the flags of a worker.
+type workerConfig struct {
+	chromium    string
+	user        string
+	pool        int
+	refill      int
+	lease       time.Duration
+	maxAttempts int
+	noNetns     bool
+}
+
+func (c *workerConfig) register(f *flags) {
+	f.StringVar(&c.chromium, "chromium", "", "Chromium binary, by path or name; empty: chromium or google-chrome on PATH")
+	f.envVar("chromium", "SANDPIT_CHROMIUM")
+	f.StringVar(&c.user, "chromium-user", "sandpit", "unprivileged account Chromium runs as when sandpit runs as root")
+	f.envVar("chromium-user", "SANDPIT_CHROMIUM_USER")
+	f.IntVar(&c.pool, "pool-size", runtime.NumCPU(), "ready sandboxes kept, which is also how many jobs run at once")
+	f.envVar("pool-size", "SANDPIT_POOL_SIZE")
+	f.IntVar(&c.refill, "refill", max(1, runtime.NumCPU()/2), "sandboxes built at once to refill the pool")
+	f.envVar("refill", "SANDPIT_REFILL")
+	f.DurationVar(&c.lease, "lease", 30*time.Second, "a job whose worker is silent this long is taken over by another")
+	f.envVar("lease", "SANDPIT_LEASE")
+	f.IntVar(&c.maxAttempts, "max-attempts", 3, "runs of a job that may end in infrastructure failures before it ends as error")
+	f.envVar("max-attempts", "SANDPIT_MAX_ATTEMPTS")
+	f.BoolVar(&c.noNetns, "no-netns", false, "do not put Chromium in an empty network namespace (request interception still applies)")
+	f.envVar("no-netns", "SANDPIT_NO_NETNS")
+}
+
+// checkChromium fails early, in one line, when no browser can be found.
+func (c *workerConfig) checkChromium() error {
+	_, err := runner.FindChromium(c.chromium)
+	return err
+}
+
+// startRunner launches Chromium and its pool.
+func (c *workerConfig) startRunner(ctx context.Context, l sandpit.Limits, log *slog.Logger) (*runner.Runner, error) {
+	return runner.New(ctx, runner.Config{
+		Chromium: c.chromium,
+		User:     c.user,
+		Assets:   page.Handler(),
+		PoolSize: c.pool,
+		Refill:   c.refill,
+		Limits:   l,
+		NoNetns:  c.noNetns,
+		Logger:   log,
+	})
+}
+
+// work runs jobs from q on r until ctx ends, then drains within grace.
+func (c *workerConfig) work(ctx context.Context, q *queue.Queue, r *runner.Runner, grace time.Duration) error {
+	h := queue.HandlerFunc(func(ctx context.Context, t queue.Task) (sandpit.Result, error) {
+		return r.Run(ctx, t.Spec)
+	})
+	return q.Work(ctx, h, queue.WorkerOptions{
+		Concurrency: c.pool,
+		Lease:       c.lease,
+		MaxAttempts: c.maxAttempts,
+		Grace:       grace,
+		Ready:       r.Ready,
+	})
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sandpit-dev/sandpit/internal/redisserver"
+)
+
+// runServe runs the API and a worker in one process, with a private
+// redis-server when no Redis URL is given.
+func runServe(ctx context.Context, args []string, std stdio) error {
+	f := newFlags("serve", "serve [flags]", std.err)
+	var (
+		rc redisConfig
+		qc queueConfig
+		lc limitsConfig
+		ac apiConfig
+		wc workerConfig
+	)
+	rc.register(f, false)
+	qc.register(f)
+	lc.register(f)
+	ac.register(f)
+	wc.register(f)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if err := f.noArgs(); err != nil {
+		return err
+	}
+	log, err := rc.logger(std.err)
+	if err != nil {
+		return err
+	}
+	if err := wc.checkChromium(); err != nil {
+		return err
+	}
+	if rc.url == "" {
+		srv, err := redisserver.Start(ctx, "")
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		rc.url = srv.URL()
+		log.Info("started private redis-server", "url", rc.url)
+	}
+	rdb, err := rc.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	q := qc.open(rdb, rc, log)
+	defer q.Close()
+
+	r, err := wc.startRunner(ctx, lc.l, log)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return ac.serve(gctx, newAPI(q, lc.l, log), log) })
+	g.Go(func() error {
+		if err := wc.work(gctx, q, r, ac.grace); err != nil {
+			return fmt.Errorf("worker: %w", err)
+		}
+		return nil
+	})
+	return g.Wait()
+}

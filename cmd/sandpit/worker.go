@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"time"
+)
+
+// runWorker runs a worker alone: it takes jobs from Redis and runs them in
+// its own Chromium.
+func runWorker(ctx context.Context, args []string, std stdio) error {
+	f := newFlags("worker", "worker --redis-url URL [flags]", std.err)
+	var (
+		rc    redisConfig
+		qc    queueConfig
+		lc    limitsConfig
+		wc    workerConfig
+		grace time.Duration
+	)
+	rc.register(f, true)
+	qc.register(f)
+	lc.register(f)
+	wc.register(f)
+	f.DurationVar(&grace, "shutdown-grace", 30*time.Second, "how long jobs in flight may run on after SIGTERM before they are handed back")
+	f.envVar("shutdown-grace", "SANDPIT_SHUTDOWN_GRACE")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if err := f.noArgs(); err != nil {
+		return err
+	}
+	log, err := rc.logger(std.err)
+	if err != nil {
+		return err
+	}
+	if err := wc.checkChromium(); err != nil {
+		return err
+	}
+	rdb, err := rc.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	q := qc.open(rdb, rc, log)
+	defer q.Close()
+	r, err := wc.startRunner(ctx, lc.l, log)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return wc.work(ctx, q, r, grace)
+}
