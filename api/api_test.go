@@ -1,0 +1,236 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/internal/redisserver"
+	"github.com/sandpit-dev/sandpit/queue"
+)
+
+// These tests run the API on a real Redis queue. Jobs are run by a worker
+// with a Go handler: the API's behaviour does not depend on what runs them
+// (the browser is tested in runner and end to end in cmd/sandpit).
+
+var redisURL string
+
+func TestMain(m *testing.M) {
+	srv, err := redisserver.Start(context.Background(), "")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "api tests need redis-server:", err)
+		os.Exit(1)
+	}
+	redisURL = srv.URL()
+	code := m.Run()
+	srv.Close()
+	os.Exit(code)
+}
+
+type env struct {
+	srv *httptest.Server
+	q   *queue.Queue
+}
+
+// echoHandler answers each job with its code as stdout, or blocks on
+// "block" until cancelled.
+var echoHandler = queue.HandlerFunc(func(ctx context.Context, t queue.Task) (sandpit.Result, error) {
+	if t.Spec.Code == "block" {
+		<-ctx.Done()
+		return sandpit.Result{}, ctx.Err()
+	}
+	zero := 0
+	return sandpit.Result{Status: sandpit.StatusSucceeded, ExitCode: &zero, Stdout: t.Spec.Code, Files: []sandpit.File{}}, nil
+})
+
+func newEnv(t *testing.T, opts queue.Options, withWorker bool) *env {
+	t.Helper()
+	o, _ := redis.ParseURL(redisURL)
+	rdb := redis.NewClient(o)
+	opts.Prefix = fmt.Sprintf("api-%d", time.Now().UnixNano())
+	q := queue.New(rdb, opts)
+	ready := func(ctx context.Context) error {
+		w, r, err := q.Capacity(ctx)
+		if err != nil || w == 0 || r == 0 {
+			return errors.New("no worker has a sandbox ready")
+		}
+		return nil
+	}
+	srv := httptest.NewServer(New(Config{Jobs: q, Ready: ready,
+		Limits: sandpit.Limits{MaxSpecBytes: 1 << 10, MaxTimeout: time.Minute}}))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	if withWorker {
+		go func() { q.Work(ctx, echoHandler, queue.WorkerOptions{Concurrency: 2}); close(done) }()
+	} else {
+		close(done)
+	}
+	t.Cleanup(func() { srv.Close(); cancel(); <-done; q.Close(); rdb.Close() })
+	return &env{srv: srv, q: q}
+}
+
+func (e *env) do(t *testing.T, method, path, contentType, body string) (int, http.Header, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatalf("%s %s: answer is not a JSON object: %q", method, path, data)
+	}
+	return resp.StatusCode, resp.Header, m
+}
+
+func errCode(m map[string]any) string {
+	e, _ := m["error"].(map[string]any)
+	c, _ := e["code"].(string)
+	return c
+}
+
+func TestStatusCodes(t *testing.T) {
+	e := newEnv(t, queue.Options{}, true)
+	const jsonCT = "application/json"
+	tests := []struct {
+		name, method, path, ct, body string
+		status                       int
+		code                         string
+	}{
+		{"run", "POST", "/v1/run", jsonCT, `{"code": "hi"}`, 200, ""},
+		{"run with curl's default type", "POST", "/v1/run", "application/x-www-form-urlencoded", `{"code": "hi"}`, 200, ""},
+		{"run without a type", "POST", "/v1/run", "", `{"code": "hi"}`, 200, ""},
+		{"submit", "POST", "/v1/jobs", jsonCT, `{"code": "hi"}`, 202, ""},
+		{"not JSON", "POST", "/v1/run", jsonCT, `code=1`, 400, sandpit.EINVALID},
+		{"missing code", "POST", "/v1/jobs", jsonCT, `{}`, 400, sandpit.EINVALID},
+		{"wrong type", "POST", "/v1/jobs", jsonCT, `{"code": []}`, 400, sandpit.EINVALID},
+		{"negative timeout", "POST", "/v1/run", jsonCT, `{"code": "x", "timeout_ms": -5}`, 400, sandpit.EINVALID},
+		{"excessive timeout", "POST", "/v1/run", jsonCT, `{"code": "x", "timeout_ms": 99999999}`, 400, sandpit.EINVALID},
+		{"too large", "POST", "/v1/run", jsonCT, `{"code": "` + strings.Repeat("x", 2000) + `"}`, 413, sandpit.ETOOLARGE},
+		{"unsupported type", "POST", "/v1/run", "application/xml", `<code/>`, 415, sandpit.EUNSUPPORTED},
+		{"unknown job", "GET", "/v1/jobs/0123456789abcdef0123456789abcdef", "", "", 404, sandpit.ENOTFOUND},
+		{"malformed job id", "GET", "/v1/jobs/..%2f..%2fetc", "", "", 404, sandpit.ENOTFOUND},
+		{"cancel unknown job", "DELETE", "/v1/jobs/0123456789abcdef0123456789abcdef", "", "", 404, sandpit.ENOTFOUND},
+		{"unknown route", "GET", "/v2/nothing", "", "", 404, sandpit.ENOTFOUND},
+		{"wrong method", "PUT", "/v1/run", jsonCT, `{}`, 405, sandpit.EMETHOD},
+		{"healthz", "GET", "/healthz", "", "", 200, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, _, m := e.do(t, tc.method, tc.path, tc.ct, tc.body)
+			if status != tc.status || errCode(m) != tc.code {
+				t.Fatalf("%s %s = %d %v, want %d %q", tc.method, tc.path, status, m, tc.status, tc.code)
+			}
+			if tc.code != "" {
+				if msg, _ := m["error"].(map[string]any)["message"].(string); msg == "" {
+					t.Fatalf("error without a message: %v", m)
+				}
+			}
+		})
+	}
+}
+
+func TestRunReturnsFinishedJob(t *testing.T) {
+	e := newEnv(t, queue.Options{}, true)
+	status, h, m := e.do(t, "POST", "/v1/run", "application/json", `{"code": "hello"}`)
+	if status != 200 || m["status"] != "succeeded" || m["stdout"] != "hello" || m["exit_code"] != float64(0) {
+		t.Fatalf("run = %d %v", status, m)
+	}
+	for _, field := range []string{"id", "status", "exit_code", "stdout", "stderr", "result", "error", "files", "created_at", "started_at", "finished_at", "duration_ms"} {
+		if _, ok := m[field]; !ok {
+			t.Errorf("job lacks %q: %v", field, m)
+		}
+	}
+	if h.Get("Location") != "/v1/jobs/"+m["id"].(string) {
+		t.Errorf("Location = %q", h.Get("Location"))
+	}
+}
+
+func TestSubmitThenGet(t *testing.T) {
+	e := newEnv(t, queue.Options{}, true)
+	status, _, m := e.do(t, "POST", "/v1/jobs", "application/json", `{"code": "later"}`)
+	if status != 202 || m["status"] != "queued" || m["id"] == "" {
+		t.Fatalf("submit = %d %v", status, m)
+	}
+	id := m["id"].(string)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := e.q.Wait(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	status, _, m = e.do(t, "GET", "/v1/jobs/"+id, "", "")
+	if status != 200 || m["status"] != "succeeded" || m["stdout"] != "later" {
+		t.Fatalf("get = %d %v", status, m)
+	}
+}
+
+func TestCancelRunningThenConflict(t *testing.T) {
+	e := newEnv(t, queue.Options{}, true)
+	_, _, m := e.do(t, "POST", "/v1/jobs", "application/json", `{"code": "block"}`)
+	id := m["id"].(string)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		j, _ := e.q.Get(context.Background(), id)
+		if j.Status == sandpit.StatusRunning {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("job never started")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	status, _, m := e.do(t, "DELETE", "/v1/jobs/"+id, "", "")
+	if status != 200 || m["status"] != "cancelled" {
+		t.Fatalf("cancel = %d %v", status, m)
+	}
+	status, _, m = e.do(t, "DELETE", "/v1/jobs/"+id, "", "")
+	if status != 409 || errCode(m) != sandpit.ECONFLICT {
+		t.Fatalf("second cancel = %d %v", status, m)
+	}
+}
+
+func TestQueueFullIs429WithRetryAfter(t *testing.T) {
+	e := newEnv(t, queue.Options{MaxDepth: 1}, false)
+	if status, _, m := e.do(t, "POST", "/v1/jobs", "application/json", `{"code": "a"}`); status != 202 {
+		t.Fatalf("first = %d %v", status, m)
+	}
+	status, h, m := e.do(t, "POST", "/v1/jobs", "application/json", `{"code": "b"}`)
+	if status != 429 || errCode(m) != sandpit.EQUEUEFULL || h.Get("Retry-After") == "" {
+		t.Fatalf("second = %d %v Retry-After %q", status, m, h.Get("Retry-After"))
+	}
+}
+
+func TestReadyz(t *testing.T) {
+	idle := newEnv(t, queue.Options{}, false)
+	if status, _, m := idle.do(t, "GET", "/readyz", "", ""); status != 503 || m["status"] != "not ready" {
+		t.Fatalf("readyz without workers = %d %v", status, m)
+	}
+	busy := newEnv(t, queue.Options{}, true)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		status, _, m := busy.do(t, "GET", "/readyz", "", "")
+		if status == 200 && m["status"] == "ready" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz with a worker = %d %v", status, m)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

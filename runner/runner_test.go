@@ -1,0 +1,305 @@
+package runner
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/page"
+)
+
+// testRunner is shared by the package's tests: one real Chromium.
+var testRunner *Runner
+
+const testOutputCap = 64 << 10
+
+func TestMain(m *testing.M) {
+	r, err := New(context.Background(), Config{
+		Assets:   page.Handler(),
+		PoolSize: 2,
+		Limits:   sandpit.Limits{MaxOutputBytes: testOutputCap, MaxFiles: 5, MaxFileBytes: 1 << 20},
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "runner tests need Chromium:", err)
+		os.Exit(1)
+	}
+	testRunner = r
+	code := m.Run()
+	r.Close()
+	os.Exit(code)
+}
+
+func run(t *testing.T, spec sandpit.Spec) sandpit.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := testRunner.Run(ctx, spec)
+	if err != nil {
+		t.Fatalf("Run(%q): %v", spec.Code, err)
+	}
+	return res
+}
+
+func exitCode(r sandpit.Result) int {
+	if r.ExitCode == nil {
+		return -1
+	}
+	return *r.ExitCode
+}
+
+func str(p *string) string {
+	if p == nil {
+		return "<nil>"
+	}
+	return *p
+}
+
+func TestSemantics(t *testing.T) {
+	tests := []struct {
+		name   string
+		spec   sandpit.Spec
+		status sandpit.Status
+		exit   int
+		stdout string
+		stderr string // a substring of stderr, when set
+		result string // "<nil>" for none
+		errTyp string
+	}{
+		{name: "print without newline is exact", spec: sandpit.Spec{Code: "print('a', end='')"},
+			status: sandpit.StatusSucceeded, stdout: "a", result: "<nil>"},
+		{name: "stdout and stderr apart", spec: sandpit.Spec{Code: "import sys\nprint('out')\nprint('err', file=sys.stderr)"},
+			status: sandpit.StatusSucceeded, stdout: "out\n", stderr: "err\n", result: "<nil>"},
+		{name: "unicode", spec: sandpit.Spec{Code: "print('héllo ✓ 日本')"},
+			status: sandpit.StatusSucceeded, stdout: "héllo ✓ 日本\n", result: "<nil>"},
+		{name: "last expression is the result", spec: sandpit.Spec{Code: "x = 20\nx + 22"},
+			status: sandpit.StatusSucceeded, result: "42"},
+		{name: "result is a repr", spec: sandpit.Spec{Code: "'a' + 'b'"},
+			status: sandpit.StatusSucceeded, result: "'ab'"},
+		{name: "no result after a statement", spec: sandpit.Spec{Code: "x = 1"},
+			status: sandpit.StatusSucceeded, result: "<nil>"},
+		{name: "None is no result", spec: sandpit.Spec{Code: "None"},
+			status: sandpit.StatusSucceeded, result: "<nil>"},
+		{name: "top-level await", spec: sandpit.Spec{Code: "import asyncio\nawait asyncio.sleep(0.01)\n'done'"},
+			status: sandpit.StatusSucceeded, result: "'done'"},
+		{name: "input reads stdin", spec: sandpit.Spec{Code: "a = input()\nb = input()\nprint(b, a)", Stdin: "one\ntwo\n"},
+			status: sandpit.StatusSucceeded, stdout: "two one\n", result: "<nil>"},
+		{name: "input past the end is EOFError", spec: sandpit.Spec{Code: "input()"},
+			status: sandpit.StatusFailed, exit: 1, errTyp: "EOFError", stderr: "EOFError"},
+		{name: "uncaught exception", spec: sandpit.Spec{Code: "def f():\n    raise ValueError('bad value')\nf()"},
+			status: sandpit.StatusFailed, exit: 1, errTyp: "ValueError",
+			stderr: "Traceback (most recent call last):\n  File \"main.py\", line 3, in <module>\n    f()"},
+		{name: "syntax error", spec: sandpit.Spec{Code: "x = (1,"},
+			status: sandpit.StatusFailed, exit: 1, errTyp: "SyntaxError", stderr: "SyntaxError"},
+		{name: "sys.exit with a code", spec: sandpit.Spec{Code: "import sys\nprint('bye')\nsys.exit(3)"},
+			status: sandpit.StatusFailed, exit: 3, stdout: "bye\n", errTyp: "SystemExit"},
+		{name: "sys.exit(0) succeeds", spec: sandpit.Spec{Code: "import sys\nsys.exit(0)"},
+			status: sandpit.StatusSucceeded, result: "<nil>"},
+		{name: "sys.exit with a message", spec: sandpit.Spec{Code: "import sys\nsys.exit('fatal')"},
+			status: sandpit.StatusFailed, exit: 1, stderr: "fatal\n", errTyp: "SystemExit"},
+		{name: "output before an exception is kept", spec: sandpit.Spec{Code: "print('first')\n1/0"},
+			status: sandpit.StatusFailed, exit: 1, stdout: "first\n", errTyp: "ZeroDivisionError"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := run(t, tc.spec)
+			if r.Status != tc.status {
+				t.Fatalf("status = %s, want %s (stderr %q)", r.Status, tc.status, r.Stderr)
+			}
+			if got := exitCode(r); got != tc.exit {
+				t.Errorf("exit code = %d, want %d", got, tc.exit)
+			}
+			if r.Stdout != tc.stdout {
+				t.Errorf("stdout = %q, want %q", r.Stdout, tc.stdout)
+			}
+			if !strings.Contains(r.Stderr, tc.stderr) {
+				t.Errorf("stderr = %q, want it to contain %q", r.Stderr, tc.stderr)
+			}
+			if tc.result != "" && str(r.Result) != tc.result {
+				t.Errorf("result = %s, want %s", str(r.Result), tc.result)
+			}
+			if tc.errTyp == "" && r.Error != nil {
+				t.Errorf("error = %+v, want none", r.Error)
+			}
+			if tc.errTyp != "" {
+				if r.Error == nil || r.Error.Type != tc.errTyp {
+					t.Fatalf("error = %+v, want type %s", r.Error, tc.errTyp)
+				}
+			}
+		})
+	}
+}
+
+func TestTracebackMatchesStderrAndHidesHarness(t *testing.T) {
+	r := run(t, sandpit.Spec{Code: "def f():\n    raise KeyError('k')\nf()"})
+	if r.Error == nil {
+		t.Fatal("no error")
+	}
+	if r.Error.Message != "'k'" {
+		t.Errorf("message = %q, want %q", r.Error.Message, "'k'")
+	}
+	if !strings.HasSuffix(r.Stderr, r.Error.Traceback) {
+		t.Errorf("stderr %q does not end with the traceback %q", r.Stderr, r.Error.Traceback)
+	}
+	for _, leak := range []string{"harness", "_pyodide", "sandpit", "/lib/python"} {
+		if strings.Contains(r.Error.Traceback, leak) {
+			t.Errorf("traceback shows %q: %s", leak, r.Error.Traceback)
+		}
+	}
+	if !strings.Contains(r.Error.Traceback, "    raise KeyError('k')") {
+		t.Errorf("traceback lacks the source line: %s", r.Error.Traceback)
+	}
+}
+
+func TestFiles(t *testing.T) {
+	bin := []byte{0, 1, 2, 250, 255}
+	r := run(t, sandpit.Spec{
+		Code: `
+import os
+data = open("data/in.txt").read()
+open("out.txt", "w").write(data.upper())
+blob = open("blob.bin", "rb").read()
+open("blob2.bin", "wb").write(blob[::-1])
+print(os.getcwd(), sorted(os.listdir(".")))
+`,
+		Files: []sandpit.File{
+			{Path: "data/in.txt", Content: "hello"},
+			{Path: "blob.bin", Content: base64.StdEncoding.EncodeToString(bin), Encoding: "base64"},
+		},
+	})
+	if r.Status != sandpit.StatusSucceeded {
+		t.Fatalf("status = %s, stderr %s", r.Status, r.Stderr)
+	}
+	got := map[string]sandpit.File{}
+	for _, f := range r.Files {
+		got[f.Path] = f
+	}
+	if len(got) != 2 {
+		t.Fatalf("files = %v, want out.txt and blob2.bin only (inputs unchanged)", r.Files)
+	}
+	if c, _ := base64.StdEncoding.DecodeString(got["out.txt"].Content); string(c) != "HELLO" {
+		t.Errorf("out.txt = %q", c)
+	}
+	if got["out.txt"].MimeType != "text/plain; charset=utf-8" {
+		t.Errorf("out.txt mime type = %q", got["out.txt"].MimeType)
+	}
+	if c, _ := base64.StdEncoding.DecodeString(got["blob2.bin"].Content); string(c) != string([]byte{255, 250, 2, 1, 0}) {
+		t.Errorf("blob2.bin = %v", c)
+	}
+	if !strings.HasPrefix(r.Stdout, "/home/pyodide ") {
+		t.Errorf("working directory: %q", r.Stdout)
+	}
+}
+
+func TestOutputFileLimits(t *testing.T) {
+	r := run(t, sandpit.Spec{Code: "for i in range(8):\n    open(f'f{i}.txt', 'w').write('x')"})
+	if len(r.Files) != 5 || !r.FilesTruncated {
+		t.Fatalf("files = %d, truncated %v; want 5 and true", len(r.Files), r.FilesTruncated)
+	}
+}
+
+func TestOutputCap(t *testing.T) {
+	r := run(t, sandpit.Spec{Code: "import sys\nfor i in range(100000):\n    print('x' * 100)\nprint('tail', file=sys.stderr)"})
+	if r.Status != sandpit.StatusSucceeded {
+		t.Fatalf("status = %s", r.Status)
+	}
+	if len(r.Stdout) != testOutputCap || !r.StdoutTruncated {
+		t.Fatalf("stdout = %d bytes, truncated %v; want %d and true", len(r.Stdout), r.StdoutTruncated, testOutputCap)
+	}
+	if !strings.HasPrefix(r.Stdout, strings.Repeat("x", 100)+"\n") {
+		t.Error("stdout does not keep the head of the output")
+	}
+	if r.Stderr != "tail\n" || r.StderrTruncated {
+		t.Errorf("stderr = %q, truncated %v", r.Stderr, r.StderrTruncated)
+	}
+}
+
+func TestTimeoutKeepsOutputAndNextJobRuns(t *testing.T) {
+	start := time.Now()
+	r := run(t, sandpit.Spec{Code: "print('before', flush=True)\nwhile True:\n    pass", TimeoutMS: 500})
+	if r.Status != sandpit.StatusTimeout {
+		t.Fatalf("status = %s, want timeout", r.Status)
+	}
+	if r.Stdout != "before\n" {
+		t.Errorf("stdout = %q, want the output printed before the timeout", r.Stdout)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("timeout of 500ms took %v", d)
+	}
+	if !strings.Contains(r.Message, "timeout") {
+		t.Errorf("message = %q", r.Message)
+	}
+	if r := run(t, sandpit.Spec{Code: "print('next')"}); r.Stdout != "next\n" {
+		t.Fatalf("job after a timeout: %+v", r)
+	}
+}
+
+func TestSleepTimeout(t *testing.T) {
+	r := run(t, sandpit.Spec{Code: "import time\nfor i in range(3):\n    print(i)\n    time.sleep(0.4)", TimeoutMS: 700})
+	if r.Status != sandpit.StatusTimeout || !strings.HasPrefix(r.Stdout, "0\n1\n") {
+		t.Fatalf("status %s stdout %q; want timeout after 0 and 1", r.Status, r.Stdout)
+	}
+}
+
+// TestFreshInterpreterPerJob leaves marks everywhere a job can reach, then
+// checks that later and concurrent jobs find none of them.
+func TestFreshInterpreterPerJob(t *testing.T) {
+	mark := `
+import builtins, os, sys, js
+builtins.MARK = 1
+sys.modules["mark_module"] = sys
+os.environ["MARK"] = "1"
+open("/home/pyodide/mark.txt", "w").write("1")
+open("/tmp/mark.txt", "w").write("1")
+js.globalThis.MARK = 1
+`
+	check := `
+import builtins, os, sys, js
+found = []
+if hasattr(builtins, "MARK"): found.append("builtins")
+if "mark_module" in sys.modules: found.append("sys.modules")
+if "MARK" in os.environ: found.append("environ")
+if os.path.exists("/home/pyodide/mark.txt"): found.append("home file")
+if os.path.exists("/tmp/mark.txt"): found.append("tmp file")
+if hasattr(js.globalThis, "MARK"): found.append("js global")
+print(found)
+`
+	if r := run(t, sandpit.Spec{Code: mark}); r.Status != sandpit.StatusSucceeded {
+		t.Fatalf("marking job: %s %s", r.Status, r.Stderr)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if r := run(t, sandpit.Spec{Code: check}); r.Stdout != "[]\n" {
+				t.Errorf("a later job found marks: %s %s", r.Stdout, r.Stderr)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestNoHostEnvironment(t *testing.T) {
+	os.Setenv("SANDPIT_SECRET_CANARY", "leak")
+	r := run(t, sandpit.Spec{Code: "import os\nprint(dict(os.environ))\nprint(os.listdir('/'), os.listdir('/home'))"})
+	if r.Status != sandpit.StatusSucceeded {
+		t.Fatalf("status %s: %s", r.Status, r.Stderr)
+	}
+	for _, leak := range []string{"SANDPIT_SECRET_CANARY", os.Getenv("PATH"), "/root", "sandpit-dev"} {
+		if strings.Contains(r.Stdout, leak) {
+			t.Errorf("the sandbox sees %q of the host: %s", leak, r.Stdout)
+		}
+	}
+}
+
+func TestNoNetwork(t *testing.T) {
+	r := run(t, sandpit.Spec{Code: "import js\ntry:\n    await js.fetch('http://127.0.0.1:9/')\n    print('reached')\nexcept Exception as e:\n    print('blocked')"})
+	if r.Stdout != "blocked\n" {
+		t.Fatalf("fetch to loopback: %q %s", r.Stdout, r.Stderr)
+	}
+}
