@@ -1,0 +1,59 @@
+# sandpit: `make run` sets up a fresh Debian machine and starts the server;
+# `make test` sets it up and runs every test.
+
+GO       ?= go
+BIN      := bin/sandpit
+PYODIDE  := page/node_modules/pyodide/pyodide.asm.wasm
+SANDPIT_USER ?= sandpit
+# Arguments for `sandpit serve` in `make run`, e.g. make run ARGS="--addr 0.0.0.0:8080".
+ARGS     ?=
+# Flags for `go test`, e.g. make test TESTFLAGS="-run TestSemantics -v".
+TESTFLAGS ?=
+
+.PHONY: all build run test deps system-deps fuzz bench clean
+
+all: build
+
+# Chromium and redis-server from Debian's packages, when missing, and the
+# unprivileged account Chromium runs as when sandpit runs as root.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v unshare >/dev/null 2>&1 || missing="$$missing util-linux"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "missing:$$missing; install them with apt-get (as root)"; exit 1; fi; \
+		echo "installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing fonts-liberation; \
+	fi
+	@if [ "$$(id -u)" = 0 ] && ! id -u $(SANDPIT_USER) >/dev/null 2>&1; then \
+		echo "creating the unprivileged user $(SANDPIT_USER) for Chromium"; \
+		useradd --system --create-home --home-dir /var/lib/$(SANDPIT_USER) --shell /usr/sbin/nologin $(SANDPIT_USER); \
+	fi
+
+# Pyodide from the npm package pinned by page/package-lock.json.
+$(PYODIDE): page/package.json page/package-lock.json
+	cd page && npm ci --no-audit --no-fund
+	@touch $@
+
+deps: system-deps $(PYODIDE)
+
+build: $(PYODIDE)
+	$(GO) build -o $(BIN) ./cmd/sandpit
+
+run: deps build
+	./$(BIN) serve $(ARGS)
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m $(TESTFLAGS) ./...
+
+# Longer fuzzing of the parsers of untrusted input (the seed corpus runs in `make test`).
+fuzz: $(PYODIDE)
+	$(GO) test -run XXX -fuzz FuzzParseSpec -fuzztime 60s .
+
+bench: deps
+	$(GO) test -run XXX -bench . -benchtime 200x ./runner/ ./queue/
+
+clean:
+	rm -rf bin page/node_modules

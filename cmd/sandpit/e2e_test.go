@@ -1,0 +1,277 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/client"
+	"github.com/sandpit-dev/sandpit/internal/redisserver"
+)
+
+// These tests build the sandpit binary and drive it as a user would: as
+// separate processes, over HTTP, with a real redis-server and Chromium.
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "sandpit-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "sandpit")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build sandpit: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// proc is a sandpit process started by a test.
+type proc struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func start(t *testing.T, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(binary, args...), out: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		<-p.done
+		if t.Failed() {
+			t.Logf("output of sandpit %s:\n%s", strings.Join(args, " "), p.out.String())
+		}
+	})
+	return p
+}
+
+// stop sends SIGTERM and returns the exit code.
+func (p *proc) stop(t *testing.T) int {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("sandpit did not exit within 60s of SIGTERM")
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+func waitReady(t *testing.T, base string, p *proc) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		select {
+		case <-p.done:
+			t.Fatalf("sandpit exited early:\n%s", p.out.String())
+		default:
+		}
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("sandpit at %s never became ready", base)
+}
+
+func postJSON(t *testing.T, url, body string) (int, sandpit.Job) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var job sandpit.Job
+	data, _ := io.ReadAll(resp.Body)
+	json.Unmarshal(data, &job)
+	return resp.StatusCode, job
+}
+
+// TestServe runs `sandpit serve` with its private Redis, as `make run` does,
+// and uses it over HTTP and through `sandpit run`.
+func TestServe(t *testing.T) {
+	addr := freeAddr(t)
+	base := "http://" + addr
+	p := start(t, "serve", "--addr", addr, "--pool-size", "2")
+	waitReady(t, base, p)
+
+	t.Run("POST /v1/run", func(t *testing.T) {
+		status, job := postJSON(t, base+"/v1/run", `{"code": "import sys\nprint('out', end='')\nprint('err', file=sys.stderr)\n6*7"}`)
+		if status != 200 || job.Status != sandpit.StatusSucceeded || job.Stdout != "out" || job.Stderr != "err\n" ||
+			job.Result.Result == nil || *job.Result.Result != "42" {
+			t.Fatalf("run = %d %+v", status, job)
+		}
+	})
+	t.Run("timeout then healthy", func(t *testing.T) {
+		status, job := postJSON(t, base+"/v1/run", `{"code": "while True: pass", "timeout_ms": 300}`)
+		if status != 200 || job.Status != sandpit.StatusTimeout {
+			t.Fatalf("run = %d %+v", status, job)
+		}
+		if _, job := postJSON(t, base+"/v1/run", `{"code": "print(1)"}`); job.Stdout != "1\n" {
+			t.Fatalf("job after a timeout = %+v", job)
+		}
+	})
+	t.Run("sandpit run", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "job.py")
+		os.WriteFile(file, []byte("import sys\nname = input()\nprint('hello', name)\nprint('bye', file=sys.stderr)\nsys.exit(4)\n"), 0o644)
+		stdinFile := filepath.Join(t.TempDir(), "in.txt")
+		os.WriteFile(stdinFile, []byte("ada\n"), 0o644)
+		cmd := exec.Command(binary, "run", "--stdin", stdinFile, file)
+		cmd.Env = append(os.Environ(), "SANDPIT_URL="+base)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		if code := cmd.ProcessState.ExitCode(); code != 4 {
+			t.Fatalf("exit code = %d (%v), want 4; stderr %q", code, err, stderr.String())
+		}
+		if stdout.String() != "hello ada\n" || stderr.String() != "bye\n" {
+			t.Fatalf("stdout %q stderr %q", stdout.String(), stderr.String())
+		}
+	})
+	t.Run("sandpit run from stdin with a traceback", func(t *testing.T) {
+		cmd := exec.Command(binary, "run", "--server", base, "-")
+		cmd.Stdin = strings.NewReader("raise RuntimeError('boom')")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		cmd.Run()
+		if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(stderr.String(), "RuntimeError: boom") {
+			t.Fatalf("exit %d stderr %q", code, stderr.String())
+		}
+	})
+	t.Run("sandpit run on a timeout", func(t *testing.T) {
+		cmd := exec.Command(binary, "run", "--server", base, "--timeout-ms", "300", "-")
+		cmd.Stdin = strings.NewReader("while True: pass")
+		cmd.Run()
+		if code := cmd.ProcessState.ExitCode(); code != exitTimeout {
+			t.Fatalf("exit %d, want %d", code, exitTimeout)
+		}
+	})
+	t.Run("bad input", func(t *testing.T) {
+		status, _ := postJSON(t, base+"/v1/run", `{"code": 1}`)
+		if status != 400 {
+			t.Fatalf("status = %d, want 400", status)
+		}
+	})
+	if code := p.stop(t); code != 0 {
+		t.Fatalf("serve exited %d after SIGTERM, want 0", code)
+	}
+}
+
+// TestSeparateProcesses runs one `sandpit api` and two `sandpit worker`s on
+// one Redis, as a multi-machine deployment would.
+func TestSeparateProcesses(t *testing.T) {
+	rs, err := redisserver.Start(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	addr := freeAddr(t)
+	base := "http://" + addr
+	w1 := start(t, "worker", "--redis-url", rs.URL(), "--pool-size", "1")
+	w2 := start(t, "worker", "--redis-url", rs.URL(), "--pool-size", "1")
+	a := start(t, "api", "--addr", addr, "--redis-url", rs.URL())
+	waitReady(t, base, a)
+
+	c, err := client.New(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() {
+			job, err := c.Run(context.Background(), sandpit.Spec{Code: fmt.Sprintf("print(%d)", i)})
+			if err != nil || job.Status != sandpit.StatusSucceeded || job.Stdout != fmt.Sprintf("%d\n", i) {
+				t.Errorf("job %d = %+v, %v", i, job, err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, p := range []*proc{w1, w2, a} {
+		if code := p.stop(t); code != 0 {
+			t.Errorf("exit code after SIGTERM = %d, want 0", code)
+		}
+	}
+	for i, w := range []*proc{w1, w2} {
+		if !strings.Contains(w.out.String(), `"job started"`) {
+			t.Errorf("worker %d ran no job", i+1)
+		}
+	}
+}
+
+// TestMissingDependencies checks the one-line errors of serve.
+func TestMissingDependencies(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  []string
+		want string
+	}{
+		{"no chromium", []string{"serve", "--chromium", "/nonexistent/chromium"}, nil, "chromium not found"},
+		{"no redis-server", []string{"serve", "--chromium", "/usr/bin/chromium"}, []string{"PATH=/nonexistent"}, "redis-server not found"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(binary, tc.args...)
+			cmd.Env = append(os.Environ(), tc.env...)
+			out, _ := cmd.CombinedOutput()
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			if cmd.ProcessState.ExitCode() != 1 || len(lines) != 1 || !strings.Contains(lines[0], tc.want) {
+				t.Fatalf("exit %d, output %q; want one line with %q", cmd.ProcessState.ExitCode(), out, tc.want)
+			}
+		})
+	}
+}
