@@ -38,9 +38,16 @@ type host struct {
 	jobs   int
 }
 
-// newHost opens a tab in a new browser context, loads the host page and
+// The pages a host tab opens: the host page proper, and the page of the
+// naive baseline, which boots one interpreter from scratch.
+const (
+	hostPage = "/sandbox.html"
+	coldPage = "/sandbox.html#cold"
+)
+
+// newHost opens a tab in a new browser context, loads the page at path and
 // waits until its first sandbox is ready.
-func (r *Runner) newHost(ctx context.Context) (*host, error) {
+func (r *Runner) newHost(ctx context.Context, path string) (*host, error) {
 	tctx, cancel := chromedp.NewContext(r.browser.ctx, chromedp.WithNewBrowserContext())
 	h := &host{ctx: tctx, cancel: cancel}
 	// The first action on a tab's context binds the tab's life to the context
@@ -54,7 +61,7 @@ func (r *Runner) newHost(ctx context.Context) (*host, error) {
 	stop := context.AfterFunc(ctx, scancel)
 	defer stop()
 	err := chromedp.Do(sctx,
-		chromedp.Navigate(Origin+"/sandbox.html"),
+		chromedp.Navigate(Origin+path),
 		h.awaitReady(),
 	)
 	if err != nil {

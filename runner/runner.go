@@ -40,6 +40,10 @@ type Config struct {
 	Refill int
 	// Limits bound each job's output; see sandpit.Limits.
 	Limits sandpit.Limits
+	// Cold makes every job open a new tab that loads Pyodide from scratch,
+	// with no pool and no snapshot: the naive design, kept as the baseline
+	// that benchmarks compare against. Not for serving.
+	Cold bool
 	// NoNetns turns off the empty network namespace, which is otherwise used
 	// wherever unshare can make one.
 	NoNetns bool
@@ -101,6 +105,9 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		return nil, err
 	}
 	r.browser = b
+	if cfg.Cold {
+		return r, nil
+	}
 	for range cfg.Refill {
 		r.wg.Go(r.fill)
 	}
@@ -129,6 +136,14 @@ func (r *Runner) Close() error {
 // means the infrastructure failed (the browser, the host page), not the
 // Python code; the job may be retried elsewhere.
 func (r *Runner) Run(ctx context.Context, spec sandpit.Spec) (sandpit.Result, error) {
+	if r.cfg.Cold {
+		h, err := r.newHost(ctx, coldPage)
+		if err != nil {
+			return sandpit.Result{}, err
+		}
+		defer h.close()
+		return h.run(ctx, spec, r.cfg.Limits)
+	}
 	var h *host
 	select {
 	case h = <-r.pool:
@@ -169,7 +184,7 @@ func (r *Runner) fill() {
 			return
 		}
 		for {
-			h, err := r.newHost(r.ctx)
+			h, err := r.newHost(r.ctx, hostPage)
 			if err == nil {
 				r.pool <- h
 				backoff = 100 * time.Millisecond

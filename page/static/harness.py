@@ -2,6 +2,7 @@
 # would, and reports the outcome as JSON. Loaded once per fresh interpreter.
 
 import ast
+import inspect
 import base64
 import builtins
 import io
@@ -68,60 +69,87 @@ def _user_traceback(exc):
     return "".join(traceback.format_exception(type(exc), exc, tb))
 
 
-async def _run_code(code):
-    """Runs code as __main__ and returns (exit_code, result, error)."""
-    linecache.cache[_MAIN] = (len(code), None, code.splitlines(True), _MAIN)
-    namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": _MAIN}
-    try:
-        runner = CodeRunner(
-            code,
-            filename=_MAIN,
-            flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
-            dedent=False,
-        ).compile()
-        value = await runner.run_async(namespace)
-        return 0, (None if value is None else repr(value)), None
-    except SystemExit as e:
-        code = e.code
+def _outcome(exc):
+    """Returns (exit_code, error) for the exception that ended the code."""
+    if isinstance(exc, SystemExit):
+        code = exc.code
         if code is None:
-            return 0, None, None
+            return 0, None
         if isinstance(code, int):
             exit_code = code
         else:
             print(code, file=sys.stderr)
             exit_code = 1
         if exit_code == 0:
-            return 0, None, None
-        return exit_code, None, {"type": "SystemExit", "message": str(code), "traceback": ""}
-    except BaseException as e:
-        text = _user_traceback(e)
-        sys.stderr.write(text)
-        return 1, None, {"type": type(e).__name__, "message": str(e), "traceback": text}
+            return 0, None
+        return exit_code, {"type": "SystemExit", "message": str(code), "traceback": ""}
+    text = _user_traceback(exc)
+    sys.stderr.write(text)
+    return 1, {"type": type(exc).__name__, "message": str(exc), "traceback": text}
 
 
-async def _sandpit_run(spec_json):
-    spec = json.loads(spec_json)
-    limits = spec.pop("_limits")
-    os.makedirs(_HOME, exist_ok=True)
-    os.chdir(_HOME)
-    inputs = _write_inputs(spec.get("files") or [])
-    sys.stdin = io.TextIOWrapper(io.BytesIO(spec.get("stdin", "").encode("utf-8")), encoding="utf-8")
-    # Unbuffered text streams: every write reaches the page at once, so the
-    # output printed before a timeout is kept.
-    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="surrogateescape", write_through=True)
-    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace", write_through=True)
-    exit_code, result, error = await _run_code(spec["code"])
-    for stream in (sys.stdout, sys.stderr):
+class _Job:
+    """One job: set up by the constructor, run once by run or run_async."""
+
+    def __init__(self, spec_json):
+        spec = json.loads(spec_json)
+        self.limits = spec.pop("_limits")
+        os.makedirs(_HOME, exist_ok=True)
+        os.chdir(_HOME)
+        self.inputs = _write_inputs(spec.get("files") or [])
+        sys.stdin = io.TextIOWrapper(io.BytesIO(spec.get("stdin", "").encode("utf-8")), encoding="utf-8")
+        # Unbuffered text streams: every write reaches the page at once, so
+        # the output printed before a timeout is kept.
+        sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="surrogateescape", write_through=True)
+        sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace", write_through=True)
+        code = spec["code"]
+        linecache.cache[_MAIN] = (len(code), None, code.splitlines(True), _MAIN)
+        self.namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": _MAIN}
+        self.runner, self.early = None, None
         try:
-            stream.flush()
-        except Exception:
-            pass
-    files, dropped = _collect_outputs(inputs, limits["max_files"], limits["max_file_bytes"])
-    return json.dumps({
-        "status": "succeeded" if exit_code == 0 else "failed",
-        "exit_code": exit_code,
-        "result": result,
-        "error": error,
-        "files": files,
-        "files_truncated": dropped,
-    })
+            self.runner = CodeRunner(code, filename=_MAIN, flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dedent=False).compile()
+        except BaseException as e:
+            self.early = e
+        # Code that awaits at top level compiles to a coroutine.
+        self.is_async = self.runner is not None and bool(self.runner.code.co_flags & inspect.CO_COROUTINE)
+
+    def run(self):
+        if self.early is not None:
+            return self._report(*_outcome(self.early), None)
+        try:
+            value = self.runner.run(self.namespace)
+        except BaseException as e:
+            return self._report(*_outcome(e), None)
+        return self._report(0, None, value)
+
+    async def run_async(self):
+        try:
+            value = await self.runner.run_async(self.namespace)
+        except BaseException as e:
+            return self._report(*_outcome(e), None)
+        return self._report(0, None, value)
+
+    def _report(self, exit_code, error, value):
+        result = None
+        if value is not None:
+            try:
+                result = repr(value)
+            except BaseException as e:
+                exit_code, error = _outcome(e)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        files, dropped = _collect_outputs(self.inputs, self.limits["max_files"], self.limits["max_file_bytes"])
+        return json.dumps({
+            "status": "succeeded" if exit_code == 0 else "failed",
+            "exit_code": exit_code,
+            "result": result,
+            "error": error,
+            "files": files,
+            "files_truncated": dropped,
+        })
+
+
+_sandpit_start = _Job

@@ -108,6 +108,14 @@ function dropSharedState() {
   drop(self.navigator, ["locks", "storage", "serviceWorker", "storageBuckets"]);
 }
 
+// boot: a job's worker booted from scratch (the naive baseline).
+async function bootCold() {
+  const pyodide = await loadPyodide(config);
+  const source = await (await fetch("/harness.py")).text();
+  pyodide.runPython(source, { filename: "<sandpit>" });
+  serve(pyodide);
+}
+
 // boot: a job's worker. The page hands it everything it would otherwise
 // fetch: the module, the snapshot, the standard library (as a blob: URL of
 // the page's) and the package lock.
@@ -124,9 +132,14 @@ async function bootSandbox(m) {
     createPyodideModule: withModule(m.module),
   });
   delete self.WasmOffsetConverter;
+  serve(pyodide);
+}
+
+// serve readies a booted interpreter for its one job.
+function serve(pyodide) {
   pyodide.setStdout(writer(1));
   pyodide.setStderr(writer(2));
-  const run = pyodide.globals.get("_sandpit_run");
+  const start = pyodide.globals.get("_sandpit_start");
   dropSharedState();
   self.onmessage = async (ev) => {
     const m = ev.data;
@@ -135,7 +148,11 @@ async function bootSandbox(m) {
     outputCap = m.limits.max_output_bytes;
     let result;
     try {
-      result = await run(m.spec);
+      // Code without top-level await runs straight through; only code that
+      // awaits goes through the event loop.
+      const job = start(m.spec);
+      result = job.is_async ? await job.run_async() : job.run();
+      job.destroy();
     } catch (e) {
       result = JSON.stringify({ status: "error", message: "harness: " + String(e && e.message ? e.message : e) });
     }
@@ -147,6 +164,6 @@ async function bootSandbox(m) {
 self.onmessage = (ev) => {
   const m = ev.data;
   self.onmessage = null;
-  const boot = m.type === "make" ? makeSnapshot() : bootSandbox(m);
+  const boot = m.type === "make" ? makeSnapshot() : m.type === "cold" ? bootCold() : bootSandbox(m);
   boot.catch((e) => self.postMessage({ type: "fatal", message: String(e && e.message ? e.message : e) }));
 };

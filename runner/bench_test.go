@@ -1,0 +1,99 @@
+package runner
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/page"
+)
+
+// BenchmarkRun runs print(1), each time in a fresh interpreter, one job after
+// another through the shared runner's pool.
+func BenchmarkRun(b *testing.B) {
+	ctx := context.Background()
+	for b.Loop() {
+		res, err := testRunner.Run(ctx, sandpit.Spec{Code: "print(1)"})
+		if err != nil || res.Stdout != "1\n" {
+			b.Fatalf("run: %+v, %v", res, err)
+		}
+	}
+}
+
+// BenchmarkWarmJob measures one job in a sandbox that is already booted:
+// the part of a job's latency that the pool does not hide.
+func BenchmarkWarmJob(b *testing.B) {
+	ctx := context.Background()
+	h := <-testRunner.pool
+	defer testRunner.recycle(h, true)
+	for b.Loop() {
+		b.StopTimer()
+		if err := h.reset(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		res, err := h.run(ctx, sandpit.Spec{Code: "print(1)"}, testRunner.cfg.Limits)
+		if err != nil || res.Stdout != "1\n" {
+			b.Fatalf("run: %+v, %v", res, err)
+		}
+	}
+}
+
+// BenchmarkSandboxBoot measures what a new sandbox costs: the wall time from
+// the end of a job to the next interpreter being ready in the same host
+// (storage wipe, new worker, module instantiation, snapshot restore), and
+// the CPU time the browser spent on it.
+func BenchmarkSandboxBoot(b *testing.B) {
+	ctx := context.Background()
+	h := <-testRunner.pool
+	defer testRunner.recycle(h, true)
+	var boot, cpu time.Duration
+	for b.Loop() {
+		if _, err := h.run(ctx, sandpit.Spec{Code: "pass"}, testRunner.cfg.Limits); err != nil {
+			b.Fatal(err)
+		}
+		before, err := testRunner.Usage()
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		if err := h.reset(ctx); err != nil {
+			b.Fatal(err)
+		}
+		boot += time.Since(start)
+		after, _ := testRunner.Usage()
+		cpu += after.CPU - before.CPU
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(boot.Milliseconds())/n, "boot-ms/op")
+	b.ReportMetric(float64(cpu.Milliseconds())/n, "cpu-ms/op")
+}
+
+// BenchmarkIdleMemory reports the memory of the browser with pools of one
+// and of three ready hosts, and the difference per host.
+func BenchmarkIdleMemory(b *testing.B) {
+	measure := func(pool int) Usage {
+		r, err := New(context.Background(), Config{Assets: page.Handler(), PoolSize: pool, Refill: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer r.Close()
+		for r.Ready() < pool {
+			time.Sleep(50 * time.Millisecond)
+		}
+		time.Sleep(2 * time.Second) // let the pages settle
+		u, err := r.Usage()
+		if err != nil {
+			b.Fatal(err)
+		}
+		return u
+	}
+	for b.Loop() {
+		one, three := measure(1), measure(3)
+		b.ReportMetric(float64(one.PSS)/(1<<20), "pool1-pss-MB")
+		b.ReportMetric(float64(three.PSS)/(1<<20), "pool3-pss-MB")
+		b.ReportMetric(float64(three.PSS-one.PSS)/2/(1<<20), "per-host-pss-MB")
+		b.ReportMetric(float64(three.RSS-one.RSS)/2/(1<<20), "per-host-rss-MB")
+	}
+}
