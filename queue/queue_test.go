@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 }
 
 // newQueue returns a queue with its own key prefix on the test server.
-func newQueue(t *testing.T, opts Options) (*Queue, *redis.Client) {
+func newQueue(t testing.TB, opts Options) (*Queue, *redis.Client) {
 	t.Helper()
 	o, err := redis.ParseURL(redisURL)
 	if err != nil {

@@ -21,6 +21,7 @@ func (w *worker) heartbeat(ctx context.Context) {
 		w.beat(ctx)
 		select {
 		case <-t.C:
+		case <-w.opts.ReadyChanged: // a nil channel never fires
 		case <-ctx.Done():
 			return
 		}

@@ -51,6 +51,10 @@ type WorkerOptions struct {
 	// Ready reports how many jobs the worker could start now; it is
 	// published for readiness checks. Default: Concurrency minus jobs running.
 	Ready func() int
+	// ReadyChanged, when set, receives a value whenever Ready may have
+	// changed, so that the change is published at once rather than at the
+	// next heartbeat.
+	ReadyChanged <-chan struct{}
 }
 
 func (o WorkerOptions) withDefaults() WorkerOptions {

@@ -67,6 +67,7 @@ type Runner struct {
 	browser *browser
 	pool    chan *host    // hosts with a sandbox ready
 	slots   chan struct{} // one token per host to build
+	changed chan struct{} // poked when the pool gains or loses a host
 }
 
 // New starts Chromium and begins filling the pool. It returns once the
@@ -89,11 +90,12 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		cfg.Logger = slog.Default()
 	}
 	r := &Runner{
-		cfg:    cfg,
-		log:    cfg.Logger,
-		assets: newAssetCache(cfg.Assets),
-		pool:   make(chan *host, cfg.PoolSize),
-		slots:  make(chan struct{}, cfg.PoolSize),
+		cfg:     cfg,
+		log:     cfg.Logger,
+		assets:  newAssetCache(cfg.Assets),
+		pool:    make(chan *host, cfg.PoolSize),
+		slots:   make(chan struct{}, cfg.PoolSize),
+		changed: make(chan struct{}, 1),
 	}
 	for range cfg.PoolSize {
 		r.slots <- struct{}{}
@@ -116,6 +118,23 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 
 // Ready returns how many jobs could start now without waiting.
 func (r *Runner) Ready() int { return len(r.pool) }
+
+// Changed returns a channel that receives a value when Ready may have
+// changed, so that readiness can be reported as it happens.
+func (r *Runner) Changed() <-chan struct{} { return r.changed }
+
+func (r *Runner) poke() {
+	select {
+	case r.changed <- struct{}{}:
+	default:
+	}
+}
+
+// offer puts a ready host in the pool.
+func (r *Runner) offer(h *host) {
+	r.pool <- h
+	r.poke()
+}
 
 // Close stops the browser and waits for the runner's goroutines.
 func (r *Runner) Close() error {
@@ -147,6 +166,7 @@ func (r *Runner) Run(ctx context.Context, spec sandpit.Spec) (sandpit.Result, er
 	var h *host
 	select {
 	case h = <-r.pool:
+		r.poke()
 	case <-ctx.Done():
 		return sandpit.Result{}, ctx.Err()
 	case <-r.ctx.Done():
@@ -163,7 +183,7 @@ func (r *Runner) recycle(h *host, healthy bool) {
 	if healthy && h.jobs < jobsPerHost {
 		err := h.reset(r.ctx)
 		if err == nil {
-			r.pool <- h
+			r.offer(h)
 			return
 		}
 		if r.ctx.Err() == nil {
@@ -186,7 +206,7 @@ func (r *Runner) fill() {
 		for {
 			h, err := r.newHost(r.ctx, hostPage)
 			if err == nil {
-				r.pool <- h
+				r.offer(h)
 				backoff = 100 * time.Millisecond
 				break
 			}

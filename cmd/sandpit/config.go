@@ -210,7 +210,7 @@ func (c *workerConfig) startRunner(ctx context.Context, l sandpit.Limits, log *s
 	return runner.New(ctx, runner.Config{
 		Chromium: c.chromium,
 		User:     c.user,
-		Assets:   page.Handler(),
+		Assets:   pageHandler(),
 		PoolSize: c.pool,
 		Refill:   c.refill,
 		Limits:   l,
@@ -225,10 +225,15 @@ func (c *workerConfig) work(ctx context.Context, q *queue.Queue, r *runner.Runne
 		return r.Run(ctx, t.Spec)
 	})
 	return q.Work(ctx, h, queue.WorkerOptions{
-		Concurrency: c.pool,
-		Lease:       c.lease,
-		MaxAttempts: c.maxAttempts,
-		Grace:       grace,
-		Ready:       r.Ready,
+		Concurrency:  c.pool,
+		Lease:        c.lease,
+		MaxAttempts:  c.maxAttempts,
+		Grace:        grace,
+		Ready:        r.Ready,
+		ReadyChanged: r.Changed(),
 	})
 }
+
+func pageHandler() http.Handler { return page.Handler() }
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -36,6 +36,7 @@ var commands = []command{
 	{"api", "run the HTTP API only", runAPI},
 	{"worker", "run a worker only", runWorker},
 	{"run", "run Python code on a server and print its output", runRun},
+	{"bench", "measure a running server: latency, throughput, and the naive baseline", runBench},
 }
 
 // exitError ends the program with a given code and no message of its own.

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/client"
+	"github.com/sandpit-dev/sandpit/runner"
+)
+
+// runBench drives a running server and reports latency and throughput, and,
+// with --naive, the cold-tab baseline measured in the same run.
+func runBench(ctx context.Context, args []string, std stdio) error {
+	f := newFlags("bench", "bench [flags]", std.err)
+	var (
+		server     string
+		apiKey     string
+		code       string
+		samples    int
+		jobs       int
+		concurrent int
+		naive      int
+		floor      int
+		wc         workerConfig
+	)
+	f.StringVar(&server, "server", "http://127.0.0.1:8080", "URL of the sandpit server")
+	f.envVar("server", "SANDPIT_URL")
+	f.StringVar(&apiKey, "api-key", "", "API key sent as a bearer token")
+	f.envVar("api-key", "SANDPIT_API_KEY")
+	f.StringVar(&code, "code", "print(1)", "the Python code of every job")
+	f.IntVar(&samples, "latency-samples", 100, "jobs run one at a time, each when a sandbox is ready, for the latency figures")
+	f.IntVar(&jobs, "jobs", 200, "jobs run for the throughput figure")
+	f.IntVar(&concurrent, "concurrency", 8, "jobs in flight at once for the throughput figure")
+	f.IntVar(&naive, "naive", 0, "also run this many jobs the naive way (a fresh tab cold-loading Pyodide per job) in a local Chromium, and print the ratio")
+	f.IntVar(&floor, "floor", 0, "also time this many runs of python3 -c CODE in a subprocess, the unsandboxed floor")
+	wc.register(f)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if err := f.noArgs(); err != nil {
+		return err
+	}
+	c, err := client.New(server, client.WithAPIKey(apiKey))
+	if err != nil {
+		return err
+	}
+	spec := sandpit.Spec{Code: code}
+	out := std.out
+	fmt.Fprintf(out, "sandpit bench against %s, code %q\n\n", server, code)
+
+	if samples > 0 {
+		lat, err := latency(ctx, server, c, spec, samples)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "latency, one job at a time with a sandbox ready (n=%d):\n  %s\n\n", samples, summary(lat))
+	}
+	var rate float64
+	if jobs > 0 {
+		var lat []time.Duration
+		rate, lat, err = throughput(ctx, c, spec, jobs, concurrent)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "throughput, %d jobs, %d in flight: %.2f jobs/s\n  per job: %s\n\n", jobs, concurrent, rate, summary(lat))
+	}
+	if naive > 0 {
+		nrate, lat, err := naiveBaseline(ctx, wc, spec, naive)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "naive baseline, a fresh tab cold-loading Pyodide per job, %d jobs one at a time: %.3f jobs/s\n  per job: %s\n", naive, nrate, summary(lat))
+		if rate > 0 {
+			fmt.Fprintf(out, "  sandpit/naive throughput ratio: %.1fx\n", rate/nrate)
+		}
+		fmt.Fprintln(out)
+	}
+	if floor > 0 {
+		lat, err := pythonFloor(ctx, code, floor)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "floor, python3 -c in a subprocess (no sandbox), n=%d:\n  %s\n", floor, summary(lat))
+	}
+	return nil
+}
+
+// latency times jobs one at a time, each sent once /readyz says a sandbox is
+// ready, so that it measures a job and not the wait for a sandbox.
+func latency(ctx context.Context, server string, c *client.Client, spec sandpit.Spec, n int) ([]time.Duration, error) {
+	var out []time.Duration
+	for range n {
+		if err := waitReadyz(ctx, server); err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		job, err := c.Run(ctx, spec)
+		if err != nil {
+			return nil, err
+		}
+		if job.Status != sandpit.StatusSucceeded {
+			return nil, fmt.Errorf("job %s ended as %s: %s", job.ID, job.Status, job.Stderr)
+		}
+		out = append(out, time.Since(start))
+	}
+	return out, nil
+}
+
+func waitReadyz(ctx context.Context, server string) error {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, server+"/readyz", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return errors.New("the server did not become ready within a minute")
+}
+
+// throughput runs n jobs with c in flight and returns jobs per second and
+// each job's time.
+func throughput(ctx context.Context, cl *client.Client, spec sandpit.Spec, n, c int) (float64, []time.Duration, error) {
+	var (
+		next   atomic.Int64
+		mu     sync.Mutex
+		lat    []time.Duration
+		errs   []error
+		wg     sync.WaitGroup
+		starts = time.Now()
+	)
+	for range max(c, 1) {
+		wg.Go(func() {
+			for next.Add(1) <= int64(n) {
+				t := time.Now()
+				job, err := cl.Run(ctx, spec)
+				if err == nil && job.Status != sandpit.StatusSucceeded {
+					err = fmt.Errorf("job %s ended as %s", job.ID, job.Status)
+				}
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				}
+				lat = append(lat, time.Since(t))
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(starts)
+	if len(errs) > 0 {
+		return 0, nil, fmt.Errorf("%d of %d jobs failed; first: %w", len(errs), n, errs[0])
+	}
+	return float64(n) / elapsed.Seconds(), lat, nil
+}
+
+// naiveBaseline runs jobs the naive way in a Chromium of its own: each job
+// opens a new tab that loads Pyodide from scratch.
+func naiveBaseline(ctx context.Context, wc workerConfig, spec sandpit.Spec, n int) (float64, []time.Duration, error) {
+	r, err := runner.New(ctx, runner.Config{Chromium: wc.chromium, User: wc.user, Assets: pageHandler(), Cold: true, NoNetns: wc.noNetns,
+		Logger: discardLogger()})
+	if err != nil {
+		return 0, nil, err
+	}
+	defer r.Close()
+	var lat []time.Duration
+	start := time.Now()
+	for range n {
+		t := time.Now()
+		res, err := r.Run(ctx, spec)
+		if err != nil {
+			return 0, nil, fmt.Errorf("naive job: %w", err)
+		}
+		if res.Status != sandpit.StatusSucceeded {
+			return 0, nil, fmt.Errorf("naive job ended as %s: %s", res.Status, res.Stderr)
+		}
+		lat = append(lat, time.Since(t))
+	}
+	return float64(n) / time.Since(start).Seconds(), lat, nil
+}
+
+// pythonFloor times python3 -c CODE in a subprocess. It runs the
+// interpreter itself, not a wrapper script that PATH may put first.
+func pythonFloor(ctx context.Context, code string, n int) ([]time.Duration, error) {
+	out, err := exec.CommandContext(ctx, "python3", "-c", "import sys; print(sys.executable)").Output()
+	if err != nil {
+		return nil, errors.New("--floor needs python3 on PATH")
+	}
+	py := strings.TrimSpace(string(out))
+	var lat []time.Duration
+	for range n {
+		t := time.Now()
+		if err := exec.CommandContext(ctx, py, "-c", code).Run(); err != nil {
+			return nil, fmt.Errorf("python3 -c: %w", err)
+		}
+		lat = append(lat, time.Since(t))
+	}
+	return lat, nil
+}
+
+// summary formats percentiles of d.
+func summary(d []time.Duration) string {
+	if len(d) == 0 {
+		return "no samples"
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	p := func(q float64) time.Duration { return s[min(len(s)-1, int(q*float64(len(s))))] }
+	r := func(d time.Duration) string { return d.Round(10 * time.Microsecond).String() }
+	return fmt.Sprintf("p50 %s  p90 %s  p99 %s  min %s  max %s", r(p(0.5)), r(p(0.9)), r(p(0.99)), r(s[0]), r(s[len(s)-1]))
+}
