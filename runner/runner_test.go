@@ -5,10 +5,15 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
 
 	"github.com/sandpit-dev/sandpit"
 	"github.com/sandpit-dev/sandpit/page"
@@ -301,5 +306,76 @@ func TestNoNetwork(t *testing.T) {
 	r := run(t, sandpit.Spec{Code: "import js\ntry:\n    await js.fetch('http://127.0.0.1:9/')\n    print('reached')\nexcept Exception as e:\n    print('blocked')"})
 	if r.Stdout != "blocked\n" {
 		t.Fatalf("fetch to loopback: %q %s", r.Stdout, r.Stderr)
+	}
+}
+
+// TestNoLeakAcrossJobs runs many jobs, ending every way a job can end, and
+// checks that the browser holds no more tabs, workers or browser contexts,
+// and the process no more goroutines, than before.
+func TestNoLeakAcrossJobs(t *testing.T) {
+	settle := func() {
+		deadline := time.Now().Add(time.Minute)
+		for testRunner.Ready() < testRunner.cfg.PoolSize {
+			if time.Now().After(deadline) {
+				t.Fatal("pool did not refill")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	count := func() (targets map[string]int, contexts int, goroutines int) {
+		infos, err := chromedp.Targets(testRunner.browser.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		targets = map[string]int{}
+		for _, i := range infos {
+			targets[i.Type]++
+		}
+		bc, err := chromedp.CallBrowser(testRunner.browser.ctx, target.GetBrowserContexts, cdp.Empty{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return targets, len(bc.BrowserContextIDs), runtime.NumGoroutine()
+	}
+	settle()
+	t0, c0, g0 := count()
+	codes := []string{"print(1)", "1/0", "import sys; sys.exit(2)", "while True: pass", "open('f.txt','w').write('x')"}
+	for i := range 40 {
+		run(t, sandpit.Spec{Code: codes[i%len(codes)], TimeoutMS: 300})
+		if os.Getenv("LEAKDEBUG") != "" {
+			settle()
+			tt, _, _ := count()
+			t.Log(i, codes[i%len(codes)], tt)
+		}
+	}
+	settle()
+	t1, c1, g1 := count()
+	if fmt.Sprint(t0) != fmt.Sprint(t1) || c0 != c1 {
+		t.Errorf("browser before: targets %v, contexts %d; after 40 jobs: %v, %d", t0, c0, t1, c1)
+	}
+	if g1 > g0+5 {
+		t.Errorf("goroutines: %d before, %d after 40 jobs", g0, g1)
+	}
+}
+
+// TestTimeoutInterruptsThenKills covers both steps of a timeout: the
+// interpreter is interrupted (its worker is cross-origin isolated, so the
+// interrupt buffer works), and code that swallows the interrupt is still
+// stopped.
+func TestTimeoutInterruptsThenKills(t *testing.T) {
+	if r := run(t, sandpit.Spec{Code: "import js\njs.crossOriginIsolated"}); str(r.Result) != "True" {
+		t.Fatalf("crossOriginIsolated = %s, want True (no interrupt buffer without it)", str(r.Result))
+	}
+	start := time.Now()
+	r := run(t, sandpit.Spec{Code: "while True:\n    try:\n        while True: pass\n    except KeyboardInterrupt:\n        pass", TimeoutMS: 300})
+	if r.Status != sandpit.StatusTimeout {
+		t.Fatalf("status = %s, want timeout", r.Status)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("a job that swallows KeyboardInterrupt ran %v past a 300ms timeout", d)
+	}
+	if r := run(t, sandpit.Spec{Code: "print('alive')"}); r.Stdout != "alive\n" {
+		t.Fatalf("next job = %+v", r)
 	}
 }

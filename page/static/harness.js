@@ -50,10 +50,23 @@ async function makeBase() {
   return { module: message.module, snapshot: message.snapshot, stdlib: URL.createObjectURL(stdlib), lock };
 }
 
+// Each worker gets an interrupt buffer of its own: on a timeout the page
+// raises KeyboardInterrupt in the interpreter before it terminates the
+// worker, since Chromium stops a busy worker only seconds after terminate().
+const interrupts = new WeakMap();
+
+function interruptBuffer() {
+  return globalThis.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : null;
+}
+
 function spawnSandbox() {
   // The snapshot is copied into each worker, never shared: a job must not
   // be able to write to the bytes the next interpreter starts from.
-  return spawnWorker({ type: "boot", ...base }, "ready").then((r) => r.worker);
+  const interrupt = interruptBuffer();
+  return spawnWorker({ type: "boot", ...base, interrupt }, "ready").then((r) => {
+    interrupts.set(r.worker, interrupt);
+    return r.worker;
+  });
 }
 
 // The next job's worker, booting or ready.
@@ -66,7 +79,11 @@ const cold = location.hash === "#cold";
 
 const ready = (async () => {
   if (cold) {
-    next = spawnWorker({ type: "cold" }, "ready").then((r) => r.worker);
+    const interrupt = interruptBuffer();
+    next = spawnWorker({ type: "cold", interrupt }, "ready").then((r) => {
+      interrupts.set(r.worker, interrupt);
+      return r.worker;
+    });
   } else {
     base = await makeBase();
     next = spawnSandbox();
@@ -90,8 +107,11 @@ class Stream {
     this.size = 0;
     this.truncated = false;
   }
+  freeze() {
+    this.frozen = true;
+  }
   write(bytes) {
-    if (!(bytes instanceof Uint8Array)) return;
+    if (!(bytes instanceof Uint8Array) || this.frozen) return;
     const room = this.limit - this.size;
     if (bytes.length > room) {
       this.truncated = true;
@@ -133,12 +153,26 @@ function runIn(w, spec, limits) {
         stderr_truncated: stderr.truncated,
       });
     };
-    const timer = setTimeout(() => finish({ status: "timeout" }), limits.timeout_ms);
+    // On timeout the output is frozen as it is, the interpreter is
+    // interrupted, and the worker is terminated once it stops or after a
+    // short grace, whichever comes first.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stdout.freeze();
+      stderr.freeze();
+      const interrupt = interrupts.get(w);
+      if (!interrupt) return finish({ status: "timeout" });
+      Atomics.store(interrupt, 0, 2); // SIGINT
+      setTimeout(() => finish({ status: "timeout" }), 250);
+    }, limits.timeout_ms);
     w.onmessage = (ev) => {
       const m = ev.data;
       if (!m || typeof m !== "object") return;
       if (m.type === "out") {
         (m.fd === 2 ? stderr : stdout).write(m.data);
+      } else if (m.type === "done" && timedOut) {
+        finish({ status: "timeout" });
       } else if (m.type === "done" && typeof m.result === "string") {
         let outcome;
         try {

@@ -109,11 +109,11 @@ function dropSharedState() {
 }
 
 // boot: a job's worker booted from scratch (the naive baseline).
-async function bootCold() {
+async function bootCold(m) {
   const pyodide = await loadPyodide(config);
   const source = await (await fetch("/harness.py")).text();
   pyodide.runPython(source, { filename: "<sandpit>" });
-  serve(pyodide);
+  serve(pyodide, m.interrupt);
 }
 
 // boot: a job's worker. The page hands it everything it would otherwise
@@ -132,11 +132,12 @@ async function bootSandbox(m) {
     createPyodideModule: withModule(m.module),
   });
   delete self.WasmOffsetConverter;
-  serve(pyodide);
+  serve(pyodide, m.interrupt);
 }
 
 // serve readies a booted interpreter for its one job.
-function serve(pyodide) {
+function serve(pyodide, interrupt) {
+  if (interrupt) pyodide.setInterruptBuffer(interrupt);
   pyodide.setStdout(writer(1));
   pyodide.setStderr(writer(2));
   const start = pyodide.globals.get("_sandpit_start");
@@ -164,6 +165,6 @@ function serve(pyodide) {
 self.onmessage = (ev) => {
   const m = ev.data;
   self.onmessage = null;
-  const boot = m.type === "make" ? makeSnapshot() : m.type === "cold" ? bootCold() : bootSandbox(m);
+  const boot = m.type === "make" ? makeSnapshot() : m.type === "cold" ? bootCold(m) : bootSandbox(m);
   boot.catch((e) => self.postMessage({ type: "fatal", message: String(e && e.message ? e.message : e) }));
 };
