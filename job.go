@@ -62,6 +62,7 @@ type Spec struct {
 	Code      string `json:"code"`
 	Stdin     string `json:"stdin,omitempty"`
 	TimeoutMS int    `json:"timeout_ms,omitempty"`
+	MemoryMB  int    `json:"memory_mb,omitempty"`
 	Files     []File `json:"files,omitempty"`
 }
 

@@ -16,28 +16,36 @@ import (
 // Limits bound what a spec may ask for. The zero value of a field means its
 // default (see DefaultLimits).
 type Limits struct {
-	MaxSpecBytes   int           // size of the whole JSON spec
-	MaxCodeBytes   int           // size of code
-	DefaultTimeout time.Duration // timeout of a spec that gives none
-	MaxTimeout     time.Duration // largest timeout_ms accepted
-	MaxFiles       int           // input files per spec, and output files per job
-	MaxFileBytes   int           // total decoded bytes of a spec's input files, and of a job's output files
-	MaxOutputBytes int           // bytes kept of stdout and of stderr each
-	MaxStdinBytes  int           // size of stdin
-	MaxPathBytes   int           // length of one file path
+	MaxSpecBytes    int           // size of the whole JSON spec
+	MaxCodeBytes    int           // size of code
+	DefaultTimeout  time.Duration // timeout of a spec that gives none
+	MaxTimeout      time.Duration // largest timeout_ms accepted
+	MaxFiles        int           // input files per spec, and output files per job
+	MaxFileBytes    int           // total decoded bytes of a spec's input files, and of a job's output files
+	MaxOutputBytes  int           // bytes kept of stdout and of stderr each
+	MaxStdinBytes   int           // size of stdin
+	MaxPathBytes    int           // length of one file path
+	DefaultMemoryMB int           // memory cap of a spec that gives none
+	MaxMemoryMB     int           // largest memory_mb accepted
 }
+
+// MinMemoryMB is the smallest memory_mb accepted: a fresh interpreter
+// already holds about 35 MB.
+const MinMemoryMB = 64
 
 // DefaultLimits are the limits of a server that sets none.
 var DefaultLimits = Limits{
-	MaxSpecBytes:   16 << 20,
-	MaxCodeBytes:   1 << 20,
-	DefaultTimeout: 10 * time.Second,
-	MaxTimeout:     5 * time.Minute,
-	MaxFiles:       100,
-	MaxFileBytes:   10 << 20,
-	MaxOutputBytes: 1 << 20,
-	MaxStdinBytes:  1 << 20,
-	MaxPathBytes:   255,
+	MaxSpecBytes:    16 << 20,
+	MaxCodeBytes:    1 << 20,
+	DefaultTimeout:  10 * time.Second,
+	MaxTimeout:      5 * time.Minute,
+	MaxFiles:        100,
+	MaxFileBytes:    10 << 20,
+	MaxOutputBytes:  1 << 20,
+	MaxStdinBytes:   1 << 20,
+	MaxPathBytes:    255,
+	DefaultMemoryMB: 512,
+	MaxMemoryMB:     2048,
 }
 
 // WithDefaults returns l with every zero field set from DefaultLimits.
@@ -55,6 +63,9 @@ func (l Limits) WithDefaults() Limits {
 	set(&l.MaxOutputBytes, d.MaxOutputBytes)
 	set(&l.MaxStdinBytes, d.MaxStdinBytes)
 	set(&l.MaxPathBytes, d.MaxPathBytes)
+	set(&l.MaxMemoryMB, d.MaxMemoryMB)
+	set(&l.DefaultMemoryMB, d.DefaultMemoryMB)
+	l.DefaultMemoryMB = min(l.DefaultMemoryMB, l.MaxMemoryMB)
 	if l.DefaultTimeout <= 0 {
 		l.DefaultTimeout = d.DefaultTimeout
 	}
@@ -73,6 +84,15 @@ func (l Limits) Timeout(s Spec) time.Duration {
 		return l.WithDefaults().DefaultTimeout
 	}
 	return time.Duration(s.TimeoutMS) * time.Millisecond
+}
+
+// MemoryMB returns the spec's memory cap in MiB, or the default when it
+// gives none.
+func (l Limits) MemoryMB(s Spec) int {
+	if s.MemoryMB == 0 {
+		return l.WithDefaults().DefaultMemoryMB
+	}
+	return s.MemoryMB
 }
 
 // DecodeSpec reads one JSON spec from r and validates it against l. Every
@@ -175,6 +195,9 @@ func (s Spec) Validate(l Limits) error {
 	}
 	if max := l.MaxTimeout.Milliseconds(); int64(s.TimeoutMS) > max {
 		return Errorf(EINVALID, "timeout_ms: must be at most %d", max)
+	}
+	if s.MemoryMB != 0 && (s.MemoryMB < MinMemoryMB || s.MemoryMB > l.MaxMemoryMB) {
+		return Errorf(EINVALID, "memory_mb: must be between %d and %d", MinMemoryMB, l.MaxMemoryMB)
 	}
 	if len(s.Files) > l.MaxFiles {
 		return Errorf(EINVALID, "files: more than %d files", l.MaxFiles)

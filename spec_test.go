@@ -42,6 +42,9 @@ func TestParseSpec(t *testing.T) {
 		{"bad encoding", `{"code": "x", "files": [{"path": "a", "content": "", "encoding": "hex"}]}`, EINVALID, "files[0].encoding"},
 		{"bad base64", `{"code": "x", "files": [{"path": "a", "content": "!!", "encoding": "base64"}]}`, EINVALID, "files[0].content: not valid base64"},
 		{"files too large", `{"code": "x", "files": [{"path": "a", "content": "12345678901"}]}`, EINVALID, "files: more than 10 bytes"},
+		{"memory too small", `{"code": "x", "memory_mb": 8}`, EINVALID, "memory_mb: must be between 64 and 2048"},
+		{"memory too large", `{"code": "x", "memory_mb": 4096}`, EINVALID, "memory_mb: must be between"},
+		{"memory in range", `{"code": "x", "memory_mb": 256}`, "", ""},
 		{"spec too large", `{"code": "` + strings.Repeat("x", 5000) + `"}`, ETOOLARGE, "larger than 4096"},
 	}
 	for _, tc := range tests {

@@ -36,6 +36,15 @@ const ContentSecurityPolicy = "default-src 'none'; " +
 	"style-src 'self'; " +
 	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
+// WorkerContentSecurityPolicy is sent with the worker script, and so governs
+// the worker a job runs in: no nested workers, no connection but to
+// sandpit's own origin (and the page's blob: URLs), no eval.
+const WorkerContentSecurityPolicy = "default-src 'none'; " +
+	"script-src 'self' 'wasm-unsafe-eval'; " +
+	"worker-src 'none'; " +
+	"connect-src 'self' blob:; " +
+	"base-uri 'none'; form-action 'none'"
+
 var contentTypes = map[string]string{
 	".html": "text/html; charset=utf-8",
 	".js":   "text/javascript; charset=utf-8",
@@ -76,7 +85,11 @@ func Handler() http.Handler {
 		h := w.Header()
 		h.Set("Content-Type", contentTypes[path.Ext(file)])
 		h.Set("Content-Length", strconv.Itoa(len(body)))
-		h.Set("Content-Security-Policy", ContentSecurityPolicy)
+		if file == "worker.js" {
+			h.Set("Content-Security-Policy", WorkerContentSecurityPolicy)
+		} else {
+			h.Set("Content-Security-Policy", ContentSecurityPolicy)
+		}
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Cross-Origin-Embedder-Policy", "require-corp")
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")

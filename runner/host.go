@@ -105,6 +105,7 @@ type pageLimits struct {
 	MaxOutputBytes int   `json:"max_output_bytes"`
 	MaxFiles       int   `json:"max_files"`
 	MaxFileBytes   int   `json:"max_file_bytes"`
+	MaxMemoryBytes int64 `json:"max_memory_bytes"`
 }
 
 // run runs one job in a fresh worker of the host.
@@ -120,6 +121,7 @@ func (h *host) run(ctx context.Context, spec sandpit.Spec, l sandpit.Limits) (sa
 		MaxOutputBytes: l.MaxOutputBytes,
 		MaxFiles:       l.MaxFiles,
 		MaxFileBytes:   l.MaxFileBytes,
+		MaxMemoryBytes: int64(l.MemoryMB(spec)) << 20,
 	})
 	rctx, cancel := context.WithTimeout(h.ctx, timeout+resultGrace)
 	defer cancel()
@@ -133,7 +135,7 @@ func (h *host) run(ctx context.Context, spec sandpit.Spec, l sandpit.Limits) (sa
 		}
 		return sandpit.Result{}, fmt.Errorf("run in sandbox: %w", err)
 	}
-	return parseOutcome([]byte(raw), timeout, l)
+	return parseOutcome([]byte(raw), timeout, l.MemoryMB(spec), l)
 }
 
 // outcome is what the page reports. It comes from the browser, so it is
@@ -153,7 +155,7 @@ type outcome struct {
 }
 
 // parseOutcome validates the page's report and turns it into a result.
-func parseOutcome(raw []byte, timeout time.Duration, l sandpit.Limits) (sandpit.Result, error) {
+func parseOutcome(raw []byte, timeout time.Duration, memoryMB int, l sandpit.Limits) (sandpit.Result, error) {
 	// Output is capped in the page; anything much larger is not from it.
 	if max := 2*l.MaxOutputBytes*4 + l.MaxFileBytes*2 + l.MaxOutputBytes + 1<<20; len(raw) > max {
 		return sandpit.Result{}, fmt.Errorf("sandbox result is %d bytes, over %d", len(raw), max)
@@ -203,6 +205,9 @@ func parseOutcome(raw []byte, timeout time.Duration, l sandpit.Limits) (sandpit.
 		}
 	case sandpit.StatusTimeout:
 		res.Message = fmt.Sprintf("the code ran longer than its timeout of %v", timeout)
+	case sandpit.StatusMemoryLimit:
+		res.Message = fmt.Sprintf("the code tried to use more than its memory limit of %d MB", memoryMB)
+		res.Error = o.Error
 	case sandpit.StatusError:
 		return sandpit.Result{}, fmt.Errorf("sandbox failed: %s", capString(o.Message, 500))
 	default:

@@ -379,3 +379,20 @@ func TestTimeoutInterruptsThenKills(t *testing.T) {
 		t.Fatalf("next job = %+v", r)
 	}
 }
+
+func TestMemoryLimit(t *testing.T) {
+	r := run(t, sandpit.Spec{Code: "print('start', flush=True)\nblocks = []\nwhile True:\n    blocks.append(bytearray(8 << 20))", MemoryMB: 128})
+	if r.Status != sandpit.StatusMemoryLimit {
+		t.Fatalf("status = %s (stderr %q), want memory_limit", r.Status, r.Stderr)
+	}
+	if r.Stdout != "start\n" || !strings.Contains(r.Message, "128 MB") {
+		t.Errorf("stdout %q message %q", r.Stdout, r.Message)
+	}
+	// Under the limit, the same kind of allocation succeeds.
+	if r := run(t, sandpit.Spec{Code: "b = bytearray(64 << 20)\nlen(b)", MemoryMB: 256}); r.Status != sandpit.StatusSucceeded {
+		t.Fatalf("64 MB under a 256 MB limit: %s %s", r.Status, r.Stderr)
+	}
+	if r := run(t, sandpit.Spec{Code: "print('next')"}); r.Stdout != "next\n" {
+		t.Fatalf("job after a memory limit = %+v", r)
+	}
+}

@@ -108,6 +108,10 @@ func (c *limitsConfig) register(f *flags) {
 	f.envVar("max-files", "SANDPIT_MAX_FILES")
 	f.IntVar(&c.l.MaxFileBytes, "max-file-bytes", d.MaxFileBytes, "total bytes of a job's input files, and of its output files")
 	f.envVar("max-file-bytes", "SANDPIT_MAX_FILE_BYTES")
+	f.IntVar(&c.l.DefaultMemoryMB, "default-memory-mb", d.DefaultMemoryMB, "memory cap in MiB of a job that gives no memory_mb")
+	f.envVar("default-memory-mb", "SANDPIT_DEFAULT_MEMORY_MB")
+	f.IntVar(&c.l.MaxMemoryMB, "max-memory-mb", d.MaxMemoryMB, "largest memory_mb a job may ask for")
+	f.envVar("max-memory-mb", "SANDPIT_MAX_MEMORY_MB")
 }
 
 // apiConfig are the flags of the HTTP server.

@@ -180,7 +180,12 @@ function runIn(w, spec, limits) {
         } catch {
           outcome = { status: "error", message: "sandbox sent a malformed result" };
         }
-        finish(outcome && typeof outcome === "object" ? outcome : { status: "error", message: "sandbox sent a malformed result" });
+        if (!outcome || typeof outcome !== "object") {
+          outcome = { status: "error", message: "sandbox sent a malformed result" };
+        } else if (m.memory_limit === true) {
+          outcome = { ...outcome, status: "memory_limit", exit_code: null, result: null, files: [] };
+        }
+        finish(outcome);
       } else if (m.type === "fatal") {
         finish({ status: "error", message: String(m.message) });
       }

@@ -23,12 +23,28 @@ const config = {
 // withModule makes Pyodide instantiate a module compiled before instead of
 // fetching and compiling its own. Pyodide adds two imports of its own when it
 // instantiates; they are given here as their plain JavaScript equivalents.
+//
+// It also puts the job's memory cap on the interpreter: the heap grows only
+// through emscripten_resize_heap, and past the cap that call fails, so
+// Python's allocation fails with MemoryError, and the job is reported as
+// having hit its limit.
+let memoryCap = Infinity;
+let memoryHit = false;
+
 function withModule(module) {
   return (settings) => {
     settings.instantiateWasm = (imports, done) => {
       const marker = Symbol("error marker");
       imports.env.Jsv_GetError_import = () => marker;
       imports.env.JsvError_Check = (v) => v === marker;
+      const resize = imports.env.emscripten_resize_heap;
+      imports.env.emscripten_resize_heap = (size) => {
+        if (size >>> 0 > memoryCap) {
+          memoryHit = true;
+          return false;
+        }
+        return resize(size);
+      };
       WebAssembly.instantiate(module, imports).then(
         (instance) => done(instance, module),
         (e) => self.postMessage({ type: "fatal", message: "instantiate: " + e }),
@@ -147,6 +163,7 @@ function serve(pyodide, interrupt) {
     if (!m || m.type !== "run") return;
     self.onmessage = null; // one job per worker
     outputCap = m.limits.max_output_bytes;
+    memoryCap = m.limits.max_memory_bytes;
     let result;
     try {
       // Code without top-level await runs straight through; only code that
@@ -157,7 +174,7 @@ function serve(pyodide, interrupt) {
     } catch (e) {
       result = JSON.stringify({ status: "error", message: "harness: " + String(e && e.message ? e.message : e) });
     }
-    self.postMessage({ type: "done", result });
+    self.postMessage({ type: "done", result, memory_limit: memoryHit });
   };
   self.postMessage({ type: "ready" });
 }
