@@ -18,6 +18,7 @@ const (
 	ETIMEOUT     = "timeout"      // waiting took too long
 	EMETHOD      = "method"       // the method is not allowed on the path
 	EUNAUTH      = "unauthorized" // no valid credentials
+	ERATELIMITED = "rate_limited" // the caller's key is over its rate or concurrency limit
 )
 
 // Error is an error meant for the caller: a code to act on and a message to

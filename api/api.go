@@ -31,6 +31,9 @@ type Config struct {
 	Limits sandpit.Limits
 	// Ready reports whether a job could run now; nil means always.
 	Ready func(ctx context.Context) error
+	// Access says who may call /v1 and how much; the zero value lets
+	// everyone in without limits.
+	Access Access
 	// Logger receives one line per request; default slog.Default().
 	Logger *slog.Logger
 }
@@ -70,11 +73,14 @@ func New(cfg Config) *echo.Echo {
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	// Access is checked per route, not on the group, so that an unknown
+	// path or method under /v1 still gets its own 404 or 405.
+	guard := newAccess(cfg.Access).middleware
 	v1 := e.Group("/v1")
-	v1.POST("/run", s.run)
-	v1.POST("/jobs", s.submit)
-	v1.GET("/jobs/:id", s.getJob)
-	v1.DELETE("/jobs/:id", s.cancelJob)
+	v1.POST("/run", s.run, guard)
+	v1.POST("/jobs", s.submit, guard)
+	v1.GET("/jobs/:id", s.getJob, guard)
+	v1.DELETE("/jobs/:id", s.cancelJob, guard)
 	return e
 }
 

@@ -234,3 +234,107 @@ func TestReadyz(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func newAuthEnv(t *testing.T, access Access) *env {
+	t.Helper()
+	o, _ := redis.ParseURL(redisURL)
+	rdb := redis.NewClient(o)
+	q := queue.New(rdb, queue.Options{Prefix: fmt.Sprintf("auth-%d", time.Now().UnixNano())})
+	srv := httptest.NewServer(New(Config{Jobs: q, Access: access}))
+	t.Cleanup(func() { srv.Close(); q.Close(); rdb.Close() })
+	return &env{srv: srv, q: q}
+}
+
+func (e *env) doAuth(t *testing.T, method, path, key string) (int, http.Header, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(`{"code": "x"}`))
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, resp.Header, m
+}
+
+func TestAPIKeys(t *testing.T) {
+	e := newAuthEnv(t, Access{Keys: []string{"k1", "k2"}})
+	tests := []struct {
+		name, method, path, key string
+		status                  int
+	}{
+		{"no key", "POST", "/v1/jobs", "", 401},
+		{"wrong key", "POST", "/v1/jobs", "nope", 401},
+		{"first key", "POST", "/v1/jobs", "k1", 202},
+		{"second key", "POST", "/v1/jobs", "k2", 202},
+		{"job lookup needs a key too", "GET", "/v1/jobs/0123456789abcdef0123456789abcdef", "", 401},
+		{"healthz is open", "GET", "/healthz", "", 200},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, h, m := e.doAuth(t, tc.method, tc.path, tc.key)
+			if status != tc.status {
+				t.Fatalf("%s %s with key %q = %d %v, want %d", tc.method, tc.path, tc.key, status, m, tc.status)
+			}
+			if status == 401 && (errCode(m) != sandpit.EUNAUTH || h.Get("WWW-Authenticate") == "") {
+				t.Fatalf("401 answer: %v, WWW-Authenticate %q", m, h.Get("WWW-Authenticate"))
+			}
+		})
+	}
+}
+
+func TestRateLimitPerKey(t *testing.T) {
+	e := newAuthEnv(t, Access{Keys: []string{"a", "b"}, Rate: 1, Burst: 2})
+	for i := range 2 {
+		if status, _, m := e.doAuth(t, "POST", "/v1/jobs", "a"); status != 202 {
+			t.Fatalf("request %d = %d %v", i, status, m)
+		}
+	}
+	status, h, m := e.doAuth(t, "POST", "/v1/jobs", "a")
+	if status != 429 || errCode(m) != sandpit.ERATELIMITED || h.Get("Retry-After") == "" {
+		t.Fatalf("third request = %d %v Retry-After %q", status, m, h.Get("Retry-After"))
+	}
+	if status, _, m := e.doAuth(t, "POST", "/v1/jobs", "b"); status != 202 {
+		t.Fatalf("another key is limited too: %d %v", status, m)
+	}
+}
+
+func TestConcurrencyLimitPerKey(t *testing.T) {
+	o, _ := redis.ParseURL(redisURL)
+	rdb := redis.NewClient(o)
+	q := queue.New(rdb, queue.Options{Prefix: fmt.Sprintf("conc-%d", time.Now().UnixNano())})
+	srv := httptest.NewServer(New(Config{Jobs: q, Access: Access{Keys: []string{"k"}, Concurrency: 1}}))
+	defer func() { srv.Close(); q.Close(); rdb.Close() }()
+	e := &env{srv: srv, q: q}
+	// No worker runs, so a POST /v1/run waits, holding the key's one slot.
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/v1/run", strings.NewReader(`{"code": "x"}`))
+	req.Header.Set("Authorization", "Bearer k")
+	go http.DefaultClient.Do(req)
+	deadline := time.Now().Add(5 * time.Second)
+	for n, _ := q.Depth(ctx); n == 0; n, _ = q.Depth(ctx) {
+		if time.Now().After(deadline) {
+			t.Fatal("the waiting run was not enqueued")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	status, h, m := e.doAuth(t, "POST", "/v1/jobs", "k")
+	if status != 429 || errCode(m) != sandpit.ERATELIMITED || h.Get("Retry-After") == "" {
+		t.Fatalf("second request while one waits = %d %v, want 429", status, m)
+	}
+	cancel()
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		if status, _, _ := e.doAuth(t, "POST", "/v1/jobs", "k"); status == 202 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the slot was not freed when the waiting request ended")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

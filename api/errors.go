@@ -19,6 +19,7 @@ var statusOf = map[string]int{
 	sandpit.ETOOLARGE:    http.StatusRequestEntityTooLarge,
 	sandpit.EUNSUPPORTED: http.StatusUnsupportedMediaType,
 	sandpit.EQUEUEFULL:   http.StatusTooManyRequests,
+	sandpit.ERATELIMITED: http.StatusTooManyRequests,
 	sandpit.EINTERNAL:    http.StatusInternalServerError,
 	sandpit.EUNAVAILABLE: http.StatusServiceUnavailable,
 	sandpit.ETIMEOUT:     http.StatusGatewayTimeout,

@@ -212,3 +212,12 @@ func atoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
 }
+
+// Depth returns how many jobs are waiting or running.
+func (q *Queue) Depth(ctx context.Context) (int64, error) {
+	n, err := q.rdb.XLen(ctx, q.keys.stream()).Result()
+	if err != nil {
+		return 0, fmt.Errorf("queue depth: %w", err)
+	}
+	return n, nil
+}

@@ -21,6 +21,9 @@ func runAPI(ctx context.Context, args []string, std stdio) error {
 	if err := f.noArgs(); err != nil {
 		return err
 	}
+	if err := ac.check(); err != nil {
+		return err
+	}
 	log, err := rc.logger(std.err)
 	if err != nil {
 		return err
@@ -32,5 +35,5 @@ func runAPI(ctx context.Context, args []string, std stdio) error {
 	defer rdb.Close()
 	q := qc.open(rdb, rc, log)
 	defer q.Close()
-	return ac.serve(ctx, newAPI(q, lc.l, log), log)
+	return ac.serve(ctx, newAPI(q, lc.l, ac.apiAccess(), log), log)
 }

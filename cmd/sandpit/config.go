@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -116,13 +117,26 @@ func (c *limitsConfig) register(f *flags) {
 
 // apiConfig are the flags of the HTTP server.
 type apiConfig struct {
-	addr  string
-	grace time.Duration
+	addr     string
+	grace    time.Duration
+	keys     string
+	insecure bool
+	access   api.Access
 }
 
 func (c *apiConfig) register(f *flags) {
 	f.StringVar(&c.addr, "addr", "127.0.0.1:8080", "HOST:PORT the HTTP API listens on")
 	f.envVar("addr", "SANDPIT_ADDR")
+	f.StringVar(&c.keys, "api-keys", "", "comma-separated API keys accepted as bearer tokens on /v1; empty: no authentication (loopback only). Prefer the variable: flags show in ps")
+	f.envVar("api-keys", "SANDPIT_API_KEYS")
+	f.BoolVar(&c.insecure, "insecure", false, "allow listening on a non-loopback address without API keys")
+	f.envVar("insecure", "SANDPIT_INSECURE")
+	f.Float64Var(&c.access.Rate, "rate-limit", 50, "requests per second allowed per API key (all callers share one budget without keys); 0: no limit")
+	f.envVar("rate-limit", "SANDPIT_RATE_LIMIT")
+	f.IntVar(&c.access.Burst, "rate-burst", 100, "requests per API key allowed at once above the rate")
+	f.envVar("rate-burst", "SANDPIT_RATE_BURST")
+	f.IntVar(&c.access.Concurrency, "max-concurrent-per-key", 64, "requests per API key in flight at once (a waiting POST /v1/run counts); 0: no limit")
+	f.envVar("max-concurrent-per-key", "SANDPIT_MAX_CONCURRENT_PER_KEY")
 	f.DurationVar(&c.grace, "shutdown-grace", 30*time.Second, "how long in-flight requests and jobs may run on after SIGTERM")
 	f.envVar("shutdown-grace", "SANDPIT_SHUTDOWN_GRACE")
 }
@@ -151,6 +165,36 @@ func (c *apiConfig) serve(ctx context.Context, h http.Handler, log *slog.Logger)
 	return nil
 }
 
+// check refuses an address reachable from other machines when no API keys
+// are set, unless told --insecure.
+func (c *apiConfig) check() error {
+	if c.keys != "" || c.insecure {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(c.addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w", c.addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("refusing to listen on %s without API keys: set SANDPIT_API_KEYS, or pass --insecure", c.addr)
+}
+
+// apiAccess returns the access settings with the parsed keys.
+func (c *apiConfig) apiAccess() api.Access {
+	a := c.access
+	for _, k := range strings.Split(c.keys, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			a.Keys = append(a.Keys, k)
+		}
+	}
+	return a
+}
+
 // readiness is /readyz: Redis answers and some worker has a sandbox ready.
 func readiness(q *queue.Queue) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
@@ -171,8 +215,8 @@ func readiness(q *queue.Queue) func(ctx context.Context) error {
 	}
 }
 
-func newAPI(q *queue.Queue, l sandpit.Limits, log *slog.Logger) http.Handler {
-	return api.New(api.Config{Jobs: q, Limits: l, Ready: readiness(q), Logger: log})
+func newAPI(q *queue.Queue, l sandpit.Limits, access api.Access, log *slog.Logger) http.Handler {
+	return api.New(api.Config{Jobs: q, Limits: l, Ready: readiness(q), Access: access, Logger: log})
 }
 
 // workerConfig are the flags of a worker.

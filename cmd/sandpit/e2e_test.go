@@ -252,7 +252,7 @@ func TestSeparateProcesses(t *testing.T) {
 	}
 }
 
-// TestMissingDependencies checks the one-line errors of serve.
+// TestMissingDependencies checks the one-line errors of serve and api.
 func TestMissingDependencies(t *testing.T) {
 	tests := []struct {
 		name string
@@ -262,6 +262,8 @@ func TestMissingDependencies(t *testing.T) {
 	}{
 		{"no chromium", []string{"serve", "--chromium", "/nonexistent/chromium"}, nil, "chromium not found"},
 		{"no redis-server", []string{"serve", "--chromium", "/usr/bin/chromium"}, []string{"PATH=/nonexistent"}, "redis-server not found"},
+		{"public address without keys", []string{"serve", "--addr", "0.0.0.0:0"}, nil, "refusing to listen on 0.0.0.0:0 without API keys"},
+		{"api on a public address without keys", []string{"api", "--addr", "[::]:0", "--redis-url", "redis://127.0.0.1:1"}, nil, "without API keys"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -31,6 +31,9 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	if err := f.noArgs(); err != nil {
 		return err
 	}
+	if err := ac.check(); err != nil {
+		return err
+	}
 	log, err := rc.logger(std.err)
 	if err != nil {
 		return err
@@ -62,7 +65,7 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	defer r.Close()
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return ac.serve(gctx, newAPI(q, lc.l, log), log) })
+	g.Go(func() error { return ac.serve(gctx, newAPI(q, lc.l, ac.apiAccess(), log), log) })
 	g.Go(func() error {
 		if err := wc.work(gctx, q, r, ac.grace); err != nil {
 			return fmt.Errorf("worker: %w", err)
