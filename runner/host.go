@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"mime"
 	"path"
+	"sync"
 	"time"
 
+	"github.com/chromedp/cdproto/inspector"
 	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
 
@@ -28,14 +30,19 @@ const resultGrace = 5 * time.Second
 // replaced, so that nothing a page accumulates can grow without bound.
 const jobsPerHost = 500
 
+// ErrCrashed is returned by Run when the sandbox's renderer process died
+// during the job (killed for memory, or crashed).
+var ErrCrashed = errors.New("the sandbox's renderer crashed")
+
 // host is one tab, in a browser context of its own, whose page keeps a fresh
 // interpreter ready in a module worker. It runs one job at a time, each in a
 // new worker; the browser context is never shared with another host, so two
 // jobs running at once never share an origin's storage.
 type host struct {
-	ctx    context.Context // the tab's chromedp context
-	cancel context.CancelFunc
-	jobs   int
+	ctx     context.Context // the tab's chromedp context
+	cancel  context.CancelFunc
+	jobs    int
+	crashed chan struct{} // closed when the tab's renderer dies
 }
 
 // The pages a host tab opens: the host page proper, and the page of the
@@ -48,8 +55,15 @@ const (
 // newHost opens a tab in a new browser context, loads the page at path and
 // waits until its first sandbox is ready.
 func (r *Runner) newHost(ctx context.Context, path string) (*host, error) {
-	tctx, cancel := chromedp.NewContext(r.browser.ctx, chromedp.WithNewBrowserContext())
-	h := &host{ctx: tctx, cancel: cancel}
+	h := &host{crashed: make(chan struct{})}
+	var once sync.Once
+	tctx, cancel := chromedp.NewContext(r.browser.ctx, chromedp.WithNewBrowserContext(),
+		chromedp.WithListener(func(ev any) {
+			if _, ok := ev.(*inspector.EventTargetCrashed); ok {
+				once.Do(func() { close(h.crashed) })
+			}
+		}))
+	h.ctx, h.cancel = tctx, cancel
 	// The first action on a tab's context binds the tab's life to the context
 	// it is given, so it gets the tab's own context, with no deadline.
 	if err := chromedp.Do(tctx); err != nil {
@@ -127,9 +141,21 @@ func (h *host) run(ctx context.Context, spec sandpit.Spec, l sandpit.Limits) (sa
 	defer cancel()
 	stop := context.AfterFunc(ctx, cancel)
 	defer stop()
+	go func() {
+		select {
+		case <-h.crashed:
+			cancel()
+		case <-rctx.Done():
+		}
+	}()
 	raw, err := chromedp.Run(rctx, chromedp.Evaluate[string](
 		fmt.Sprintf("sandpitRun(%s, %s)", specJSON, limJSON), chromedp.EvalAwaitPromise))
 	if err != nil {
+		select {
+		case <-h.crashed:
+			return sandpit.Result{}, ErrCrashed
+		default:
+		}
 		if ctx.Err() != nil {
 			return sandpit.Result{}, ctx.Err()
 		}

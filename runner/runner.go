@@ -40,6 +40,10 @@ type Config struct {
 	Refill int
 	// Limits bound each job's output; see sandpit.Limits.
 	Limits sandpit.Limits
+	// BrowserMemoryMB caps the memory of the whole browser (a memory cgroup,
+	// where the OS lets sandpit make one); default: PoolSize times the
+	// largest memory_mb plus 512 MiB; negative: no cap.
+	BrowserMemoryMB int
 	// Cold makes every job open a new tab that loads Pyodide from scratch,
 	// with no pool and no snapshot: the naive design, kept as the baseline
 	// that benchmarks compare against. Not for serving.
@@ -230,11 +234,25 @@ type browser struct {
 	cancel  context.CancelFunc
 	dataDir string
 	netns   bool
+	cgroup  *memoryCgroup // nil when the OS allows none
 }
 
 func (b *browser) close() {
 	b.cancel()
 	os.RemoveAll(b.dataDir)
+	b.cgroup.remove()
+}
+
+// browserMemory is the browser's memory cap in bytes, 0 for none.
+func (r *Runner) browserMemory() int64 {
+	mb := r.cfg.BrowserMemoryMB
+	if mb < 0 {
+		return 0
+	}
+	if mb == 0 {
+		mb = r.cfg.PoolSize * (r.cfg.Limits.MaxMemoryMB + 512)
+	}
+	return int64(mb) << 20
 }
 
 // launch starts Chromium and its request interception.
@@ -272,6 +290,15 @@ func (r *Runner) launch(ctx context.Context) (*browser, error) {
 	if err != nil {
 		b.close()
 		return nil, fmt.Errorf("start chromium: %w", err)
+	}
+
+	if limit := r.browserMemory(); limit > 0 {
+		pid := chromedp.FromContext(bctx).Browser.Process().Pid
+		cg, err := newMemoryCgroup(fmt.Sprintf("sandpit-chromium-%d", pid), limit, pid)
+		if err != nil {
+			r.log.Warn("no memory cap for chromium", "err", err)
+		}
+		b.cgroup = cg
 	}
 
 	// Every request of every target is paused at the browser and answered

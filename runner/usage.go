@@ -88,3 +88,17 @@ func memoryOf(dir string) (pss, rss int64) {
 	}
 	return pss, rss
 }
+
+// BrowserPID returns the process id of the browser, which leads the process
+// group of all of Chromium's processes; 0 when it is not running.
+func (r *Runner) BrowserPID() int {
+	c := chromedp.FromContext(r.browser.ctx)
+	if c == nil || c.Browser == nil || c.Browser.Process() == nil {
+		return 0
+	}
+	return c.Browser.Process().Pid
+}
+
+// Netns reports whether the browser was started in an empty network
+// namespace of its own.
+func (r *Runner) Netns() bool { return r.browser.netns }

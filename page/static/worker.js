@@ -172,7 +172,14 @@ function serve(pyodide, interrupt) {
       result = job.is_async ? await job.run_async() : job.run();
       job.destroy();
     } catch (e) {
-      result = JSON.stringify({ status: "error", message: "harness: " + String(e && e.message ? e.message : e) });
+      // The job's own code ran in this realm and could have broken the
+      // harness (replaced a function it uses, say): that is the job's
+      // failure, not the sandbox's.
+      const message = "the code broke the sandbox's harness: " + String(e && e.message ? e.message : e).slice(0, 500);
+      result = JSON.stringify({
+        status: "failed", exit_code: 1, result: null, files: [],
+        error: { type: "HarnessError", message, traceback: "" },
+      });
     }
     self.postMessage({ type: "done", result, memory_limit: memoryHit });
   };
