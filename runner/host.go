@@ -57,7 +57,7 @@ const (
 func (r *Runner) newHost(ctx context.Context, path string) (*host, error) {
 	h := &host{crashed: make(chan struct{})}
 	var once sync.Once
-	tctx, cancel := chromedp.NewContext(r.browser.ctx, chromedp.WithNewBrowserContext(),
+	tctx, cancel := chromedp.NewContext(r.current().ctx, chromedp.WithNewBrowserContext(),
 		chromedp.WithListener(func(ev any) {
 			if _, ok := ev.(*inspector.EventTargetCrashed); ok {
 				once.Do(func() { close(h.crashed) })

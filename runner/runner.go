@@ -68,7 +68,10 @@ type Runner struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	browser *browser
+	mu       sync.Mutex
+	browser  *browser // the running Chromium; replaced when it dies
+	restarts int      // how often Chromium was restarted
+
 	pool    chan *host    // hosts with a sandbox ready
 	slots   chan struct{} // one token per host to build
 	changed chan struct{} // poked when the pool gains or loses a host
@@ -111,6 +114,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		return nil, err
 	}
 	r.browser = b
+	r.wg.Go(r.supervise)
 	if cfg.Cold {
 		return r, nil
 	}
@@ -144,13 +148,80 @@ func (r *Runner) offer(h *host) {
 func (r *Runner) Close() error {
 	r.cancel()
 	r.wg.Wait()
+	r.drain()
+	r.current().close()
+	return nil
+}
+
+// current returns the running browser.
+func (r *Runner) current() *browser {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.browser
+}
+
+// Restarts returns how often Chromium has been restarted after it died.
+func (r *Runner) Restarts() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.restarts
+}
+
+// drain closes the hosts waiting in the pool and frees their slots.
+func (r *Runner) drain() {
 	for {
 		select {
 		case h := <-r.pool:
 			h.close()
+			select {
+			case r.slots <- struct{}{}:
+			default:
+			}
+			r.poke()
 		default:
-			r.browser.close()
-			return nil
+			return
+		}
+	}
+}
+
+// supervise restarts Chromium whenever it dies (a crash, a kill, a lost
+// DevTools pipe) until Close. Hosts of the dead browser fail their jobs as
+// infrastructure failures and are replaced on the new one.
+func (r *Runner) supervise() {
+	backoff := 500 * time.Millisecond
+	for {
+		b := r.current()
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-b.ctx.Done():
+		}
+		if r.ctx.Err() != nil {
+			return
+		}
+		r.log.Error("chromium exited; restarting it")
+		b.close()
+		r.drain()
+		for {
+			nb, err := r.launch(r.ctx)
+			if err == nil {
+				r.mu.Lock()
+				r.browser = nb
+				r.restarts++
+				r.mu.Unlock()
+				backoff = 500 * time.Millisecond
+				break
+			}
+			if r.ctx.Err() != nil {
+				return
+			}
+			r.log.Error("restart chromium", "err", err, "retry_in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-r.ctx.Done():
+				return
+			}
+			backoff = min(2*backoff, 30*time.Second)
 		}
 	}
 }
@@ -195,7 +266,10 @@ func (r *Runner) recycle(h *host, healthy bool) {
 		}
 	}
 	h.close()
-	r.slots <- struct{}{}
+	select {
+	case r.slots <- struct{}{}:
+	default: // already freed by a drain
+	}
 }
 
 // fill builds hosts while there are free slots, until Close.

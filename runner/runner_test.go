@@ -324,7 +324,7 @@ func TestNoLeakAcrossJobs(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	count := func() (targets map[string]int, contexts int, goroutines int) {
-		infos, err := chromedp.Targets(testRunner.browser.ctx)
+		infos, err := chromedp.Targets(testRunner.current().ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -332,7 +332,7 @@ func TestNoLeakAcrossJobs(t *testing.T) {
 		for _, i := range infos {
 			targets[i.Type]++
 		}
-		bc, err := chromedp.CallBrowser(testRunner.browser.ctx, target.GetBrowserContexts, cdp.Empty{})
+		bc, err := chromedp.CallBrowser(testRunner.current().ctx, target.GetBrowserContexts, cdp.Empty{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -27,7 +27,7 @@ const clockTick = 100
 // Usage reads the resources used now by the browser's process group, from
 // /proc. It is for benchmarks and metrics, and works on Linux only.
 func (r *Runner) Usage() (Usage, error) {
-	c := chromedp.FromContext(r.browser.ctx)
+	c := chromedp.FromContext(r.current().ctx)
 	if c == nil || c.Browser == nil || c.Browser.Process() == nil {
 		return Usage{}, fmt.Errorf("no browser process")
 	}
@@ -92,7 +92,7 @@ func memoryOf(dir string) (pss, rss int64) {
 // BrowserPID returns the process id of the browser, which leads the process
 // group of all of Chromium's processes; 0 when it is not running.
 func (r *Runner) BrowserPID() int {
-	c := chromedp.FromContext(r.browser.ctx)
+	c := chromedp.FromContext(r.current().ctx)
 	if c == nil || c.Browser == nil || c.Browser.Process() == nil {
 		return 0
 	}
@@ -101,4 +101,4 @@ func (r *Runner) BrowserPID() int {
 
 // Netns reports whether the browser was started in an empty network
 // namespace of its own.
-func (r *Runner) Netns() bool { return r.browser.netns }
+func (r *Runner) Netns() bool { return r.current().netns }

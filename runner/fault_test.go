@@ -1,0 +1,104 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/page"
+)
+
+// These tests break the browser under a runner of their own, so that the
+// shared one stays whole.
+
+func newFaultRunner(t *testing.T) *Runner {
+	t.Helper()
+	r, err := New(context.Background(), Config{Assets: page.Handler(), PoolSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	waitReady(t, r)
+	return r
+}
+
+func waitReady(t *testing.T, r *Runner) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for r.Ready() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no sandbox became ready")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// rendererPIDs returns the browser's renderer processes.
+func rendererPIDs(r *Runner) []int {
+	var pids []int
+	for _, pid := range groupPIDs(r.BrowserPID()) {
+		cmd, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		if strings.Contains(string(cmd), "--type=renderer") {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func TestRendererCrashFailsTheJobAndIsReplaced(t *testing.T) {
+	r := newFaultRunner(t)
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.Run(context.Background(), sandpit.Spec{Code: "import time\ntime.sleep(30)"})
+		done <- err
+	}()
+	time.Sleep(time.Second) // the job is running
+	for _, pid := range rendererPIDs(r) {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a job whose renderer was killed returned no error")
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("a job whose renderer was killed did not end")
+	}
+	waitReady(t, r)
+	if res, err := r.Run(context.Background(), sandpit.Spec{Code: "print('after')"}); err != nil || res.Stdout != "after\n" {
+		t.Fatalf("job after the crash: %+v, %v", res, err)
+	}
+}
+
+func TestBrowserCrashRestartsChromium(t *testing.T) {
+	r := newFaultRunner(t)
+	syscall.Kill(-r.BrowserPID(), syscall.SIGKILL)
+	deadline := time.Now().Add(time.Minute)
+	for r.Restarts() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("chromium was not restarted")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for {
+		res, err := r.Run(ctx, sandpit.Spec{Code: "print('after')"})
+		if err == nil {
+			if res.Stdout != "after\n" {
+				t.Fatalf("job after the restart: %+v", res)
+			}
+			return
+		}
+		// A host of the dead browser may still be handed out once.
+		if errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("no job ran after the restart: %v", err)
+		}
+	}
+}
