@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -19,7 +20,9 @@ import (
 
 // Jobs is what the API needs of the job queue.
 type Jobs interface {
-	Enqueue(ctx context.Context, spec sandpit.Spec) (sandpit.Job, error)
+	// Enqueue records a new job; a repeated non-empty idempotency key
+	// returns the job the key created before.
+	Enqueue(ctx context.Context, spec sandpit.Spec, idempotencyKey string) (sandpit.Job, error)
 	Get(ctx context.Context, id string) (sandpit.Job, error)
 	Wait(ctx context.Context, id string) (sandpit.Job, error)
 	Cancel(ctx context.Context, id string) (sandpit.Job, error)
@@ -110,7 +113,11 @@ func (s *server) run(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	job, err := s.jobs.Enqueue(c.Request().Context(), spec)
+	key, err := idempotencyKey(c)
+	if err != nil {
+		return err
+	}
+	job, err := s.jobs.Enqueue(c.Request().Context(), spec, key)
 	if err != nil {
 		return err
 	}
@@ -130,12 +137,31 @@ func (s *server) submit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	job, err := s.jobs.Enqueue(c.Request().Context(), spec)
+	key, err := idempotencyKey(c)
+	if err != nil {
+		return err
+	}
+	job, err := s.jobs.Enqueue(c.Request().Context(), spec, key)
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/jobs/"+job.ID)
 	return c.JSON(http.StatusAccepted, job)
+}
+
+// idempotencyKey returns the request's Idempotency-Key, scoped to the
+// caller's API key so that two callers never share one, or "" when there is
+// none.
+func idempotencyKey(c echo.Context) (string, error) {
+	k := c.Request().Header.Get("Idempotency-Key")
+	if k == "" {
+		return "", nil
+	}
+	if len(k) > 255 || strings.IndexFunc(k, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
+		return "", sandpit.Errorf(sandpit.EINVALID, "Idempotency-Key: must be 1 to 255 visible ASCII characters")
+	}
+	caller, _ := c.Get(callerKey).(string)
+	return caller + "\x00" + k, nil
 }
 
 func (s *server) getJob(c echo.Context) error {

@@ -338,3 +338,37 @@ func TestConcurrencyLimitPerKey(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestIdempotencyKey(t *testing.T) {
+	e := newEnv(t, queue.Options{}, false)
+	post := func(key, body string) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/v1/jobs", strings.NewReader(body))
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	s1, first := post("order-1", `{"code": "a"}`)
+	s2, again := post("order-1", `{"code": "a"}`)
+	s3, other := post("order-2", `{"code": "a"}`)
+	if s1 != 202 || s2 != 202 || s3 != 202 {
+		t.Fatalf("statuses %d %d %d", s1, s2, s3)
+	}
+	if first["id"] != again["id"] {
+		t.Fatalf("same key gave jobs %v and %v", first["id"], again["id"])
+	}
+	if first["id"] == other["id"] {
+		t.Fatal("different keys gave the same job")
+	}
+	if n, _ := e.q.Depth(context.Background()); n != 2 {
+		t.Fatalf("queue holds %d jobs, want 2", n)
+	}
+	if s, m := post("bad key", `{"code": "a"}`); s != 400 {
+		t.Fatalf("malformed key: %d %v", s, m)
+	}
+}

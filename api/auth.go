@@ -28,6 +28,9 @@ type Access struct {
 	Concurrency int
 }
 
+// callerKey is the echo context key under which the caller's key id is kept.
+const callerKey = "sandpit.caller"
+
 // keyState is what the API tracks per key.
 type keyState struct {
 	limiter  *rate.Limiter
@@ -104,6 +107,7 @@ func (a *access) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		st.inFlight++
 		a.mu.Unlock()
+		c.Set(callerKey, id)
 		defer func() {
 			a.mu.Lock()
 			st.inFlight--

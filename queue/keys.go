@@ -18,6 +18,9 @@ func (k keys) stream() string { return k.prefix + "stream" }
 // job is the hash of one job: status, spec, times, result.
 func (k keys) job(id string) string { return k.prefix + "job:" + id }
 
+// idempotency maps a caller's idempotency key (already hashed) to its job.
+func (k keys) idempotency(hash string) string { return k.prefix + "idem:" + hash }
+
 // done is the channel that announces each job reaching a terminal status.
 func (k keys) done() string { return k.prefix + "done" }
 

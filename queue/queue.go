@@ -8,6 +8,7 @@ package queue
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -94,21 +95,31 @@ func ValidID(id string) bool {
 	return err == nil
 }
 
-// Enqueue records spec as a new queued job and returns it.
-func (q *Queue) Enqueue(ctx context.Context, spec sandpit.Spec) (sandpit.Job, error) {
+// Enqueue records spec as a new queued job and returns it. A non-empty
+// idempotency key that was given before (within the retention time) returns
+// the job it created then, as it is now, and enqueues nothing.
+func (q *Queue) Enqueue(ctx context.Context, spec sandpit.Spec, idempotencyKey string) (sandpit.Job, error) {
 	data, err := json.Marshal(spec)
 	if err != nil {
 		return sandpit.Job{}, fmt.Errorf("encode spec: %w", err)
 	}
 	id := newID()
 	now := time.Now().UTC()
-	ok, err := enqueueScript.Run(ctx, q.rdb, []string{q.keys.job(id), q.keys.stream()},
-		id, data, now.Format(time.RFC3339Nano), q.opts.MaxDepth).Int()
+	idemKey := ""
+	if idempotencyKey != "" {
+		sum := sha256.Sum256([]byte(idempotencyKey))
+		idemKey = q.keys.idempotency(hex.EncodeToString(sum[:]))
+	}
+	res, err := enqueueScript.Run(ctx, q.rdb, []string{q.keys.job(id), q.keys.stream(), idemKey},
+		id, data, now.Format(time.RFC3339Nano), q.opts.MaxDepth, int(q.opts.Retention.Seconds())).StringSlice()
 	if err != nil {
 		return sandpit.Job{}, fmt.Errorf("enqueue job: %w", err)
 	}
-	if ok == 0 {
+	switch res[0] {
+	case "full":
 		return sandpit.Job{}, ErrQueueFull
+	case "existing":
+		return q.Get(ctx, res[1])
 	}
 	return sandpit.Job{ID: id, Result: sandpit.Result{Status: sandpit.StatusQueued}, CreatedAt: now}, nil
 }

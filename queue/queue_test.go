@@ -76,7 +76,7 @@ func TestEnqueueRunWait(t *testing.T) {
 	work(t, q, HandlerFunc(func(ctx context.Context, task Task) (sandpit.Result, error) {
 		return ok("ran " + task.Spec.Code), nil
 	}), WorkerOptions{})
-	job, err := q.Enqueue(context.Background(), sandpit.Spec{Code: "x"})
+	job, err := q.Enqueue(context.Background(), sandpit.Spec{Code: "x"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestTwoWorkersShareOneQueue(t *testing.T) {
 	work(t, q2, handler("b"), WorkerOptions{ID: "b"})
 	var ids []string
 	for i := range 40 {
-		j, err := q.Enqueue(context.Background(), sandpit.Spec{Code: fmt.Sprint(i)})
+		j, err := q.Enqueue(context.Background(), sandpit.Spec{Code: fmt.Sprint(i)}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,7 +141,7 @@ func TestCancel(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("queued", func(t *testing.T) {
-		j, _ := q.Enqueue(ctx, sandpit.Spec{Code: "x"})
+		j, _ := q.Enqueue(ctx, sandpit.Spec{Code: "x"}, "")
 		got, err := q.Cancel(ctx, j.ID)
 		if err != nil || got.Status != sandpit.StatusCancelled {
 			t.Fatalf("Cancel = %+v, %v", got, err)
@@ -161,7 +161,7 @@ func TestCancel(t *testing.T) {
 			stopped <- time.Now()
 			return sandpit.Result{}, ctx.Err()
 		}), WorkerOptions{})
-		j, _ := q.Enqueue(ctx, sandpit.Spec{Code: "x"})
+		j, _ := q.Enqueue(ctx, sandpit.Spec{Code: "x"}, "")
 		<-started
 		at := time.Now()
 		got, err := q.Cancel(ctx, j.ID)
@@ -189,11 +189,11 @@ func TestQueueFull(t *testing.T) {
 	q, _ := newQueue(t, Options{MaxDepth: 2})
 	ctx := context.Background()
 	for range 2 {
-		if _, err := q.Enqueue(ctx, sandpit.Spec{Code: "x"}); err != nil {
+		if _, err := q.Enqueue(ctx, sandpit.Spec{Code: "x"}, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := q.Enqueue(ctx, sandpit.Spec{Code: "x"}); !errors.Is(err, ErrQueueFull) {
+	if _, err := q.Enqueue(ctx, sandpit.Spec{Code: "x"}, ""); !errors.Is(err, ErrQueueFull) {
 		t.Fatalf("third enqueue: err = %v, want ErrQueueFull", err)
 	}
 }
@@ -201,7 +201,7 @@ func TestQueueFull(t *testing.T) {
 func TestRetentionAndNoLeftoverKeys(t *testing.T) {
 	q, rdb := newQueue(t, Options{Retention: time.Hour})
 	work(t, q, HandlerFunc(func(ctx context.Context, task Task) (sandpit.Result, error) { return ok(""), nil }), WorkerOptions{})
-	j, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "x"})
+	j, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "x"}, "")
 	wait(t, q, j.ID)
 	ttl := rdb.TTL(context.Background(), q.keys.job(j.ID)).Val()
 	if ttl <= 59*time.Minute || ttl > time.Hour {
@@ -225,12 +225,12 @@ func TestInfrastructureFailureRetries(t *testing.T) {
 		}
 		return ok(fmt.Sprint(task.Attempt)), nil
 	}), WorkerOptions{MaxAttempts: 3})
-	flaky, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "flaky"})
+	flaky, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "flaky"}, "")
 	if j := wait(t, q, flaky.ID); j.Status != sandpit.StatusSucceeded || j.Stdout != "2" {
 		t.Fatalf("flaky job = %s %q, want succeeded on attempt 2", j.Status, j.Stdout)
 	}
 	calls.Store(0)
-	broken, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "broken"})
+	broken, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "broken"}, "")
 	j := wait(t, q, broken.ID)
 	if j.Status != sandpit.StatusError || calls.Load() != 3 {
 		t.Fatalf("broken job = %s after %d runs, want error after 3", j.Status, calls.Load())
@@ -248,7 +248,7 @@ func TestPythonFailureDoesNotRetry(t *testing.T) {
 		one := 1
 		return sandpit.Result{Status: sandpit.StatusFailed, ExitCode: &one, Files: []sandpit.File{}}, nil
 	}), WorkerOptions{})
-	j, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "raise"})
+	j, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "raise"}, "")
 	if got := wait(t, q, j.ID); got.Status != sandpit.StatusFailed || calls.Load() != 1 {
 		t.Fatalf("job = %s after %d runs, want failed after 1", got.Status, calls.Load())
 	}
@@ -260,7 +260,7 @@ func TestLeaseTakeover(t *testing.T) {
 	if err := q.ensureGroup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	j, _ := q.Enqueue(ctx, sandpit.Spec{Code: "x"})
+	j, _ := q.Enqueue(ctx, sandpit.Spec{Code: "x"}, "")
 	// A worker takes the entry and dies without a word.
 	if _, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: "dead",
 		Streams: []string{q.keys.stream(), ">"}, Count: 1}).Result(); err != nil {
@@ -286,7 +286,7 @@ func TestGracefulShutdownFinishesJobInFlight(t *testing.T) {
 		}), WorkerOptions{Grace: 5 * time.Second})
 		close(done)
 	}()
-	j, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "x"})
+	j, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "x"}, "")
 	<-started
 	cancel()
 	<-done
@@ -309,7 +309,7 @@ func TestGracefulShutdownHandsBackAfterGrace(t *testing.T) {
 		}), WorkerOptions{Grace: 200 * time.Millisecond})
 		close(done)
 	}()
-	j, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "x"})
+	j, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "x"}, "")
 	<-started
 	cancel()
 	<-done

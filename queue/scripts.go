@@ -3,19 +3,29 @@ package queue
 import "github.com/redis/go-redis/v9"
 
 // enqueueScript writes a job record and its stream entry at once, unless the
-// queue is at its depth limit.
+// queue is at its depth limit, or the idempotency key names a job already.
 //
-// KEYS[1] job hash, KEYS[2] stream
-// ARGV[1] job id, ARGV[2] spec JSON, ARGV[3] created_at, ARGV[4] depth limit (0: none)
-// Returns 1 when enqueued, 0 when the queue is full.
+// KEYS[1] job hash, KEYS[2] stream, KEYS[3] idempotency key ("" for none)
+// ARGV[1] job id, ARGV[2] spec JSON, ARGV[3] created_at, ARGV[4] depth limit
+// (0: none), ARGV[5] idempotency key TTL in seconds
+// Returns {"new", id}, {"existing", id}, or {"full"}.
 var enqueueScript = redis.NewScript(`
+if KEYS[3] ~= '' then
+  local existing = redis.call('GET', KEYS[3])
+  if existing then
+    return {'existing', existing}
+  end
+end
 local limit = tonumber(ARGV[4])
 if limit > 0 and redis.call('XLEN', KEYS[2]) >= limit then
-  return 0
+  return {'full'}
 end
 redis.call('HSET', KEYS[1], 'status', 'queued', 'spec', ARGV[2], 'created_at', ARGV[3], 'attempts', 0)
 redis.call('XADD', KEYS[2], '*', 'id', ARGV[1])
-return 1
+if KEYS[3] ~= '' then
+  redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[5])
+end
+return {'new', ARGV[1]}
 `)
 
 // startScript marks a job running for a worker that took its stream entry.
