@@ -1,0 +1,185 @@
+//go:build soak
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/internal/redisserver"
+)
+
+// TestSoak runs many jobs (SANDPIT_SOAK_JOBS, default 5000) through an api
+// and two workers while faults are injected at random: a worker killed
+// with SIGKILL and started again, a renderer killed, Redis killed and
+// restarted. It reports jobs lost (must be 0) and jobs started more than
+// once (at-least-once execution; one recorded outcome each).
+//
+//	go test -tags soak -run TestSoak -timeout 3h -v ./cmd/sandpit
+func TestSoak(t *testing.T) {
+	n := 5000
+	if v, err := strconv.Atoi(os.Getenv("SANDPIT_SOAK_JOBS")); err == nil && v > 0 {
+		n = v
+	}
+	d := deploy(t, 2, "--lease", "5s")
+	workerArgs := []string{"worker", "--redis-url", d.redis.URL(), "--pool-size", "1", "--lease", "5s"}
+
+	ctx, stopFaults := context.WithCancel(context.Background())
+	var faults sync.WaitGroup
+	var mu sync.Mutex
+	injected := map[string]int{}
+	faults.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Duration(20+rand.IntN(40)) * time.Second):
+			}
+			mu.Lock()
+			switch rand.IntN(3) {
+			case 0: // a worker dies and comes back
+				i := rand.IntN(len(d.workers))
+				d.workers[i].cmd.Process.Signal(syscall.SIGKILL)
+				<-d.workers[i].done
+				d.workers[i] = start(t, workerArgs...)
+				injected["worker kill -9"]++
+			case 1: // a renderer dies
+				for _, w := range d.workers {
+					for _, pid := range childRenderers(w.cmd.Process.Pid) {
+						syscall.Kill(pid, syscall.SIGKILL)
+						injected["renderer kill -9"]++
+						break
+					}
+				}
+			case 2: // Redis dies and comes back with its data
+				dir := d.redis.Dir()
+				d.redis.Kill()
+				time.Sleep(time.Second)
+				rs, err := redisserver.Start(context.Background(), dir)
+				if err != nil {
+					t.Errorf("restart redis: %v", err)
+				} else {
+					d.redis = rs
+				}
+				injected["redis restart"]++
+			}
+			mu.Unlock()
+		}
+	})
+
+	began := time.Now()
+	ids := make([]string, n)
+	var submit sync.WaitGroup
+	var next int64
+	var nmu sync.Mutex
+	for range 4 {
+		submit.Go(func() {
+			for {
+				nmu.Lock()
+				i := next
+				next++
+				nmu.Unlock()
+				if i >= int64(n) {
+					return
+				}
+				for {
+					job, err := d.client.Submit(context.Background(), sandpit.Spec{Code: fmt.Sprintf("print(%d)", i)})
+					if err == nil {
+						ids[i] = job.ID
+						break
+					}
+					time.Sleep(200 * time.Millisecond) // Redis down or queue full: the caller retries
+				}
+			}
+		})
+	}
+	submit.Wait()
+
+	lost, wrong, statuses := 0, 0, map[sandpit.Status]int{}
+	deadline := time.Now().Add(time.Duration(n) * time.Second)
+	for i, id := range ids {
+		var job sandpit.Job
+		for {
+			var err error
+			job, err = d.client.Get(context.Background(), id)
+			if err == nil && job.Status.Terminal() {
+				break
+			}
+			if time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if !job.Status.Terminal() {
+			lost++
+			continue
+		}
+		statuses[job.Status]++
+		if job.Status == sandpit.StatusSucceeded && job.Stdout != fmt.Sprintf("%d\n", i) {
+			wrong++
+		}
+	}
+	stopFaults()
+	faults.Wait()
+	elapsed := time.Since(began)
+
+	started := map[string]int{}
+	mu.Lock()
+	for _, w := range d.workers {
+		for _, line := range strings.Split(w.out.String(), "\n") {
+			if i := strings.Index(line, `"job started","job":"`); i >= 0 {
+				started[line[i+21:i+53]]++
+			}
+		}
+	}
+	mu.Unlock()
+	dup := 0
+	for _, c := range started {
+		if c > 1 {
+			dup++
+		}
+	}
+	t.Logf("soak: %d jobs in %v (%.1f jobs/s); statuses %v; faults %v", n, elapsed.Round(time.Second), float64(n)/elapsed.Seconds(), statuses, injected)
+	t.Logf("soak: lost %d, wrong output %d, started more than once %d (by the logs of the workers alive at the end)", lost, wrong, dup)
+	if lost > 0 || wrong > 0 {
+		t.Fatalf("lost %d jobs, %d with wrong output", lost, wrong)
+	}
+}
+
+// childRenderers finds renderer processes among pid's descendants.
+func childRenderers(pid int) []int {
+	var out []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
+		if !strings.Contains(string(cmd), "--type=renderer") {
+			continue
+		}
+		for q := p; q > 1; {
+			stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", q))
+			if err != nil {
+				break
+			}
+			f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+			q, _ = strconv.Atoi(f[1])
+			if q == pid {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
