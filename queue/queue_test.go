@@ -338,3 +338,24 @@ func TestCapacity(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestWorkerLeavesNoConsumerOrRegistration(t *testing.T) {
+	q, rdb := newQueue(t, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		q.Work(ctx, HandlerFunc(func(ctx context.Context, task Task) (sandpit.Result, error) { return ok(""), nil }), WorkerOptions{ID: "w1"})
+		close(done)
+	}()
+	j, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "x"}, "")
+	wait(t, q, j.ID)
+	cancel()
+	<-done
+	consumers, err := rdb.XInfoConsumers(context.Background(), q.keys.stream(), group).Result()
+	if err != nil || len(consumers) != 0 {
+		t.Fatalf("consumers after the worker stopped: %v, %v", consumers, err)
+	}
+	if n := rdb.ZCard(context.Background(), q.keys.workers()).Val(); n != 0 {
+		t.Fatalf("%d workers registered after the worker stopped", n)
+	}
+}

@@ -42,9 +42,16 @@ func (w *worker) beat(ctx context.Context) {
 		w.q.log.Warn("worker heartbeat", "err", err)
 	}
 	w.q.pruneWorkers(ctx, now)
+	// Consumers of workers that died without deregistering.
+	if now.Sub(w.lastPrune) > time.Minute {
+		w.lastPrune = now
+		idle := 10 * w.opts.Lease
+		w.q.pruneConsumers(ctx, func(c redis.XInfoConsumer) bool { return c.Idle > idle && c.Inactive > idle })
+	}
 }
 
-// deregister removes the worker from the registry at shutdown.
+// deregister removes the worker from the registry at shutdown, and its
+// consumer from the group when it holds no entry.
 func (w *worker) deregister() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
@@ -52,6 +59,21 @@ func (w *worker) deregister() {
 	pipe.ZRem(ctx, w.q.keys.workers(), w.opts.ID)
 	pipe.HDel(ctx, w.q.keys.workerReady(), w.opts.ID)
 	pipe.Exec(ctx)
+	w.q.pruneConsumers(ctx, func(c redis.XInfoConsumer) bool { return c.Name == w.opts.ID })
+}
+
+// pruneConsumers deletes the group's consumers that hold no entry and that
+// match, so that workers that come and go leave nothing behind.
+func (q *Queue) pruneConsumers(ctx context.Context, match func(redis.XInfoConsumer) bool) {
+	consumers, err := q.rdb.XInfoConsumers(ctx, q.keys.stream(), group).Result()
+	if err != nil {
+		return
+	}
+	for _, c := range consumers {
+		if c.Pending == 0 && match(c) {
+			q.rdb.XGroupDelConsumer(ctx, q.keys.stream(), group, c.Name)
+		}
+	}
 }
 
 // pruneWorkers forgets workers whose heartbeat has expired.

@@ -85,7 +85,8 @@ type worker struct {
 	mu      sync.Mutex
 	running map[string]context.CancelFunc // job id → cancel of its run
 
-	hardStop context.Context // ends Grace after the worker's ctx ends
+	hardStop  context.Context // ends Grace after the worker's ctx ends
+	lastPrune time.Time       // of dead workers' consumers, by heartbeat
 }
 
 // Work takes jobs from the queue and runs them with h until ctx ends. Then it

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/sandpit-dev/sandpit"
 	"github.com/sandpit-dev/sandpit/page"
 )
@@ -100,5 +102,29 @@ func TestBrowserCrashRestartsChromium(t *testing.T) {
 		if errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("no job ran after the restart: %v", err)
 		}
+	}
+}
+
+// TestHungTabFailsTheJobAndIsReplaced wedges a host page's main thread,
+// which job code cannot do but a browser fault can: the job ends in an
+// error once its timeout and grace pass, and a new host takes its place.
+func TestHungTabFailsTheJobAndIsReplaced(t *testing.T) {
+	r := newFaultRunner(t)
+	h := <-r.pool
+	r.pool <- h
+	if _, err := chromedp.Run(h.ctx, chromedp.Evaluate[chromedp.Void]("setTimeout(() => { for (;;) {} }, 0)")); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := r.Run(context.Background(), sandpit.Spec{Code: "print(1)", TimeoutMS: 500})
+	if err == nil {
+		t.Fatal("a job on a hung tab returned no error")
+	}
+	if d := time.Since(start); d > 500*time.Millisecond+resultGrace+5*time.Second {
+		t.Fatalf("a job on a hung tab took %v to fail", d)
+	}
+	waitReady(t, r)
+	if res, err := r.Run(context.Background(), sandpit.Spec{Code: "print('after')"}); err != nil || res.Stdout != "after\n" {
+		t.Fatalf("job after the hang: %+v, %v", res, err)
 	}
 }
