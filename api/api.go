@@ -37,6 +37,11 @@ type Config struct {
 	// Access says who may call /v1 and how much; the zero value lets
 	// everyone in without limits.
 	Access Access
+	// Metrics, when set, is served at GET /metrics.
+	Metrics http.Handler
+	// Observe, when set, is told of every request once answered; for
+	// metrics.
+	Observe func(method, route string, status int, took time.Duration)
 	// Logger receives one line per request; default slog.Default().
 	Logger *slog.Logger
 }
@@ -60,9 +65,12 @@ func New(cfg Config) *echo.Echo {
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.RequestID())
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogMethod: true, LogURIPath: true, LogStatus: true, LogLatency: true, LogRequestID: true,
+		LogMethod: true, LogURIPath: true, LogRoutePath: true, LogStatus: true, LogLatency: true, LogRequestID: true,
 		HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			if cfg.Observe != nil {
+				cfg.Observe(v.Method, v.RoutePath, v.Status, v.Latency)
+			}
 			s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
 				slog.String("request_id", v.RequestID),
 				slog.String("method", v.Method),
@@ -76,6 +84,9 @@ func New(cfg Config) *echo.Echo {
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	if cfg.Metrics != nil {
+		e.GET("/metrics", echo.WrapHandler(cfg.Metrics))
+	}
 	// Access is checked per route, not on the group, so that an unknown
 	// path or method under /v1 still gets its own 404 or 405.
 	guard := newAccess(cfg.Access).middleware

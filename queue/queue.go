@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -231,4 +232,21 @@ func (q *Queue) Depth(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("queue depth: %w", err)
 	}
 	return n, nil
+}
+
+// OldestAge returns how long the oldest job waiting or running has been in
+// the queue, 0 when it is empty.
+func (q *Queue) OldestAge(ctx context.Context) (time.Duration, error) {
+	msgs, err := q.rdb.XRangeN(ctx, q.keys.stream(), "-", "+", 1).Result()
+	if err != nil {
+		return 0, fmt.Errorf("oldest job: %w", err)
+	}
+	if len(msgs) == 0 {
+		return 0, nil
+	}
+	ms, err := strconv.ParseInt(strings.SplitN(msgs[0].ID, "-", 2)[0], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("oldest job: stream id %q", msgs[0].ID)
+	}
+	return time.Since(time.UnixMilli(ms)), nil
 }

@@ -51,6 +51,12 @@ type WorkerOptions struct {
 	// Ready reports how many jobs the worker could start now; it is
 	// published for readiness checks. Default: Concurrency minus jobs running.
 	Ready func() int
+	// Finished, when set, is called as each job's outcome is recorded, with
+	// how long it waited in the queue and how long it ran; for metrics.
+	Finished func(status sandpit.Status, waited, ran time.Duration)
+	// RedisError, when set, is called on each failed Redis operation of the
+	// worker's loops; for metrics.
+	RedisError func()
 	// ReadyChanged, when set, receives a value whenever Ready may have
 	// changed, so that the change is published at once rather than at the
 	// next heartbeat.
@@ -150,6 +156,7 @@ func (w *worker) slot(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
+			w.redisError()
 			w.q.log.Warn("read jobs", "err", err, "retry_in", backoff)
 			select {
 			case <-time.After(backoff):
@@ -220,6 +227,7 @@ func (w *worker) process(m redis.XMessage) {
 	res, err := startScript.Run(ctx, w.q.rdb, []string{w.q.keys.job(id), w.q.keys.stream()},
 		time.Now().UTC().Format(time.RFC3339Nano), w.opts.ID, m.ID, group, w.opts.MaxAttempts).StringSlice()
 	if err != nil {
+		w.redisError()
 		log.Warn("start job", "err", err)
 		return // the entry stays pending and is taken over after the lease
 	}
@@ -283,6 +291,12 @@ func sandpitMessage(err error) string {
 	return msg
 }
 
+func (w *worker) redisError() {
+	if w.opts.RedisError != nil {
+		w.opts.RedisError()
+	}
+}
+
 func (w *worker) finish(id, entry string, r sandpit.Result) {
 	data, err := json.Marshal(r)
 	if err != nil {
@@ -295,7 +309,14 @@ func (w *worker) finish(id, entry string, r sandpit.Result) {
 	if err != nil {
 		// The entry stays pending; after the lease another worker runs the
 		// job again and records its outcome.
+		w.redisError()
 		w.q.log.Error("record job result", "job", id, "err", err)
+		return
+	}
+	if w.opts.Finished != nil {
+		if j, err := w.q.Get(w.hardStop, id); err == nil && j.StartedAt != nil && j.FinishedAt != nil {
+			w.opts.Finished(j.Status, j.StartedAt.Sub(j.CreatedAt), j.FinishedAt.Sub(*j.StartedAt))
+		}
 	}
 }
 

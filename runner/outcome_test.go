@@ -37,7 +37,9 @@ func TestParseOutcome(t *testing.T) {
 		{"files over the byte cap", `{"status":"succeeded","exit_code":0,"files":[{"path":"a","content":"YWFhYWFh","encoding":"base64"}]}`, true,
 			func(r sandpit.Result) bool { return len(r.Files) == 0 && r.FilesTruncated }},
 		{"timeout", `{"status":"timeout","stdout":"so far"}`, true,
-			func(r sandpit.Result) bool { return r.Stdout == "so far" && r.ExitCode == nil && strings.Contains(r.Message, "1s") }},
+			func(r sandpit.Result) bool {
+				return r.Stdout == "so far" && r.ExitCode == nil && strings.Contains(r.Message, "1s")
+			}},
 		{"memory limit", `{"status":"memory_limit"}`, true,
 			func(r sandpit.Result) bool { return strings.Contains(r.Message, "64 MB") }},
 		{"huge report", `{"status":"succeeded","exit_code":0,"stdout":"` + strings.Repeat("x", 40<<20) + `"}`, false, nil},

@@ -51,8 +51,22 @@ type Config struct {
 	// NoNetns turns off the empty network namespace, which is otherwise used
 	// wherever unshare can make one.
 	NoNetns bool
+	// Hooks are told of the runner's events, for metrics.
+	Hooks Hooks
 	// Logger receives the runner's logs; default slog.Default().
 	Logger *slog.Logger
+}
+
+// Hooks are called on the runner's events; nil fields are skipped. They must
+// return quickly.
+type Hooks struct {
+	// Refilled is called when a host has a fresh sandbox ready, with the time
+	// that took (a new host, or the next worker of a used one).
+	Refilled func(took time.Duration)
+	// Crashed is called when a renderer dies during a job.
+	Crashed func()
+	// Restarted is called when Chromium has been restarted after it died.
+	Restarted func()
 }
 
 // ErrClosed is returned by Run after Close.
@@ -209,6 +223,9 @@ func (r *Runner) supervise() {
 				r.browser = nb
 				r.restarts++
 				r.mu.Unlock()
+				if f := r.cfg.Hooks.Restarted; f != nil {
+					f()
+				}
 				backoff = 500 * time.Millisecond
 				break
 			}
@@ -248,6 +265,9 @@ func (r *Runner) Run(ctx context.Context, spec sandpit.Spec) (sandpit.Result, er
 		return sandpit.Result{}, ErrClosed
 	}
 	res, err := h.run(ctx, spec, r.cfg.Limits)
+	if errors.Is(err, ErrCrashed) && r.cfg.Hooks.Crashed != nil {
+		r.cfg.Hooks.Crashed()
+	}
 	r.wg.Go(func() { r.recycle(h, err == nil) })
 	return res, err
 }
@@ -256,8 +276,12 @@ func (r *Runner) Run(ctx context.Context, spec sandpit.Spec) (sandpit.Result, er
 // or replaces it when it failed or has served its share of jobs.
 func (r *Runner) recycle(h *host, healthy bool) {
 	if healthy && h.jobs < jobsPerHost {
+		start := time.Now()
 		err := h.reset(r.ctx)
 		if err == nil {
+			if f := r.cfg.Hooks.Refilled; f != nil {
+				f(time.Since(start))
+			}
 			r.offer(h)
 			return
 		}
@@ -282,8 +306,12 @@ func (r *Runner) fill() {
 			return
 		}
 		for {
+			start := time.Now()
 			h, err := r.newHost(r.ctx, hostPage)
 			if err == nil {
+				if f := r.cfg.Hooks.Refilled; f != nil {
+					f(time.Since(start))
+				}
 				r.offer(h)
 				backoff = 100 * time.Millisecond
 				break

@@ -35,5 +35,7 @@ func runAPI(ctx context.Context, args []string, std stdio) error {
 	defer rdb.Close()
 	q := qc.open(rdb, rc, log)
 	defer q.Close()
-	return ac.serve(ctx, newAPI(q, lc.l, ac.apiAccess(), log), log)
+	m := newMetrics()
+	m.watchQueue(q)
+	return ac.serve(ctx, newAPI(q, lc.l, ac.apiAccess(), m, log), log)
 }

@@ -215,8 +215,9 @@ func readiness(q *queue.Queue) func(ctx context.Context) error {
 	}
 }
 
-func newAPI(q *queue.Queue, l sandpit.Limits, access api.Access, log *slog.Logger) http.Handler {
-	return api.New(api.Config{Jobs: q, Limits: l, Ready: readiness(q), Access: access, Logger: log})
+func newAPI(q *queue.Queue, l sandpit.Limits, access api.Access, m *metrics, log *slog.Logger) http.Handler {
+	return api.New(api.Config{Jobs: q, Limits: l, Ready: readiness(q), Access: access, Logger: log,
+		Metrics: m.handler(), Observe: m.observeRequest})
 }
 
 // workerConfig are the flags of a worker.
@@ -254,8 +255,8 @@ func (c *workerConfig) checkChromium() error {
 }
 
 // startRunner launches Chromium and its pool.
-func (c *workerConfig) startRunner(ctx context.Context, l sandpit.Limits, log *slog.Logger) (*runner.Runner, error) {
-	return runner.New(ctx, runner.Config{
+func (c *workerConfig) startRunner(ctx context.Context, l sandpit.Limits, m *metrics, log *slog.Logger) (*runner.Runner, error) {
+	r, err := runner.New(ctx, runner.Config{
 		Chromium: c.chromium,
 		User:     c.user,
 		Assets:   pageHandler(),
@@ -263,12 +264,18 @@ func (c *workerConfig) startRunner(ctx context.Context, l sandpit.Limits, log *s
 		Refill:   c.refill,
 		Limits:   l,
 		NoNetns:  c.noNetns,
+		Hooks:    m.runnerHooks(),
 		Logger:   log,
 	})
+	if err != nil {
+		return nil, err
+	}
+	m.watchRunner(r, c.pool)
+	return r, nil
 }
 
 // work runs jobs from q on r until ctx ends, then drains within grace.
-func (c *workerConfig) work(ctx context.Context, q *queue.Queue, r *runner.Runner, grace time.Duration) error {
+func (c *workerConfig) work(ctx context.Context, q *queue.Queue, r *runner.Runner, grace time.Duration, m *metrics) error {
 	h := queue.HandlerFunc(func(ctx context.Context, t queue.Task) (sandpit.Result, error) {
 		return r.Run(ctx, t.Spec)
 	})
@@ -279,6 +286,8 @@ func (c *workerConfig) work(ctx context.Context, q *queue.Queue, r *runner.Runne
 		Grace:        grace,
 		Ready:        r.Ready,
 		ReadyChanged: r.Changed(),
+		Finished:     m.finished,
+		RedisError:   m.redisError.Inc,
 	})
 }
 

@@ -206,6 +206,28 @@ func TestServe(t *testing.T) {
 			t.Fatalf("status = %d, want 400", status)
 		}
 	})
+	t.Run("metrics", func(t *testing.T) {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{
+			`sandpit_jobs_finished_total{status="succeeded"}`,
+			`sandpit_jobs_finished_total{status="timeout"}`,
+			"sandpit_job_wait_seconds_count", "sandpit_job_run_seconds_count",
+			"sandpit_queue_depth 0", "sandpit_queue_oldest_age_seconds 0",
+			"sandpit_pool_ready", "sandpit_pool_size 2", "sandpit_pool_refill_seconds_count",
+			"sandpit_browser_restarts_total 0", "sandpit_sandbox_crashes_total 0", "sandpit_redis_errors_total",
+			`sandpit_http_request_duration_seconds_count{method="POST",route="/v1/run",status="200"}`,
+			"go_goroutines",
+		} {
+			if !strings.Contains(string(data), want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+	})
 	if code := p.stop(t); code != 0 {
 		t.Fatalf("serve exited %d after SIGTERM, want 0", code)
 	}

@@ -57,17 +57,19 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	defer rdb.Close()
 	q := qc.open(rdb, rc, log)
 	defer q.Close()
+	m := newMetrics()
+	m.watchQueue(q)
 
-	r, err := wc.startRunner(ctx, lc.l, log)
+	r, err := wc.startRunner(ctx, lc.l, m, log)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return ac.serve(gctx, newAPI(q, lc.l, ac.apiAccess(), log), log) })
+	g.Go(func() error { return ac.serve(gctx, newAPI(q, lc.l, ac.apiAccess(), m, log), log) })
 	g.Go(func() error {
-		if err := wc.work(gctx, q, r, ac.grace); err != nil {
+		if err := wc.work(gctx, q, r, ac.grace, m); err != nil {
 			return fmt.Errorf("worker: %w", err)
 		}
 		return nil

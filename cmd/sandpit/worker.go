@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // runWorker runs a worker alone: it takes jobs from Redis and runs them in
@@ -15,6 +18,7 @@ func runWorker(ctx context.Context, args []string, std stdio) error {
 		lc    limitsConfig
 		wc    workerConfig
 		grace time.Duration
+		mc    apiConfig
 	)
 	rc.register(f, true)
 	qc.register(f)
@@ -22,6 +26,8 @@ func runWorker(ctx context.Context, args []string, std stdio) error {
 	wc.register(f)
 	f.DurationVar(&grace, "shutdown-grace", 30*time.Second, "how long jobs in flight may run on after SIGTERM before they are handed back")
 	f.envVar("shutdown-grace", "SANDPIT_SHUTDOWN_GRACE")
+	f.StringVar(&mc.addr, "metrics-addr", "", "HOST:PORT to serve Prometheus metrics at /metrics; empty: none")
+	f.envVar("metrics-addr", "SANDPIT_METRICS_ADDR")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -42,10 +48,20 @@ func runWorker(ctx context.Context, args []string, std stdio) error {
 	defer rdb.Close()
 	q := qc.open(rdb, rc, log)
 	defer q.Close()
-	r, err := wc.startRunner(ctx, lc.l, log)
+	m := newMetrics()
+	m.watchQueue(q)
+	r, err := wc.startRunner(ctx, lc.l, m, log)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	return wc.work(ctx, q, r, grace)
+	g, gctx := errgroup.WithContext(ctx)
+	if mc.addr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.handler())
+		mc.grace = time.Second
+		g.Go(func() error { return mc.serve(gctx, mux, log) })
+	}
+	g.Go(func() error { return wc.work(gctx, q, r, grace, m) })
+	return g.Wait()
 }

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/queue"
+	"github.com/sandpit-dev/sandpit/runner"
+)
+
+// metrics are a process's Prometheus metrics, on a registry of its own.
+type metrics struct {
+	reg        *prometheus.Registry
+	requests   *prometheus.HistogramVec
+	jobs       *prometheus.CounterVec
+	wait       prometheus.Histogram
+	run        prometheus.Histogram
+	refill     prometheus.Histogram
+	restarts   prometheus.Counter
+	crashes    prometheus.Counter
+	redisError prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	reg := prometheus.NewRegistry()
+	m := &metrics{
+		reg: reg,
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "sandpit_http_request_duration_seconds", Help: "HTTP requests by method, route and status.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}, []string{"method", "route", "status"}),
+		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sandpit_jobs_finished_total", Help: "Jobs whose outcome this worker recorded, by status.",
+		}, []string{"status"}),
+		wait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "sandpit_job_wait_seconds", Help: "Time jobs waited in the queue before a worker started them.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 18),
+		}),
+		run: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "sandpit_job_run_seconds", Help: "Time jobs ran, from start to recorded outcome.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 16),
+		}),
+		refill: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "sandpit_pool_refill_seconds", Help: "Time to ready a fresh sandbox in a host (a new host, or the next worker of a used one).",
+			Buckets: prometheus.ExponentialBuckets(0.05, 2, 12),
+		}),
+		restarts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sandpit_browser_restarts_total", Help: "Chromium restarts after it died.",
+		}),
+		crashes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sandpit_sandbox_crashes_total", Help: "Renderer crashes during a job.",
+		}),
+		redisError: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sandpit_redis_errors_total", Help: "Failed Redis operations of the worker loops and the API.",
+		}),
+	}
+	reg.MustRegister(m.requests, m.jobs, m.wait, m.run, m.refill, m.restarts, m.crashes, m.redisError,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+func (m *metrics) observeRequest(method, route string, status int, took time.Duration) {
+	if route == "" {
+		route = "unmatched"
+	}
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Observe(took.Seconds())
+}
+
+// watchQueue exports the queue's depth and the age of its oldest job, read
+// from Redis at each scrape.
+func (m *metrics) watchQueue(q *queue.Queue) {
+	read := func(f func(ctx context.Context) (float64, error)) func() float64 {
+		return func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			v, err := f(ctx)
+			if err != nil {
+				m.redisError.Inc()
+				return -1
+			}
+			return v
+		}
+	}
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sandpit_queue_depth", Help: "Jobs waiting or running (-1: Redis unreachable)."},
+			read(func(ctx context.Context) (float64, error) { n, err := q.Depth(ctx); return float64(n), err })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sandpit_queue_oldest_age_seconds", Help: "Age of the oldest job waiting or running (-1: Redis unreachable)."},
+			read(func(ctx context.Context) (float64, error) { d, err := q.OldestAge(ctx); return d.Seconds(), err })),
+	)
+}
+
+// watchRunner exports the pool's state.
+func (m *metrics) watchRunner(r *runner.Runner, size int) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sandpit_pool_ready", Help: "Sandboxes ready to take a job now."},
+			func() float64 { return float64(r.Ready()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sandpit_pool_size", Help: "Hosts the pool keeps."},
+			func() float64 { return float64(size) }),
+	)
+}
+
+// runnerHooks feed the runner's events into the metrics.
+func (m *metrics) runnerHooks() runner.Hooks {
+	return runner.Hooks{
+		Refilled:  func(d time.Duration) { m.refill.Observe(d.Seconds()) },
+		Crashed:   m.crashes.Inc,
+		Restarted: m.restarts.Inc,
+	}
+}
+
+// finished records a job's outcome.
+func (m *metrics) finished(status sandpit.Status, waited, ran time.Duration) {
+	m.jobs.WithLabelValues(string(status)).Inc()
+	m.wait.Observe(waited.Seconds())
+	m.run.Observe(ran.Seconds())
+}
