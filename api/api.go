@@ -6,6 +6,7 @@ package api
 
 import (
 	"context"
+	_ "embed"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -46,6 +47,11 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// openAPI describes the API; a test checks it against the routes.
+//
+//go:embed openapi.json
+var openAPI []byte
+
 // server holds the handlers' dependencies.
 type server struct {
 	jobs   Jobs
@@ -84,6 +90,9 @@ func New(cfg Config) *echo.Echo {
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	e.GET("/openapi.json", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, openAPI)
+	})
 	if cfg.Metrics != nil {
 		e.GET("/metrics", echo.WrapHandler(cfg.Metrics))
 	}

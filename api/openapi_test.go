@@ -1,0 +1,83 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestOpenAPIMatchesRoutes checks the OpenAPI document against the routes
+// the server really has, both ways, and that every $ref resolves.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	e := New(Config{Jobs: nil, Metrics: http.NotFoundHandler()})
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest("GET", "/openapi.json", nil))
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &doc) != nil {
+		t.Fatalf("GET /openapi.json = %d %.200s", rec.Code, rec.Body)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
+		t.Errorf("openapi = %q, want 3.1", doc.OpenAPI)
+	}
+	documented := map[string]bool{}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			documented[strings.ToUpper(method)+" "+path] = true
+		}
+	}
+	served := map[string]bool{}
+	param := regexp.MustCompile(`:(\w+)`)
+	for _, r := range e.Routes() {
+		if strings.HasSuffix(r.Path, "*") || r.Method == "echo_route_any" {
+			continue
+		}
+		served[r.Method+" "+param.ReplaceAllString(r.Path, "{$1}")] = true
+	}
+	for route := range served {
+		if !documented[route] {
+			t.Errorf("route %s is not in the OpenAPI document", route)
+		}
+	}
+	for route := range documented {
+		if !served[route] {
+			t.Errorf("the OpenAPI document has %s, which the server does not serve", route)
+		}
+	}
+	var whole any
+	json.Unmarshal(rec.Body.Bytes(), &whole)
+	var refs []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if s, ok := x.(string); ok && k == "$ref" {
+					refs = append(refs, s)
+				}
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(whole)
+	for _, ref := range slices.Compact(refs) {
+		var node any = whole
+		for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+			m, _ := node.(map[string]any)
+			node = m[part]
+		}
+		if node == nil {
+			t.Errorf("$ref %s does not resolve", ref)
+		}
+	}
+}
