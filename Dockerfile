@@ -17,4 +17,5 @@ RUN apt-get update -qq \
 COPY --from=build /sandpit /usr/local/bin/sandpit
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/sandpit"]
+# Listening beyond loopback needs SANDPIT_API_KEYS (or --insecure).
 CMD ["serve", "--addr", "0.0.0.0:8080"]
