@@ -64,6 +64,9 @@ type Spec struct {
 	TimeoutMS int    `json:"timeout_ms,omitempty"`
 	MemoryMB  int    `json:"memory_mb,omitempty"`
 	Files     []File `json:"files,omitempty"`
+	// Test is Python run after Code in the same interpreter, when Code
+	// succeeded; the job's Passed says whether both ran without error.
+	Test string `json:"test,omitempty"`
 }
 
 // PyError describes the exception that ended a failed job.
@@ -85,6 +88,9 @@ type Result struct {
 	Error           *PyError `json:"error"`
 	Files           []File   `json:"files"`
 	FilesTruncated  bool     `json:"files_truncated,omitempty"`
+	// Passed is set for a spec with a Test: whether the code and then the
+	// test ran without error.
+	Passed *bool `json:"passed,omitempty"`
 	// Message says why the job ended as timeout, memory_limit, cancelled or
 	// error; empty otherwise.
 	Message string `json:"message,omitempty"`

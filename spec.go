@@ -187,6 +187,12 @@ func (s Spec) Validate(l Limits) error {
 	if !utf8.ValidString(s.Code) {
 		return Errorf(EINVALID, "code: not valid UTF-8")
 	}
+	if len(s.Test) > l.MaxCodeBytes {
+		return Errorf(EINVALID, "test: longer than %d bytes", l.MaxCodeBytes)
+	}
+	if !utf8.ValidString(s.Test) {
+		return Errorf(EINVALID, "test: not valid UTF-8")
+	}
 	if len(s.Stdin) > l.MaxStdinBytes {
 		return Errorf(EINVALID, "stdin: longer than %d bytes", l.MaxStdinBytes)
 	}

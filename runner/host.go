@@ -161,7 +161,7 @@ func (h *host) run(ctx context.Context, spec sandpit.Spec, l sandpit.Limits) (sa
 		}
 		return sandpit.Result{}, fmt.Errorf("run in sandbox: %w", err)
 	}
-	return parseOutcome([]byte(raw), timeout, l.MemoryMB(spec), l)
+	return parseOutcome([]byte(raw), spec, timeout, l.MemoryMB(spec), l)
 }
 
 // outcome is what the page reports. It comes from the browser, so it is
@@ -181,7 +181,7 @@ type outcome struct {
 }
 
 // parseOutcome validates the page's report and turns it into a result.
-func parseOutcome(raw []byte, timeout time.Duration, memoryMB int, l sandpit.Limits) (sandpit.Result, error) {
+func parseOutcome(raw []byte, spec sandpit.Spec, timeout time.Duration, memoryMB int, l sandpit.Limits) (sandpit.Result, error) {
 	// Output is capped in the page; anything much larger is not from it.
 	if max := 2*l.MaxOutputBytes*4 + l.MaxFileBytes*2 + l.MaxOutputBytes + 1<<20; len(raw) > max {
 		return sandpit.Result{}, fmt.Errorf("sandbox result is %d bytes, over %d", len(raw), max)
@@ -210,6 +210,10 @@ func parseOutcome(raw []byte, timeout time.Duration, memoryMB int, l sandpit.Lim
 		}
 		res.Result = o.Result
 		res.Error = o.Error
+		if spec.Test != "" {
+			passed := o.Status == sandpit.StatusSucceeded
+			res.Passed = &passed
+		}
 		total := 0
 		for _, f := range o.Files {
 			data, err := base64.StdEncoding.DecodeString(f.Content)
@@ -231,15 +235,26 @@ func parseOutcome(raw []byte, timeout time.Duration, memoryMB int, l sandpit.Lim
 		}
 	case sandpit.StatusTimeout:
 		res.Message = fmt.Sprintf("the code ran longer than its timeout of %v", timeout)
+		res.Passed = failedTest(spec)
 	case sandpit.StatusMemoryLimit:
 		res.Message = fmt.Sprintf("the code tried to use more than its memory limit of %d MB", memoryMB)
 		res.Error = o.Error
+		res.Passed = failedTest(spec)
 	case sandpit.StatusError:
 		return sandpit.Result{}, fmt.Errorf("sandbox failed: %s", capString(o.Message, 500))
 	default:
 		return sandpit.Result{}, fmt.Errorf("sandbox result has unknown status %q", o.Status)
 	}
 	return res, nil
+}
+
+// failedTest is Passed for a job that ended without a verdict of its own.
+func failedTest(spec sandpit.Spec) *bool {
+	if spec.Test == "" {
+		return nil
+	}
+	f := false
+	return &f
 }
 
 func capString(s string, n int) string {

@@ -46,7 +46,7 @@ func TestParseOutcome(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := parseOutcome([]byte(tc.raw), time.Second, 64, l)
+			r, err := parseOutcome([]byte(tc.raw), sandpit.Spec{}, time.Second, 64, l)
 			if (err == nil) != tc.ok {
 				t.Fatalf("err = %v, want ok %v", err, tc.ok)
 			}

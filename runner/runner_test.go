@@ -396,3 +396,31 @@ func TestMemoryLimit(t *testing.T) {
 		t.Fatalf("job after a memory limit = %+v", r)
 	}
 }
+
+func TestTestCodeGivesPassed(t *testing.T) {
+	tests := []struct {
+		name, code, test string
+		passed           bool
+		status           sandpit.Status
+	}{
+		{"passes", "def add(a, b): return a + b", "assert add(2, 3) == 5", true, sandpit.StatusSucceeded},
+		{"test fails", "def add(a, b): return a - b", "assert add(2, 3) == 5", false, sandpit.StatusFailed},
+		{"code fails", "def add(a, b) return", "assert add(2, 3) == 5", false, sandpit.StatusFailed},
+		{"test times out", "def f(): pass", "while True: pass", false, sandpit.StatusTimeout},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, sandpit.Spec{Code: tc.code, Test: tc.test, TimeoutMS: 1000})
+			if r.Status != tc.status || r.Passed == nil || *r.Passed != tc.passed {
+				t.Fatalf("status %s passed %v, want %s %v (stderr %q)", r.Status, r.Passed, tc.status, tc.passed, r.Stderr)
+			}
+		})
+	}
+	if r := run(t, sandpit.Spec{Code: "1"}); r.Passed != nil {
+		t.Fatal("a job without a test has passed set")
+	}
+	r := run(t, sandpit.Spec{Code: "x = 1", Test: "assert x == 2, 'x is not 2'"})
+	if r.Error == nil || r.Error.Type != "AssertionError" || !strings.Contains(r.Stderr, `File "test.py", line 1`) {
+		t.Fatalf("failing test: error %+v stderr %q", r.Error, r.Stderr)
+	}
+}

@@ -21,9 +21,9 @@ func TestComposeFile(t *testing.T) {
 	}
 	var compose struct {
 		Services map[string]struct {
-			Image       string   `yaml:"image"`
-			Build       any      `yaml:"build"`
-			Command     []string `yaml:"command"`
+			Image       string            `yaml:"image"`
+			Build       any               `yaml:"build"`
+			Command     []string          `yaml:"command"`
 			Environment map[string]string `yaml:"environment"`
 			Healthcheck struct {
 				Test []string `yaml:"test"`

@@ -16,6 +16,7 @@ from pyodide.code import CodeRunner
 
 _HOME = "/home/pyodide"
 _MAIN = "main.py"
+_TEST = "test.py"
 
 
 def _write_inputs(files):
@@ -64,7 +65,7 @@ def _user_traceback(exc):
     """Formats exc as CPython prints it for a script, without the frames of
     this harness."""
     tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename != _MAIN:
+    while tb is not None and tb.tb_frame.f_code.co_filename not in (_MAIN, _TEST):
         tb = tb.tb_next
     return "".join(traceback.format_exception(type(exc), exc, tb))
 
@@ -102,29 +103,40 @@ class _Job:
         # the output printed before a timeout is kept.
         sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="surrogateescape", write_through=True)
         sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace", write_through=True)
-        code = spec["code"]
-        linecache.cache[_MAIN] = (len(code), None, code.splitlines(True), _MAIN)
         self.namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": _MAIN}
-        self.runner, self.early = None, None
-        try:
-            self.runner = CodeRunner(code, filename=_MAIN, flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dedent=False).compile()
-        except BaseException as e:
-            self.early = e
+        self.early = None
+        self.runner = self._compile(spec["code"], _MAIN)
+        self.test = self._compile(spec["test"], _TEST) if spec.get("test") else None
         # Code that awaits at top level compiles to a coroutine.
-        self.is_async = self.runner is not None and bool(self.runner.code.co_flags & inspect.CO_COROUTINE)
+        self.is_async = any(r is not None and bool(r.code.co_flags & inspect.CO_COROUTINE) for r in (self.runner, self.test))
+
+    def _compile(self, source, filename):
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        try:
+            return CodeRunner(source, filename=filename, flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dedent=False).compile()
+        except BaseException as e:
+            if self.early is None:
+                self.early = e
+            return None
 
     def run(self):
         if self.early is not None:
             return self._report(*_outcome(self.early), None)
         try:
             value = self.runner.run(self.namespace)
+            if self.test is not None:
+                self.test.run(self.namespace)
         except BaseException as e:
             return self._report(*_outcome(e), None)
         return self._report(0, None, value)
 
     async def run_async(self):
+        if self.early is not None:
+            return self._report(*_outcome(self.early), None)
         try:
             value = await self.runner.run_async(self.namespace)
+            if self.test is not None:
+                await self.test.run_async(self.namespace)
         except BaseException as e:
             return self._report(*_outcome(e), None)
         return self._report(0, None, value)
@@ -143,6 +155,7 @@ class _Job:
                 pass
         files, dropped = _collect_outputs(self.inputs, self.limits["max_files"], self.limits["max_file_bytes"])
         return json.dumps({
+            "passed": (exit_code == 0) if self.test is not None else None,
             "status": "succeeded" if exit_code == 0 else "failed",
             "exit_code": exit_code,
             "result": result,
