@@ -99,9 +99,35 @@ type Result struct {
 // Job is a submitted spec and, once it ends, its result.
 type Job struct {
 	ID string `json:"id"`
+	// BatchID, ItemID and Index place a batch item in its batch: the
+	// batch, the caller's own id for the item, and its position (from 0).
+	BatchID string `json:"batch_id,omitempty"`
+	ItemID  string `json:"item_id,omitempty"`
+	Index   *int   `json:"index,omitempty"`
 	Result
 	CreatedAt  time.Time  `json:"created_at"`
 	StartedAt  *time.Time `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+	DurationMS *int64     `json:"duration_ms"`
+}
+
+// Batch is a set of jobs submitted at once, and its progress.
+type Batch struct {
+	ID string `json:"id"`
+	// Total counts the items submitted so far; Complete says the
+	// submission has ended, so Total is final.
+	Total    int  `json:"total"`
+	Complete bool `json:"complete"`
+	// Done counts the items that have ended; Counts splits them by status,
+	// and Pending counts the others.
+	Done    int            `json:"done"`
+	Pending int            `json:"pending"`
+	Counts  map[Status]int `json:"counts"`
+	// Passed and Failed count the items with a test by whether it passed.
+	Passed     int        `json:"passed"`
+	Failed     int        `json:"failed"`
+	Finished   bool       `json:"finished"`
+	CreatedAt  time.Time  `json:"created_at"`
 	FinishedAt *time.Time `json:"finished_at"`
 	DurationMS *int64     `json:"duration_ms"`
 }

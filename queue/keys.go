@@ -15,6 +15,23 @@ func newKeys(prefix string) keys {
 // stream is the stream of job ids waiting for a worker.
 func (k keys) stream() string { return k.prefix + "stream" }
 
+// batchStream is the stream of batch items waiting for a worker; workers
+// take from it only what the interactive stream leaves them.
+func (k keys) batchStream() string { return k.prefix + "stream:batch" }
+
+// batch is the hash of one batch: counts, times; its items are the list at
+// batch(id) + ":items", in submission order.
+func (k keys) batch(id string) string { return k.prefix + "batch:" + id }
+
+// batchItems is the list of a batch's job ids in submission order.
+func (k keys) batchItems(id string) string { return k.batch(id) + ":items" }
+
+// batches is the channel that announces progress of each batch.
+func (k keys) batches() string { return k.prefix + "batches" }
+
+// streams are the streams workers read, highest priority first.
+func (k keys) streams() []string { return []string{k.stream(), k.batchStream()} }
+
 // job is the hash of one job: status, spec, times, result.
 func (k keys) job(id string) string { return k.prefix + "job:" + id }
 

@@ -43,11 +43,12 @@ var ErrQueueFull = &sandpit.Error{Code: sandpit.EQUEUEFULL, Message: "the queue 
 // Queue is a handle on the job queue in one Redis. It is safe for concurrent
 // use.
 type Queue struct {
-	rdb  redis.UniversalClient
-	keys keys
-	opts Options
-	log  *slog.Logger
-	done *notifier
+	rdb      redis.UniversalClient
+	keys     keys
+	opts     Options
+	log      *slog.Logger
+	done     *notifier // job ends
+	progress *notifier // batch progress
 }
 
 // New returns a Queue on rdb. Call Close when done with it.
@@ -63,12 +64,13 @@ func New(rdb redis.UniversalClient, opts Options) *Queue {
 	}
 	q := &Queue{rdb: rdb, keys: newKeys(opts.Prefix), opts: opts, log: opts.Logger}
 	q.done = newNotifier(rdb, q.keys.done(), q.log)
+	q.progress = newNotifier(rdb, q.keys.batches(), q.log)
 	return q
 }
 
 // Close stops the queue's subscriptions. It does not close the Redis client.
 func (q *Queue) Close() error {
-	return q.done.close()
+	return errors.Join(q.done.close(), q.progress.close())
 }
 
 // Ping checks that Redis answers.
@@ -149,6 +151,11 @@ func decodeJob(id string, h map[string]string) (sandpit.Job, error) {
 		}
 	}
 	j.Status = sandpit.Status(h["status"])
+	if b := h["batch"]; b != "" {
+		j.BatchID, j.ItemID = b, h["item_id"]
+		i := atoi(h["index"])
+		j.Index = &i
+	}
 	j.CreatedAt = parseTime(h["created_at"])
 	if t := parseTime(h["started_at"]); !t.IsZero() {
 		j.StartedAt = &t
@@ -179,7 +186,7 @@ func (q *Queue) Cancel(ctx context.Context, id string) (sandpit.Job, error) {
 	now := time.Now().UTC()
 	prev, err := cancelScript.Run(ctx, q.rdb, []string{q.keys.job(id)},
 		res, now.Format(time.RFC3339Nano), int(q.opts.Retention.Seconds()), id,
-		q.keys.done(), q.keys.cancel()).Text()
+		q.keys.done(), q.keys.cancel(), q.keys.prefix, q.keys.batches()).Text()
 	if errors.Is(err, redis.Nil) {
 		return sandpit.Job{}, sandpit.ErrNotFound
 	}

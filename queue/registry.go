@@ -65,13 +65,15 @@ func (w *worker) deregister() {
 // pruneConsumers deletes the group's consumers that hold no entry and that
 // match, so that workers that come and go leave nothing behind.
 func (q *Queue) pruneConsumers(ctx context.Context, match func(redis.XInfoConsumer) bool) {
-	consumers, err := q.rdb.XInfoConsumers(ctx, q.keys.stream(), group).Result()
-	if err != nil {
-		return
-	}
-	for _, c := range consumers {
-		if c.Pending == 0 && match(c) {
-			q.rdb.XGroupDelConsumer(ctx, q.keys.stream(), group, c.Name)
+	for _, stream := range q.keys.streams() {
+		consumers, err := q.rdb.XInfoConsumers(ctx, stream, group).Result()
+		if err != nil {
+			continue
+		}
+		for _, c := range consumers {
+			if c.Pending == 0 && match(c) {
+				q.rdb.XGroupDelConsumer(ctx, stream, group, c.Name)
+			}
 		}
 	}
 }

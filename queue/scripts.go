@@ -33,9 +33,9 @@ return {'new', ARGV[1]}
 // KEYS[1] job hash, KEYS[2] stream
 // ARGV[1] started_at, ARGV[2] worker id, ARGV[3] stream entry id, ARGV[4] group,
 // ARGV[5] max attempts
-// Returns {"run", spec, attempt} when the worker should run the job;
+// Returns {"run", spec, attempt, batch id or ""} when the worker should run the job;
 // {"skip"} when the job is gone or already ended (its entry is removed);
-// {"exhausted", attempts} when it has used up its attempts.
+// {"exhausted", attempts, batch id or ""} when it has used up its attempts.
 var startScript = redis.NewScript(`
 local st = redis.call('HGET', KEYS[1], 'status')
 if st ~= 'queued' and st ~= 'running' then
@@ -45,23 +45,45 @@ if st ~= 'queued' and st ~= 'running' then
 end
 local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0')
 if attempts >= tonumber(ARGV[5]) then
-  return {'exhausted', tostring(attempts)}
+  return {'exhausted', tostring(attempts), redis.call('HGET', KEYS[1], 'batch') or ''}
 end
 attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('HSET', KEYS[1], 'status', 'running', 'started_at', ARGV[1], 'worker', ARGV[2])
-return {'run', redis.call('HGET', KEYS[1], 'spec'), tostring(attempts)}
+return {'run', redis.call('HGET', KEYS[1], 'spec'), tostring(attempts), redis.call('HGET', KEYS[1], 'batch') or ''}
 `)
 
+// tallyLua counts a batch item's end in its batch, closes the batch when it
+// was the last, and announces the progress.
+const tallyLua = `
+local function tally(bkey, status, passed, channel, bid, retention, finished_at)
+  redis.call('HINCRBY', bkey, 'n:' .. status, 1)
+  if passed == '1' then
+    redis.call('HINCRBY', bkey, 'passed', 1)
+  elseif passed == '0' then
+    redis.call('HINCRBY', bkey, 'not_passed', 1)
+  end
+  local done = redis.call('HINCRBY', bkey, 'done', 1)
+  local total = tonumber(redis.call('HGET', bkey, 'total') or '0')
+  if redis.call('HGET', bkey, 'complete') == '1' and done >= total then
+    redis.call('HSET', bkey, 'finished_at', finished_at)
+    redis.call('EXPIRE', bkey, retention)
+    redis.call('EXPIRE', bkey .. ':items', retention)
+  end
+  redis.call('PUBLISH', channel, bid)
+end
+`
+
 // finishScript records a job's terminal outcome once, removes its stream
-// entry and announces it. A job that already ended (a cancelled one) keeps
-// its first outcome.
+// entry, counts it in its batch and announces it. A job that already ended
+// (a cancelled one) keeps its first outcome.
 //
-// KEYS[1] job hash, KEYS[2] stream
+// KEYS[1] job hash, KEYS[2] stream, KEYS[3] batch hash ("" for none)
 // ARGV[1] status, ARGV[2] result JSON, ARGV[3] finished_at, ARGV[4] retention
 // in seconds, ARGV[5] stream entry id, ARGV[6] group, ARGV[7] job id,
-// ARGV[8] done channel
+// ARGV[8] done channel, ARGV[9] passed ("1", "0" or ""), ARGV[10] batch
+// channel, ARGV[11] batch id
 // Returns 1 when this call recorded the outcome, 0 when one was already there.
-var finishScript = redis.NewScript(`
+var finishScript = redis.NewScript(tallyLua + `
 redis.call('XACK', KEYS[2], ARGV[6], ARGV[5])
 redis.call('XDEL', KEYS[2], ARGV[5])
 local st = redis.call('HGET', KEYS[1], 'status')
@@ -71,6 +93,9 @@ end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'result', ARGV[2], 'finished_at', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('PUBLISH', ARGV[8], ARGV[7])
+if KEYS[3] ~= '' then
+  tally(KEYS[3], ARGV[1], ARGV[9], ARGV[10], ARGV[11], ARGV[4], ARGV[3])
+end
 return 1
 `)
 
@@ -98,9 +123,11 @@ return 1
 //
 // KEYS[1] job hash
 // ARGV[1] result JSON, ARGV[2] finished_at, ARGV[3] retention in seconds,
-// ARGV[4] job id, ARGV[5] done channel, ARGV[6] cancel channel
+// ARGV[4] job id, ARGV[5] done channel, ARGV[6] cancel channel, ARGV[7] key
+// prefix (a batch's hash is prefix .. "batch:" .. id, in the same slot),
+// ARGV[8] batch channel
 // Returns the status the job had before, or false when there is no such job.
-var cancelScript = redis.NewScript(`
+var cancelScript = redis.NewScript(tallyLua + `
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then
   return false
@@ -110,6 +137,50 @@ if st == 'queued' or st == 'running' then
   redis.call('EXPIRE', KEYS[1], ARGV[3])
   redis.call('PUBLISH', ARGV[6], ARGV[4])
   redis.call('PUBLISH', ARGV[5], ARGV[4])
+  local b = redis.call('HGET', KEYS[1], 'batch')
+  if b then
+    local passed = ''
+    if redis.call('HGET', KEYS[1], 'has_test') == '1' then passed = '0' end
+    tally(ARGV[7] .. 'batch:' .. b, 'cancelled', passed, ARGV[8], b, ARGV[3], ARGV[2])
+  end
 end
 return st
+`)
+
+// enqueueItemScript adds one item to a batch: its job record, its entry in
+// the batch stream, and its place in the batch's order.
+//
+// KEYS[1] job hash, KEYS[2] batch stream, KEYS[3] batch hash
+// ARGV[1] job id, ARGV[2] spec JSON, ARGV[3] created_at, ARGV[4] batch id,
+// ARGV[5] index, ARGV[6] caller's item id, ARGV[7] depth limit of the batch
+// stream, ARGV[8] "1" when the spec has a test
+// Returns 1, or 0 when the batch stream is full.
+var enqueueItemScript = redis.NewScript(`
+if redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[7]) then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'status', 'queued', 'spec', ARGV[2], 'created_at', ARGV[3], 'attempts', 0,
+  'batch', ARGV[4], 'index', ARGV[5], 'item_id', ARGV[6], 'has_test', ARGV[8])
+redis.call('XADD', KEYS[2], '*', 'id', ARGV[1])
+redis.call('RPUSH', KEYS[3] .. ':items', ARGV[1])
+redis.call('HINCRBY', KEYS[3], 'total', 1)
+return 1
+`)
+
+// completeBatchScript marks a batch's submission complete, and the batch
+// finished if its items have all ended already.
+//
+// KEYS[1] batch hash
+// ARGV[1] finished_at, ARGV[2] retention in seconds, ARGV[3] batch channel,
+// ARGV[4] batch id
+var completeBatchScript = redis.NewScript(`
+redis.call('HSET', KEYS[1], 'complete', 1)
+local done = tonumber(redis.call('HGET', KEYS[1], 'done') or '0')
+if done >= tonumber(redis.call('HGET', KEYS[1], 'total') or '0') then
+  redis.call('HSET', KEYS[1], 'finished_at', ARGV[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+  redis.call('EXPIRE', KEYS[1] .. ':items', ARGV[2])
+end
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1
 `)

@@ -129,13 +129,21 @@ func (q *Queue) Work(ctx context.Context, h Handler, opts WorkerOptions) error {
 	return nil
 }
 
-// ensureGroup creates the stream and its consumer group if missing.
+// ensureGroup creates the streams and their consumer groups if missing.
 func (q *Queue) ensureGroup(ctx context.Context) error {
-	err := q.rdb.XGroupCreateMkStream(ctx, q.keys.stream(), group, "0").Err()
-	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
-		return fmt.Errorf("create consumer group: %w", err)
+	for _, stream := range q.keys.streams() {
+		err := q.rdb.XGroupCreateMkStream(ctx, stream, group, "0").Err()
+		if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+			return fmt.Errorf("create consumer group: %w", err)
+		}
 	}
 	return nil
+}
+
+// entry is a stream entry a worker holds.
+type entry struct {
+	stream string
+	msg    redis.XMessage
 }
 
 // slot runs one job at a time until ctx ends.
@@ -143,7 +151,7 @@ func (w *worker) slot(ctx context.Context) {
 	lastClaim := time.Time{}
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		var msgs []redis.XMessage
+		var msgs []entry
 		var err error
 		if time.Since(lastClaim) > w.opts.Lease/4 {
 			lastClaim = time.Now()
@@ -170,20 +178,23 @@ func (w *worker) slot(ctx context.Context) {
 			continue
 		}
 		backoff = 100 * time.Millisecond
-		for _, m := range msgs {
-			w.process(m)
+		for _, e := range msgs {
+			w.process(e)
 		}
 	}
 }
 
 func isNoGroup(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "NOGROUP") }
 
-// read blocks for a new stream entry.
-func (w *worker) read(ctx context.Context) ([]redis.XMessage, error) {
+// read blocks for new entries: at most one from each stream, interactive
+// jobs first. So a batch never holds a slot for more than one item while an
+// interactive job waits.
+func (w *worker) read(ctx context.Context) ([]entry, error) {
+	streams := w.q.keys.streams()
 	res, err := w.q.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
 		Group:    group,
 		Consumer: w.opts.ID,
-		Streams:  []string{w.q.keys.stream(), ">"},
+		Streams:  append(streams, ">", ">"),
 		Count:    1,
 		Block:    time.Second,
 	}).Result()
@@ -193,38 +204,56 @@ func (w *worker) read(ctx context.Context) ([]redis.XMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	return res[0].Messages, nil
+	var out []entry
+	for _, stream := range streams {
+		for _, r := range res {
+			if r.Stream != stream {
+				continue
+			}
+			for _, m := range r.Messages {
+				out = append(out, entry{stream: stream, msg: m})
+			}
+		}
+	}
+	return out, nil
 }
 
-// claimStale takes over one entry whose worker stopped renewing its lease.
-func (w *worker) claimStale(ctx context.Context) ([]redis.XMessage, error) {
-	msgs, _, err := w.q.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
-		Stream:   w.q.keys.stream(),
-		Group:    group,
-		Consumer: w.opts.ID,
-		MinIdle:  w.opts.Lease,
-		Start:    "0-0",
-		Count:    1,
-	}).Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, err
+// claimStale takes over one entry whose worker stopped renewing its lease,
+// interactive jobs first.
+func (w *worker) claimStale(ctx context.Context) ([]entry, error) {
+	for _, stream := range w.q.keys.streams() {
+		msgs, _, err := w.q.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+			Stream:   stream,
+			Group:    group,
+			Consumer: w.opts.ID,
+			MinIdle:  w.opts.Lease,
+			Start:    "0-0",
+			Count:    1,
+		}).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, err
+		}
+		if len(msgs) > 0 {
+			return []entry{{stream: stream, msg: msgs[0]}}, nil
+		}
 	}
-	return msgs, nil
+	return nil, nil
 }
 
 // process runs one stream entry's job to its recorded end. It uses the
 // worker's hard-stop context, not the slot's, so that a job in flight is
 // finished or handed back even while the worker shuts down.
-func (w *worker) process(m redis.XMessage) {
+func (w *worker) process(e entry) {
 	ctx := w.hardStop
+	m := e.msg
 	id, _ := m.Values["id"].(string)
 	if id == "" || !ValidID(id) {
-		w.q.rdb.XAck(ctx, w.q.keys.stream(), group, m.ID)
-		w.q.rdb.XDel(ctx, w.q.keys.stream(), m.ID)
+		w.q.rdb.XAck(ctx, e.stream, group, m.ID)
+		w.q.rdb.XDel(ctx, e.stream, m.ID)
 		return
 	}
 	log := w.q.log.With("job", id)
-	res, err := startScript.Run(ctx, w.q.rdb, []string{w.q.keys.job(id), w.q.keys.stream()},
+	res, err := startScript.Run(ctx, w.q.rdb, []string{w.q.keys.job(id), e.stream},
 		time.Now().UTC().Format(time.RFC3339Nano), w.opts.ID, m.ID, group, w.opts.MaxAttempts).StringSlice()
 	if err != nil {
 		w.redisError()
@@ -235,39 +264,40 @@ func (w *worker) process(m redis.XMessage) {
 	case "skip":
 		return
 	case "exhausted":
-		w.finish(id, m.ID, sandpit.Result{Status: sandpit.StatusError, Files: []sandpit.File{},
-			Message: fmt.Sprintf("the job was abandoned after %s attempts that each ended in an infrastructure failure", res[1])})
+		w.finish(id, held{entry: e, batch: res[2]}, sandpit.Result{Status: sandpit.StatusError, Files: []sandpit.File{},
+			Message: fmt.Sprintf("the job was abandoned after %s attempts that each ended in an infrastructure failure", res[1])}, false)
 		return
 	}
 	var spec sandpit.Spec
 	if err := json.Unmarshal([]byte(res[1]), &spec); err != nil {
-		w.finish(id, m.ID, sandpit.Result{Status: sandpit.StatusError, Files: []sandpit.File{}, Message: "the stored job spec is unreadable"})
+		w.finish(id, held{entry: e, batch: res[3]}, sandpit.Result{Status: sandpit.StatusError, Files: []sandpit.File{}, Message: "the stored job spec is unreadable"}, false)
 		return
 	}
 	task := Task{ID: id, Spec: spec, Attempt: atoi(res[2])}
+	h := held{entry: e, batch: res[3]}
 
 	jctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	w.track(id, cancel)
 	defer w.untrack(id)
-	stopBeat := w.renewLease(jctx, m.ID)
+	stopBeat := w.renewLease(jctx, e)
 	log.Info("job started", "attempt", task.Attempt)
 	result, err := w.h.Handle(jctx, task)
 	stopBeat()
 	switch {
 	case err == nil:
-		w.finish(id, m.ID, result)
+		w.finish(id, h, result, spec.Test != "")
 		log.Info("job finished", "status", result.Status)
 	case jctx.Err() != nil && ctx.Err() == nil:
 		// Cancelled through the queue: the record already says so.
-		w.finish(id, m.ID, sandpit.Result{Status: sandpit.StatusCancelled, Files: []sandpit.File{}, Message: "the job was cancelled"})
+		w.finish(id, h, sandpit.Result{Status: sandpit.StatusCancelled, Files: []sandpit.File{}, Message: "the job was cancelled"}, spec.Test != "")
 		log.Info("job cancelled")
 	case ctx.Err() != nil:
-		w.requeue(id, m.ID)
+		w.requeue(id, e)
 		log.Info("job handed back at shutdown")
 	case task.Attempt >= w.opts.MaxAttempts:
-		w.finish(id, m.ID, sandpit.Result{Status: sandpit.StatusError, Files: []sandpit.File{},
-			Message: fmt.Sprintf("the sandbox failed %d times; last: %s", task.Attempt, sandpitMessage(err))})
+		w.finish(id, h, sandpit.Result{Status: sandpit.StatusError, Files: []sandpit.File{},
+			Message: fmt.Sprintf("the sandbox failed %d times; last: %s", task.Attempt, sandpitMessage(err))}, spec.Test != "")
 		log.Warn("job failed for good", "attempt", task.Attempt, "err", err)
 	default:
 		log.Warn("job failed, retrying", "attempt", task.Attempt, "err", err)
@@ -275,8 +305,14 @@ func (w *worker) process(m redis.XMessage) {
 		case <-time.After(time.Duration(task.Attempt) * 500 * time.Millisecond):
 		case <-ctx.Done():
 		}
-		w.requeue(id, m.ID)
+		w.requeue(id, e)
 	}
+}
+
+// held is an entry being run, with the job's batch ("" for none).
+type held struct {
+	entry
+	batch string
 }
 
 // sandpitMessage keeps host details out of what callers read.
@@ -297,15 +333,29 @@ func (w *worker) redisError() {
 	}
 }
 
-func (w *worker) finish(id, entry string, r sandpit.Result) {
+// finish records r as the job's outcome. hasTest says whether the job
+// counts as passed or not in its batch.
+func (w *worker) finish(id string, h held, r sandpit.Result, hasTest bool) {
+	if hasTest && r.Passed == nil {
+		f := false
+		r.Passed = &f
+	}
 	data, err := json.Marshal(r)
 	if err != nil {
 		w.q.log.Error("encode result", "job", id, "err", err)
 		return
 	}
-	err = finishScript.Run(w.hardStop, w.q.rdb, []string{w.q.keys.job(id), w.q.keys.stream()},
+	passed, batchKey := "", ""
+	if r.Passed != nil {
+		passed = map[bool]string{true: "1", false: "0"}[*r.Passed]
+	}
+	if h.batch != "" {
+		batchKey = w.q.keys.batch(h.batch)
+	}
+	err = finishScript.Run(w.hardStop, w.q.rdb, []string{w.q.keys.job(id), h.stream, batchKey},
 		string(r.Status), data, time.Now().UTC().Format(time.RFC3339Nano),
-		int(w.q.opts.Retention.Seconds()), entry, group, id, w.q.keys.done()).Err()
+		int(w.q.opts.Retention.Seconds()), h.msg.ID, group, id, w.q.keys.done(),
+		passed, w.q.keys.batches(), h.batch).Err()
 	if err != nil {
 		// The entry stays pending; after the lease another worker runs the
 		// job again and records its outcome.
@@ -320,9 +370,9 @@ func (w *worker) finish(id, entry string, r sandpit.Result) {
 	}
 }
 
-func (w *worker) requeue(id, entry string) {
-	err := requeueScript.Run(context.WithoutCancel(w.hardStop), w.q.rdb, []string{w.q.keys.job(id), w.q.keys.stream()},
-		entry, group, id).Err()
+func (w *worker) requeue(id string, e entry) {
+	err := requeueScript.Run(context.WithoutCancel(w.hardStop), w.q.rdb, []string{w.q.keys.job(id), e.stream},
+		e.msg.ID, group, id).Err()
 	if err != nil {
 		w.q.log.Error("requeue job", "job", id, "err", err)
 	}
@@ -330,7 +380,7 @@ func (w *worker) requeue(id, entry string) {
 
 // renewLease keeps the entry's idle time low while the job runs, so that no
 // other worker takes it over. It returns a func that stops renewing.
-func (w *worker) renewLease(ctx context.Context, entry string) func() {
+func (w *worker) renewLease(ctx context.Context, e entry) func() {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -341,8 +391,8 @@ func (w *worker) renewLease(ctx context.Context, entry string) func() {
 			select {
 			case <-t.C:
 				w.q.rdb.XClaimJustID(ctx, &redis.XClaimArgs{
-					Stream: w.q.keys.stream(), Group: group, Consumer: w.opts.ID,
-					MinIdle: 0, Messages: []string{entry},
+					Stream: e.stream, Group: group, Consumer: w.opts.ID,
+					MinIdle: 0, Messages: []string{e.msg.ID},
 				})
 			case <-ctx.Done():
 				return
