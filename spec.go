@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -137,6 +138,47 @@ func ParseSpec(data []byte, l Limits) (Spec, error) {
 	s := raw.Spec
 	s.Code = *raw.Code
 	return s, s.Validate(l)
+}
+
+// ParseItem decodes and validates one batch item: a job spec that may also
+// carry "id", the caller's own id for the item.
+func ParseItem(data []byte, l Limits) (Spec, string, error) {
+	l = l.WithDefaults()
+	if len(data) > l.MaxSpecBytes {
+		return Spec{}, "", Errorf(ETOOLARGE, "item is larger than %d bytes", l.MaxSpecBytes)
+	}
+	var raw struct {
+		Spec
+		Code *string `json:"code"`
+		ID   any     `json:"id"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return Spec{}, "", jsonError(err)
+	}
+	if dec.More() {
+		return Spec{}, "", Errorf(EINVALID, "more than one JSON value")
+	}
+	if raw.Code == nil {
+		return Spec{}, "", Errorf(EINVALID, "code: required")
+	}
+	var id string
+	switch v := raw.ID.(type) {
+	case nil:
+	case string:
+		id = v
+	case float64:
+		id = strconv.FormatFloat(v, 'f', -1, 64)
+	default:
+		return Spec{}, "", Errorf(EINVALID, "id: must be a string or a number")
+	}
+	if len(id) > 256 {
+		return Spec{}, "", Errorf(EINVALID, "id: longer than 256 bytes")
+	}
+	s := raw.Spec
+	s.Code = *raw.Code
+	return s, id, s.Validate(l)
 }
 
 // jsonError turns a decoding error into an *Error naming the field.

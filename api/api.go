@@ -31,8 +31,10 @@ type Jobs interface {
 
 // Config configures the API. Jobs is required.
 type Config struct {
-	Jobs   Jobs
-	Limits sandpit.Limits
+	Jobs Jobs
+	// Batches serves /v1/batches; nil leaves those routes out.
+	Batches Batches
+	Limits  sandpit.Limits
 	// Ready reports whether a job could run now; nil means always.
 	Ready func(ctx context.Context) error
 	// Access says who may call /v1 and how much; the zero value lets
@@ -54,15 +56,16 @@ var openAPI []byte
 
 // server holds the handlers' dependencies.
 type server struct {
-	jobs   Jobs
-	limits sandpit.Limits
-	ready  func(ctx context.Context) error
-	log    *slog.Logger
+	jobs    Jobs
+	batches Batches
+	limits  sandpit.Limits
+	ready   func(ctx context.Context) error
+	log     *slog.Logger
 }
 
 // New returns the API's HTTP handler.
 func New(cfg Config) *echo.Echo {
-	s := &server{jobs: cfg.Jobs, limits: cfg.Limits.WithDefaults(), ready: cfg.Ready, log: cfg.Logger}
+	s := &server{jobs: cfg.Jobs, batches: cfg.Batches, limits: cfg.Limits.WithDefaults(), ready: cfg.Ready, log: cfg.Logger}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -104,6 +107,13 @@ func New(cfg Config) *echo.Echo {
 	v1.POST("/jobs", s.submit, guard)
 	v1.GET("/jobs/:id", s.getJob, guard)
 	v1.DELETE("/jobs/:id", s.cancelJob, guard)
+	if cfg.Batches != nil {
+		v1.POST("/batches", s.submitBatch, guard)
+		v1.GET("/batches/:id", s.getBatch, guard)
+		v1.GET("/batches/:id/results", s.batchResults, guard)
+		v1.GET("/batches/:id/events", s.batchEvents, guard)
+		v1.DELETE("/batches/:id", s.cancelBatch, guard)
+	}
 	return e
 }
 

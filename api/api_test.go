@@ -70,7 +70,7 @@ func newEnv(t *testing.T, opts queue.Options, withWorker bool) *env {
 		}
 		return nil
 	}
-	srv := httptest.NewServer(New(Config{Jobs: q, Ready: ready, Logger: quiet,
+	srv := httptest.NewServer(New(Config{Jobs: q, Batches: q, Ready: ready, Logger: quiet,
 		Limits: sandpit.Limits{MaxSpecBytes: 1 << 10, MaxTimeout: time.Minute}}))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

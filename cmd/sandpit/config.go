@@ -216,7 +216,7 @@ func readiness(q *queue.Queue) func(ctx context.Context) error {
 }
 
 func newAPI(q *queue.Queue, l sandpit.Limits, access api.Access, m *metrics, log *slog.Logger) http.Handler {
-	return api.New(api.Config{Jobs: q, Limits: l, Ready: readiness(q), Access: access, Logger: log,
+	return api.New(api.Config{Jobs: q, Batches: q, Limits: l, Ready: readiness(q), Access: access, Logger: log,
 		Metrics: m.handler(), Observe: m.observeRequest})
 }
 

@@ -1,0 +1,287 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sandpit-dev/sandpit"
+)
+
+// Batches is what the API needs of the queue for batches.
+type Batches interface {
+	CreateBatch(ctx context.Context) (string, error)
+	AddItem(ctx context.Context, batch string, index int, itemID string, spec sandpit.Spec) error
+	CompleteBatch(ctx context.Context, batch string) error
+	GetBatch(ctx context.Context, id string) (sandpit.Batch, error)
+	Items(ctx context.Context, batch string, from, n int) ([]string, error)
+	CancelBatch(ctx context.Context, id string) (int, error)
+	WatchBatch(ctx context.Context, id string) (<-chan struct{}, func())
+}
+
+// maxBatchBody bounds one batch upload.
+const maxBatchBody = 4 << 30
+
+// spooled is one validated item, as written to the spool file.
+type spooled struct {
+	ID   string       `json:"i,omitempty"`
+	Spec sandpit.Spec `json:"s"`
+}
+
+// submitBatch accepts a batch as {"jobs": [spec, ...]} or as JSON lines
+// (application/x-ndjson), one spec per line. Items are validated as they
+// stream in and spooled to a temporary file, not held in memory; the batch
+// is enqueued only when every item is valid, so a bad line rejects the
+// whole upload with its line number and nothing is half accepted.
+func (s *server) submitBatch(c echo.Context) error {
+	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxBatchBody)
+	spool, err := os.CreateTemp("", "sandpit-batch-")
+	if err != nil {
+		return fmt.Errorf("spool batch: %w", err)
+	}
+	defer os.Remove(spool.Name())
+	defer spool.Close()
+	out := bufio.NewWriter(spool)
+	enc := json.NewEncoder(out)
+	n := 0
+	add := func(data []byte, where string) error {
+		spec, id, err := sandpit.ParseItem(data, s.limits)
+		if err != nil {
+			return sandpit.Errorf(sandpit.ErrorCode(err), "%s: %s", where, sandpit.ErrorMessage(err))
+		}
+		n++
+		return enc.Encode(spooled{ID: id, Spec: spec})
+	}
+	switch mt {
+	case "application/x-ndjson", "application/jsonl", "application/json-lines":
+		err = readLines(body, s.limits.WithDefaults().MaxSpecBytes, add)
+	case "", echo.MIMEApplicationJSON, echo.MIMEApplicationForm, echo.MIMETextPlain:
+		err = readJobsArray(body, add)
+	default:
+		return sandpit.Errorf(sandpit.EUNSUPPORTED, "Content-Type must be application/json or application/x-ndjson, not %q", mt)
+	}
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return sandpit.Errorf(sandpit.EINVALID, "jobs: the batch has no items")
+	}
+	if err := out.Flush(); err != nil {
+		return fmt.Errorf("spool batch: %w", err)
+	}
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("spool batch: %w", err)
+	}
+	ctx := c.Request().Context()
+	id, err := s.batches.CreateBatch(ctx)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bufio.NewReader(spool))
+	for i := 0; ; i++ {
+		var item spooled
+		if err := dec.Decode(&item); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return fmt.Errorf("read spooled batch: %w", err)
+		}
+		if err := s.batches.AddItem(ctx, id, i, item.ID, item.Spec); err != nil {
+			return err
+		}
+	}
+	if err := s.batches.CompleteBatch(ctx, id); err != nil {
+		return err
+	}
+	b, err := s.batches.GetBatch(ctx, id)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/batches/"+id)
+	return c.JSON(http.StatusAccepted, b)
+}
+
+// readLines calls add for each non-blank line of r.
+func readLines(r io.Reader, maxLine int, add func([]byte, string) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), maxLine+1)
+	for line := 1; sc.Scan(); line++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		if err := add(sc.Bytes(), fmt.Sprintf("line %d", line)); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return sandpit.Errorf(sandpit.ETOOLARGE, "a line is longer than %d bytes", maxLine)
+		}
+		return sandpit.Errorf(sandpit.EINVALID, "read batch: %v", err)
+	}
+	return nil
+}
+
+// readJobsArray streams the items of {"jobs": [...]} to add.
+func readJobsArray(r io.Reader, add func([]byte, string) error) error {
+	dec := json.NewDecoder(r)
+	bad := func(format string, args ...any) error { return sandpit.Errorf(sandpit.EINVALID, format, args...) }
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return bad(`request body must be {"jobs": [...]} or JSON lines with Content-Type application/x-ndjson`)
+	}
+	seen := false
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return bad("request body is not valid JSON: %v", err)
+		}
+		if tok != "jobs" {
+			return bad("%v: unknown field", tok)
+		}
+		if seen {
+			return bad("jobs: given twice")
+		}
+		seen = true
+		if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+			return bad("jobs: must be an array")
+		}
+		for i := 0; dec.More(); i++ {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return bad("jobs[%d]: not valid JSON: %v", i, err)
+			}
+			if err := add(raw, fmt.Sprintf("jobs[%d]", i)); err != nil {
+				return err
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return bad("jobs: not valid JSON: %v", err)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return bad("request body is not valid JSON: %v", err)
+	}
+	if !seen {
+		return bad("jobs: required")
+	}
+	return nil
+}
+
+func (s *server) getBatch(c echo.Context) error {
+	b, err := s.batches.GetBatch(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, b)
+}
+
+func (s *server) cancelBatch(c echo.Context) error {
+	ctx := c.Request().Context()
+	if _, err := s.batches.CancelBatch(ctx, c.Param("id")); err != nil {
+		return err
+	}
+	b, err := s.batches.GetBatch(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, b)
+}
+
+// batchResults streams the batch's jobs as JSON lines in submission order,
+// each as soon as it has ended.
+func (s *server) batchResults(c echo.Context) error {
+	ctx := c.Request().Context()
+	id := c.Param("id")
+	if _, err := s.batches.GetBatch(ctx, id); err != nil {
+		return err
+	}
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	enc := json.NewEncoder(w)
+	for from := 0; ; {
+		ids, err := s.batches.Items(ctx, id, from, 256)
+		if err != nil {
+			return nil // the answer has begun; the client sees it end early
+		}
+		for _, jid := range ids {
+			job, err := s.jobs.Wait(ctx, jid)
+			if err != nil {
+				return nil
+			}
+			enc.Encode(job)
+			w.Flush()
+		}
+		from += len(ids)
+		b, err := s.batches.GetBatch(ctx, id)
+		if err != nil || (b.Complete && from >= b.Total) {
+			return nil
+		}
+		if len(ids) == 0 { // the upload is still coming in
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// batchEvents streams the batch's progress as server-sent events: a
+// "progress" event on each change (at most five a second) and a final
+// "done" event.
+func (s *server) batchEvents(c echo.Context) error {
+	ctx := c.Request().Context()
+	id := c.Param("id")
+	if _, err := s.batches.GetBatch(ctx, id); err != nil {
+		return err
+	}
+	changed, stop := s.batches.WatchBatch(ctx, id)
+	defer stop()
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, "text/event-stream")
+	w.Header().Set(echo.HeaderCacheControl, "no-cache")
+	w.WriteHeader(http.StatusOK)
+	keepAlive := time.NewTicker(15 * time.Second)
+	defer keepAlive.Stop()
+	for {
+		b, err := s.batches.GetBatch(ctx, id)
+		if err != nil {
+			return nil
+		}
+		data, _ := json.Marshal(b)
+		event := "progress"
+		if b.Finished {
+			event = "done"
+		}
+		fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, data)
+		w.Flush()
+		if b.Finished {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-keepAlive.C:
+			fmt.Fprint(w, ": keep-alive\n\n")
+			w.Flush()
+			continue
+		case <-changed:
+		}
+		select { // gather the changes of the next moment into one event
+		case <-ctx.Done():
+			return nil
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,124 @@
+package api
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/queue"
+)
+
+func (e *env) post(t *testing.T, path, ct, body string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Post(e.srv.URL+path, ct, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+func TestBatchJSONLinesRoundTrip(t *testing.T) {
+	e := newEnv(t, queue.Options{}, true)
+	lines := `{"id": "a", "code": "one"}
+{"id": 2, "code": "two", "test": "t"}
+
+{"code": "three"}
+`
+	status, b := e.post(t, "/v1/batches", "application/x-ndjson", lines)
+	if status != 202 || b["total"] != float64(3) || b["complete"] != true {
+		t.Fatalf("submit = %d %v", status, b)
+	}
+	id := b["id"].(string)
+
+	resp, err := http.Get(e.srv.URL + "/v1/batches/" + id + "/results")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jobs []sandpit.Job
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		var j sandpit.Job
+		if err := json.Unmarshal(sc.Bytes(), &j); err != nil {
+			t.Fatalf("result line %q: %v", sc.Text(), err)
+		}
+		jobs = append(jobs, j)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Content-Type") != "application/x-ndjson" || len(jobs) != 3 {
+		t.Fatalf("results: %s, %d lines", resp.Header.Get("Content-Type"), len(jobs))
+	}
+	for i, want := range []struct{ item, stdout string }{{"a", "one"}, {"2", "two"}, {"", "three"}} {
+		j := jobs[i]
+		if j.ItemID != want.item || j.Stdout != want.stdout || j.Index == nil || *j.Index != i || !j.Status.Terminal() {
+			t.Errorf("result %d = %+v", i, j)
+		}
+	}
+
+	status, _, b = e.do(t, "GET", "/v1/batches/"+id, "", "")
+	if status != 200 || b["finished"] != true || b["done"] != float64(3) || b["pending"] != float64(0) {
+		t.Fatalf("batch = %d %v", status, b)
+	}
+
+	resp, err = http.Get(e.srv.URL + "/v1/batches/" + id + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Header.Get("Content-Type") != "text/event-stream" || !strings.Contains(string(events), "event: done\ndata: {") {
+		t.Fatalf("events of a finished batch: %q", events)
+	}
+}
+
+func TestBatchJSONArrayAndErrors(t *testing.T) {
+	e := newEnv(t, queue.Options{}, false)
+	tests := []struct {
+		name, ct, body string
+		status         int
+		message        string
+	}{
+		{"array", "application/json", `{"jobs": [{"code": "a"}, {"code": "b", "id": "x"}]}`, 202, ""},
+		{"bad line rejects the whole batch", "application/x-ndjson", "{\"code\": \"a\"}\n{\"stdin\": \"b\"}\n", 400, "line 2: code: required"},
+		{"bad item in the array", "application/json", `{"jobs": [{"code": "a"}, {"code": 5}]}`, 400, "jobs[1]: code: must be a string"},
+		{"not an object", "application/json", `[1]`, 400, "jobs"},
+		{"unknown field", "application/json", `{"items": []}`, 400, "items: unknown field"},
+		{"empty", "application/x-ndjson", "\n\n", 400, "no items"},
+		{"wrong type", "application/xml", "<x/>", 415, "Content-Type"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, m := e.post(t, "/v1/batches", tc.ct, tc.body)
+			if status != tc.status {
+				t.Fatalf("status = %d %v, want %d", status, m, tc.status)
+			}
+			if tc.message != "" {
+				if msg, _ := m["error"].(map[string]any)["message"].(string); !strings.Contains(msg, tc.message) {
+					t.Fatalf("message = %q, want %q", msg, tc.message)
+				}
+			}
+		})
+	}
+	if n, _ := e.q.BatchDepth(t.Context()); n != 2 {
+		t.Fatalf("batch queue holds %d items after the rejected uploads, want the valid batch's 2", n)
+	}
+}
+
+func TestBatchCancel(t *testing.T) {
+	e := newEnv(t, queue.Options{}, false)
+	_, b := e.post(t, "/v1/batches", "application/x-ndjson", "{\"code\": \"a\"}\n{\"code\": \"b\"}\n")
+	status, _, b := e.do(t, "DELETE", "/v1/batches/"+b["id"].(string), "", "")
+	counts, _ := b["counts"].(map[string]any)
+	if status != 200 || b["finished"] != true || counts["cancelled"] != float64(2) {
+		t.Fatalf("cancel = %d %v", status, b)
+	}
+	if status, _, _ := e.do(t, "GET", "/v1/batches/0123456789abcdef0123456789abcdef", "", ""); status != 404 {
+		t.Fatalf("unknown batch = %d", status)
+	}
+}
