@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"net/url"
 	"strings"
@@ -73,23 +75,33 @@ func (c *Client) Cancel(ctx context.Context, id string) (sandpit.Job, error) {
 	return job, err
 }
 
-// do sends one request. An error answer from the server comes back as a
-// *sandpit.Error with the server's code and message.
+// do sends one JSON request and decodes the JSON answer into out.
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
+	ct := ""
 	if in != nil {
 		data, err := json.Marshal(in)
 		if err != nil {
 			return fmt.Errorf("encode request: %w", err)
 		}
-		body = bytes.NewReader(data)
+		body, ct = bytes.NewReader(data), "application/json"
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	resp, err := c.send(ctx, method, path, ct, body)
 	if err != nil {
 		return err
 	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+	defer resp.Body.Close()
+	return decode(resp, out)
+}
+
+// send sends one request with the client's credentials.
+func (c *Client) send(ctx context.Context, method, path, contentType string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("Accept", "application/json")
 	if c.apiKey != "" {
@@ -97,21 +109,82 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
-	defer resp.Body.Close()
+	return resp, nil
+}
+
+// decode reads a JSON answer into out. An error answer comes back as a
+// *sandpit.Error with the server's code and message.
+func decode(resp *http.Response, out any) error {
 	if resp.StatusCode >= 400 {
 		var e struct {
 			Error sandpit.Error `json:"error"`
 		}
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		if json.Unmarshal(data, &e) != nil || e.Error.Code == "" {
-			return fmt.Errorf("%s %s: %s", method, path, resp.Status)
+			return fmt.Errorf("%s %s: %s", resp.Request.Method, resp.Request.URL.Path, resp.Status)
 		}
 		return &e.Error
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
+		return fmt.Errorf("%s %s: decode answer: %w", resp.Request.Method, resp.Request.URL.Path, err)
 	}
 	return nil
+}
+
+// SubmitBatch uploads a batch as JSON lines, one job spec per line (each may
+// carry "id" and "test"), streaming r, and returns the accepted batch.
+func (c *Client) SubmitBatch(ctx context.Context, r io.Reader) (sandpit.Batch, error) {
+	var b sandpit.Batch
+	resp, err := c.send(ctx, http.MethodPost, "/v1/batches", "application/x-ndjson", r)
+	if err != nil {
+		return b, err
+	}
+	defer resp.Body.Close()
+	return b, decode(resp, &b)
+}
+
+// GetBatch returns a batch's progress.
+func (c *Client) GetBatch(ctx context.Context, id string) (sandpit.Batch, error) {
+	var b sandpit.Batch
+	err := c.do(ctx, http.MethodGet, "/v1/batches/"+url.PathEscape(id), nil, &b)
+	return b, err
+}
+
+// CancelBatch cancels the items of a batch that have not ended.
+func (c *Client) CancelBatch(ctx context.Context, id string) (sandpit.Batch, error) {
+	var b sandpit.Batch
+	err := c.do(ctx, http.MethodDelete, "/v1/batches/"+url.PathEscape(id), nil, &b)
+	return b, err
+}
+
+// BatchResults yields a batch's jobs in submission order, each as soon as it
+// has ended.
+func (c *Client) BatchResults(ctx context.Context, id string) iter.Seq2[sandpit.Job, error] {
+	return func(yield func(sandpit.Job, error) bool) {
+		resp, err := c.send(ctx, http.MethodGet, "/v1/batches/"+url.PathEscape(id)+"/results", "", nil)
+		if err != nil {
+			yield(sandpit.Job{}, err)
+			return
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode >= 400 {
+			yield(sandpit.Job{}, decode(resp, nil))
+			return
+		}
+		dec := json.NewDecoder(resp.Body)
+		for {
+			var job sandpit.Job
+			if err := dec.Decode(&job); errors.Is(err, io.EOF) {
+				return
+			} else if err != nil {
+				yield(job, fmt.Errorf("read batch results: %w", err))
+				return
+			}
+			if !yield(job, nil) {
+				return
+			}
+		}
+	}
 }

@@ -206,6 +206,37 @@ func TestServe(t *testing.T) {
 			t.Fatalf("status = %d, want 400", status)
 		}
 	})
+	t.Run("sandpit batch", func(t *testing.T) {
+		var in strings.Builder
+		for i := range 24 {
+			want := i
+			if i%3 == 0 {
+				want = -1 // a wrong answer: a third of the tests fail
+			}
+			fmt.Fprintf(&in, `{"id": "task-%d", "code": "def f(): return %d", "test": "assert f() == %d"}`+"\n", i, i, want)
+		}
+		file := filepath.Join(t.TempDir(), "in.jsonl")
+		os.WriteFile(file, []byte(in.String()), 0o644)
+		cmd := exec.Command(binary, "batch", "--server", base, "--progress", "always", file)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("sandpit batch: %v\n%s", err, stderr.String())
+		}
+		lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+		if len(lines) != 24 {
+			t.Fatalf("%d result lines, want 24", len(lines))
+		}
+		for i, line := range lines {
+			var job sandpit.Job
+			if err := json.Unmarshal([]byte(line), &job); err != nil || job.ItemID != fmt.Sprintf("task-%d", i) || job.Passed == nil || *job.Passed != (i%3 != 0) {
+				t.Fatalf("line %d = %s (%v)", i, line, err)
+			}
+		}
+		if !strings.Contains(stderr.String(), "tests: 16 passed, 8 failed, pass rate 66.7%") || !strings.Contains(stderr.String(), "/24, ") {
+			t.Fatalf("stderr lacks the progress bar or the summary: %q", stderr.String())
+		}
+	})
 	t.Run("metrics", func(t *testing.T) {
 		resp, err := http.Get(base + "/metrics")
 		if err != nil {

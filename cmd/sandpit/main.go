@@ -5,6 +5,8 @@
 //	sandpit api      the HTTP API only
 //	sandpit worker   a worker only
 //	sandpit run      run a file on a server and print its output
+//	sandpit batch    run a JSON-lines file of jobs as a batch
+//	sandpit bench    measure a running server
 package main
 
 import (
@@ -36,6 +38,7 @@ var commands = []command{
 	{"api", "run the HTTP API only", runAPI},
 	{"worker", "run a worker only", runWorker},
 	{"run", "run Python code on a server and print its output", runRun},
+	{"batch", "run a JSON-lines file of jobs as one batch and write the results as JSON lines", runBatch},
 	{"bench", "measure a running server: latency, throughput, and the naive baseline", runBench},
 }
 
