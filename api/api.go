@@ -72,7 +72,11 @@ func New(cfg Config) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(middleware.RequestID())
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		RequestIDHandler: func(c echo.Context, id string) {
+			c.SetRequest(c.Request().WithContext(sandpit.WithRequestID(c.Request().Context(), id)))
+		},
+	}))
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogMethod: true, LogURIPath: true, LogRoutePath: true, LogStatus: true, LogLatency: true, LogRequestID: true,
 		HandleError: true,
@@ -154,6 +158,7 @@ func (s *server) run(c echo.Context) error {
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/jobs/"+job.ID)
 	// The job is accepted: it runs to its end whether or not the caller
 	// waits, so the wait alone ends with the request.
+	s.log.Info("job submitted", "request_id", sandpit.RequestID(c.Request().Context()), "job", job.ID)
 	job, err = s.jobs.Wait(c.Request().Context(), job.ID)
 	if err != nil {
 		return err
@@ -176,6 +181,7 @@ func (s *server) submit(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/jobs/"+job.ID)
+	s.log.Info("job submitted", "request_id", sandpit.RequestID(c.Request().Context()), "job", job.ID)
 	return c.JSON(http.StatusAccepted, job)
 }
 

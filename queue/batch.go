@@ -39,7 +39,7 @@ func (q *Queue) AddItem(ctx context.Context, batch string, index int, itemID str
 		hasTest = "1"
 	}
 	ok, err := enqueueItemScript.Run(ctx, q.rdb, []string{q.keys.job(id), q.keys.batchStream(), q.keys.batch(batch)},
-		id, data, time.Now().UTC().Format(time.RFC3339Nano), batch, index, itemID, maxBatchDepth, hasTest).Int()
+		id, data, time.Now().UTC().Format(time.RFC3339Nano), batch, index, itemID, maxBatchDepth, hasTest, sandpit.RequestID(ctx)).Int()
 	if err != nil {
 		return fmt.Errorf("enqueue batch item: %w", err)
 	}

@@ -114,7 +114,7 @@ func (q *Queue) Enqueue(ctx context.Context, spec sandpit.Spec, idempotencyKey s
 		idemKey = q.keys.idempotency(hex.EncodeToString(sum[:]))
 	}
 	res, err := enqueueScript.Run(ctx, q.rdb, []string{q.keys.job(id), q.keys.stream(), idemKey},
-		id, data, now.Format(time.RFC3339Nano), q.opts.MaxDepth, int(q.opts.Retention.Seconds())).StringSlice()
+		id, data, now.Format(time.RFC3339Nano), q.opts.MaxDepth, int(q.opts.Retention.Seconds()), sandpit.RequestID(ctx)).StringSlice()
 	if err != nil {
 		return sandpit.Job{}, fmt.Errorf("enqueue job: %w", err)
 	}

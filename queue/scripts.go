@@ -7,7 +7,7 @@ import "github.com/redis/go-redis/v9"
 //
 // KEYS[1] job hash, KEYS[2] stream, KEYS[3] idempotency key ("" for none)
 // ARGV[1] job id, ARGV[2] spec JSON, ARGV[3] created_at, ARGV[4] depth limit
-// (0: none), ARGV[5] idempotency key TTL in seconds
+// (0: none), ARGV[5] idempotency key TTL in seconds, ARGV[6] request id
 // Returns {"new", id}, {"existing", id}, or {"full"}.
 var enqueueScript = redis.NewScript(`
 if KEYS[3] ~= '' then
@@ -20,7 +20,7 @@ local limit = tonumber(ARGV[4])
 if limit > 0 and redis.call('XLEN', KEYS[2]) >= limit then
   return {'full'}
 end
-redis.call('HSET', KEYS[1], 'status', 'queued', 'spec', ARGV[2], 'created_at', ARGV[3], 'attempts', 0)
+redis.call('HSET', KEYS[1], 'status', 'queued', 'spec', ARGV[2], 'created_at', ARGV[3], 'attempts', 0, 'request_id', ARGV[6])
 redis.call('XADD', KEYS[2], '*', 'id', ARGV[1])
 if KEYS[3] ~= '' then
   redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[5])
@@ -33,7 +33,8 @@ return {'new', ARGV[1]}
 // KEYS[1] job hash, KEYS[2] stream
 // ARGV[1] started_at, ARGV[2] worker id, ARGV[3] stream entry id, ARGV[4] group,
 // ARGV[5] max attempts
-// Returns {"run", spec, attempt, batch id or ""} when the worker should run the job;
+// Returns {"run", spec, attempt, batch id or "", request id or ""} when the
+// worker should run the job;
 // {"skip"} when the job is gone or already ended (its entry is removed);
 // {"exhausted", attempts, batch id or ""} when it has used up its attempts.
 var startScript = redis.NewScript(`
@@ -49,7 +50,8 @@ if attempts >= tonumber(ARGV[5]) then
 end
 attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('HSET', KEYS[1], 'status', 'running', 'started_at', ARGV[1], 'worker', ARGV[2])
-return {'run', redis.call('HGET', KEYS[1], 'spec'), tostring(attempts), redis.call('HGET', KEYS[1], 'batch') or ''}
+return {'run', redis.call('HGET', KEYS[1], 'spec'), tostring(attempts), redis.call('HGET', KEYS[1], 'batch') or '',
+  redis.call('HGET', KEYS[1], 'request_id') or ''}
 `)
 
 // tallyLua counts a batch item's end in its batch, closes the batch when it
@@ -153,14 +155,14 @@ return st
 // KEYS[1] job hash, KEYS[2] batch stream, KEYS[3] batch hash
 // ARGV[1] job id, ARGV[2] spec JSON, ARGV[3] created_at, ARGV[4] batch id,
 // ARGV[5] index, ARGV[6] caller's item id, ARGV[7] depth limit of the batch
-// stream, ARGV[8] "1" when the spec has a test
+// stream, ARGV[8] "1" when the spec has a test, ARGV[9] request id
 // Returns 1, or 0 when the batch stream is full.
 var enqueueItemScript = redis.NewScript(`
 if redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[7]) then
   return 0
 end
 redis.call('HSET', KEYS[1], 'status', 'queued', 'spec', ARGV[2], 'created_at', ARGV[3], 'attempts', 0,
-  'batch', ARGV[4], 'index', ARGV[5], 'item_id', ARGV[6], 'has_test', ARGV[8])
+  'batch', ARGV[4], 'index', ARGV[5], 'item_id', ARGV[6], 'has_test', ARGV[8], 'request_id', ARGV[9])
 redis.call('XADD', KEYS[2], '*', 'id', ARGV[1])
 redis.call('RPUSH', KEYS[3] .. ':items', ARGV[1])
 redis.call('HINCRBY', KEYS[3], 'total', 1)

@@ -275,6 +275,9 @@ func (w *worker) process(e entry) {
 	}
 	task := Task{ID: id, Spec: spec, Attempt: atoi(res[2])}
 	h := held{entry: e, batch: res[3]}
+	if res[4] != "" {
+		log = log.With("request_id", res[4])
+	}
 
 	jctx, cancel := context.WithCancel(ctx)
 	defer cancel()

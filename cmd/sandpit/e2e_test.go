@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -154,6 +155,42 @@ func TestServe(t *testing.T) {
 		if status != 200 || job.Status != sandpit.StatusSucceeded || job.Stdout != "out" || job.Stderr != "err\n" ||
 			job.Result.Result == nil || *job.Result.Result != "42" {
 			t.Fatalf("run = %d %+v", status, job)
+		}
+	})
+	t.Run("request id on every line of a job's life, and no code or output", func(t *testing.T) {
+		resp, err := http.Post(base+"/v1/run", "application/json", strings.NewReader(`{"code": "print('secret-output-1234')  # secret-code-5678"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		rid := resp.Header.Get("X-Request-Id")
+		if rid == "" {
+			t.Fatal("no X-Request-Id header")
+		}
+		// The answer can be sent before the last lines are written.
+		missing := func() []string {
+			var lines, missing []string
+			for _, line := range strings.Split(p.out.String(), "\n") {
+				if strings.Contains(line, `"request_id":"`+rid+`"`) {
+					lines = append(lines, line)
+				}
+			}
+			for _, msg := range []string{`"job submitted"`, `"job started"`, `"job finished"`, `"request"`} {
+				if !slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, `"msg":`+msg) }) {
+					missing = append(missing, msg)
+				}
+			}
+			return missing
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for len(missing()) > 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if m := missing(); len(m) > 0 {
+			t.Errorf("no %v line with the request id %s", m, rid)
+		}
+		if strings.Contains(p.out.String(), "secret-output-1234") || strings.Contains(p.out.String(), "secret-code-5678") {
+			t.Error("the logs hold the job's code or output")
 		}
 	})
 	t.Run("timeout then healthy", func(t *testing.T) {
