@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -182,4 +183,55 @@ func childRenderers(pid int) []int {
 		}
 	}
 	return out
+}
+
+// TestBatchLarge runs a batch of HumanEval-like items with tests
+// (SANDPIT_BATCH_ITEMS, default 2000) through `sandpit batch`, with the
+// progress bar on, and checks every result line and the pass-rate summary.
+//
+//	go test -tags soak -run TestBatchLarge -timeout 1h -v ./cmd/sandpit
+func TestBatchLarge(t *testing.T) {
+	n := 2000
+	if v, err := strconv.Atoi(os.Getenv("SANDPIT_BATCH_ITEMS")); err == nil && v > 0 {
+		n = v
+	}
+	addr := freeAddr(t)
+	base := "http://" + addr
+	p := start(t, "serve", "--addr", addr)
+	waitReady(t, base, p)
+	var in strings.Builder
+	wantPassed := 0
+	for i := range n {
+		want := i * i
+		if i%4 == 0 {
+			want = -1
+		} else {
+			wantPassed++
+		}
+		fmt.Fprintf(&in, `{"id": "HumanEval/%d", "code": "def square(x):\n    return x * x", "test": "assert square(%d) == %d"}`+"\n", i, i, want)
+	}
+	file := t.TempDir() + "/in.jsonl"
+	os.WriteFile(file, []byte(in.String()), 0o644)
+	cmd := exec.Command(binary, "batch", "--server", base, "--progress", "always", file)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	began := time.Now()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("sandpit batch: %v\n%s", err, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != n {
+		t.Fatalf("%d result lines, want %d", len(lines), n)
+	}
+	for i, line := range lines {
+		if !strings.Contains(line, fmt.Sprintf(`"item_id":"HumanEval/%d"`, i)) {
+			t.Fatalf("line %d out of order: %.200s", i, line)
+		}
+	}
+	summary := stderr.String()[strings.LastIndexByte(strings.TrimSpace(stderr.String()), '\r')+1:]
+	want := fmt.Sprintf("tests: %d passed, %d failed, pass rate %.1f%%", wantPassed, n-wantPassed, 100*float64(wantPassed)/float64(n))
+	if !strings.Contains(summary, want) || !strings.Contains(stderr.String(), fmt.Sprintf("/%d, ", n)) {
+		t.Fatalf("summary %q, want %q and a progress bar", summary, want)
+	}
+	t.Logf("batch: %d items in %v (%.2f items/s): %s", n, time.Since(began).Round(time.Second), float64(n)/time.Since(began).Seconds(), strings.TrimSpace(summary))
 }
