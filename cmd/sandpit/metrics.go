@@ -95,6 +95,8 @@ func (m *metrics) watchQueue(q *queue.Queue) {
 	m.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sandpit_queue_depth", Help: "Jobs waiting or running (-1: Redis unreachable)."},
 			read(func(ctx context.Context) (float64, error) { n, err := q.Depth(ctx); return float64(n), err })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sandpit_batch_queue_depth", Help: "Batch items waiting or running (-1: Redis unreachable)."},
+			read(func(ctx context.Context) (float64, error) { n, err := q.BatchDepth(ctx); return float64(n), err })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sandpit_queue_oldest_age_seconds", Help: "Age of the oldest job waiting or running (-1: Redis unreachable)."},
 			read(func(ctx context.Context) (float64, error) { d, err := q.OldestAge(ctx); return d.Seconds(), err })),
 	)
