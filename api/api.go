@@ -141,24 +141,34 @@ func (s *server) decodeSpec(c echo.Context) (sandpit.Spec, error) {
 	return sandpit.DecodeSpec(c.Request().Body, s.limits)
 }
 
-// run enqueues a job and answers when it has ended.
-func (s *server) run(c echo.Context) error {
+// enqueue accepts the request's job spec into the queue.
+func (s *server) enqueue(c echo.Context) (sandpit.Job, error) {
 	spec, err := s.decodeSpec(c)
 	if err != nil {
-		return err
+		return sandpit.Job{}, err
 	}
 	key, err := idempotencyKey(c)
 	if err != nil {
-		return err
+		return sandpit.Job{}, err
 	}
-	job, err := s.jobs.Enqueue(c.Request().Context(), spec, key)
+	ctx := c.Request().Context()
+	job, err := s.jobs.Enqueue(ctx, spec, key)
+	if err != nil {
+		return sandpit.Job{}, err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/jobs/"+job.ID)
+	s.log.Info("job submitted", "request_id", sandpit.RequestID(ctx), "job", job.ID)
+	return job, nil
+}
+
+// run enqueues a job and answers when it has ended.
+func (s *server) run(c echo.Context) error {
+	job, err := s.enqueue(c)
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderLocation, "/v1/jobs/"+job.ID)
 	// The job is accepted: it runs to its end whether or not the caller
 	// waits, so the wait alone ends with the request.
-	s.log.Info("job submitted", "request_id", sandpit.RequestID(c.Request().Context()), "job", job.ID)
 	job, err = s.jobs.Wait(c.Request().Context(), job.ID)
 	if err != nil {
 		return err
@@ -168,20 +178,10 @@ func (s *server) run(c echo.Context) error {
 
 // submit enqueues a job and answers at once.
 func (s *server) submit(c echo.Context) error {
-	spec, err := s.decodeSpec(c)
+	job, err := s.enqueue(c)
 	if err != nil {
 		return err
 	}
-	key, err := idempotencyKey(c)
-	if err != nil {
-		return err
-	}
-	job, err := s.jobs.Enqueue(c.Request().Context(), spec, key)
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set(echo.HeaderLocation, "/v1/jobs/"+job.ID)
-	s.log.Info("job submitted", "request_id", sandpit.RequestID(c.Request().Context()), "job", job.ID)
 	return c.JSON(http.StatusAccepted, job)
 }
 

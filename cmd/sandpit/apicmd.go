@@ -15,10 +15,7 @@ func runAPI(ctx context.Context, args []string, std stdio) error {
 	qc.register(f)
 	lc.register(f)
 	ac.register(f)
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	if err := f.noArgs(); err != nil {
+	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
 	if err := ac.check(); err != nil {
@@ -28,14 +25,10 @@ func runAPI(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return err
 	}
-	rdb, err := rc.connect(ctx)
+	b, err := openBackend(ctx, rc, qc, log)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
-	q := qc.open(rdb, rc, log)
-	defer q.Close()
-	m := newMetrics()
-	m.watchQueue(q)
-	return ac.serve(ctx, newAPI(q, lc.l, ac.apiAccess(), m, log), log)
+	defer b.close()
+	return ac.serve(ctx, newAPI(b.q, lc.l, ac.apiAccess(), b.m, log), log)
 }

@@ -44,10 +44,7 @@ func runBench(ctx context.Context, args []string, std stdio) error {
 	f.IntVar(&naive, "naive", 0, "also run this many jobs the naive way (a fresh tab cold-loading Pyodide per job) in a local Chromium, and print the ratio")
 	f.IntVar(&floor, "floor", 0, "also time this many runs of python3 -c CODE in a subprocess, the unsandboxed floor")
 	wc.register(f)
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	if err := f.noArgs(); err != nil {
+	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
 	c, err := client.New(server, client.WithAPIKey(apiKey))

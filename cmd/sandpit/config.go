@@ -41,6 +41,30 @@ func (c *redisConfig) register(f *flags, required bool) {
 	f.envVar("log-level", "SANDPIT_LOG_LEVEL")
 }
 
+// backend is what every server command opens once its flags are read:
+// Redis, the queue on it, and the process's metrics.
+type backend struct {
+	rdb *redis.Client
+	q   *queue.Queue
+	m   *metrics
+}
+
+func openBackend(ctx context.Context, rc redisConfig, qc queueConfig, log *slog.Logger) (*backend, error) {
+	rdb, err := rc.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := qc.open(rdb, rc, log)
+	m := newMetrics()
+	m.watchQueue(q)
+	return &backend{rdb: rdb, q: q, m: m}, nil
+}
+
+func (b *backend) close() {
+	b.q.Close()
+	b.rdb.Close()
+}
+
 // connect opens the Redis client.
 func (c *redisConfig) connect(ctx context.Context) (*redis.Client, error) {
 	if c.url == "" {

@@ -60,6 +60,14 @@ func (f *flags) parse(args []string) error {
 	return nil
 }
 
+// parseNoArgs parses args, which must hold flags only.
+func (f *flags) parseNoArgs(args []string) error {
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	return f.noArgs()
+}
+
 // noArgs fails when positional arguments are left over.
 func (f *flags) noArgs() error {
 	if f.NArg() > 0 {

@@ -25,10 +25,7 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	lc.register(f)
 	ac.register(f)
 	wc.register(f)
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	if err := f.noArgs(); err != nil {
+	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
 	if err := ac.check(); err != nil {
@@ -50,15 +47,12 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 		rc.url = srv.URL()
 		log.Info("started private redis-server", "url", rc.url)
 	}
-	rdb, err := rc.connect(ctx)
+	b, err := openBackend(ctx, rc, qc, log)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
-	q := qc.open(rdb, rc, log)
-	defer q.Close()
-	m := newMetrics()
-	m.watchQueue(q)
+	defer b.close()
+	q, m := b.q, b.m
 
 	r, err := wc.startRunner(ctx, lc.l, m, log)
 	if err != nil {

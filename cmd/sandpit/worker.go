@@ -28,10 +28,7 @@ func runWorker(ctx context.Context, args []string, std stdio) error {
 	f.envVar("shutdown-grace", "SANDPIT_SHUTDOWN_GRACE")
 	f.StringVar(&mc.addr, "metrics-addr", "", "HOST:PORT to serve Prometheus metrics at /metrics; empty: none")
 	f.envVar("metrics-addr", "SANDPIT_METRICS_ADDR")
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	if err := f.noArgs(); err != nil {
+	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
 	log, err := rc.logger(std.err)
@@ -41,15 +38,12 @@ func runWorker(ctx context.Context, args []string, std stdio) error {
 	if err := wc.checkChromium(); err != nil {
 		return err
 	}
-	rdb, err := rc.connect(ctx)
+	b, err := openBackend(ctx, rc, qc, log)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
-	q := qc.open(rdb, rc, log)
-	defer q.Close()
-	m := newMetrics()
-	m.watchQueue(q)
+	defer b.close()
+	q, m := b.q, b.m
 	r, err := wc.startRunner(ctx, lc.l, m, log)
 	if err != nil {
 		return err
