@@ -4,10 +4,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -212,6 +216,7 @@ func TestBatchLarge(t *testing.T) {
 	}
 	file := t.TempDir() + "/in.jsonl"
 	os.WriteFile(file, []byte(in.String()), 0o644)
+	before := resources(t, base, p)
 	cmd := exec.Command(binary, "batch", "--server", base, "--progress", "always", file)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -234,4 +239,53 @@ func TestBatchLarge(t *testing.T) {
 		t.Fatalf("summary %q, want %q and a progress bar", summary, want)
 	}
 	t.Logf("batch: %d items in %v (%.2f items/s): %s", n, time.Since(began).Round(time.Second), float64(n)/time.Since(began).Seconds(), strings.TrimSpace(summary))
+
+	// Throughput per window of the run, from the jobs' own times: a service
+	// that slowed down would show it here.
+	var finished []time.Time
+	for _, line := range lines {
+		var job sandpit.Job
+		json.Unmarshal([]byte(line), &job)
+		if job.FinishedAt != nil {
+			finished = append(finished, *job.FinishedAt)
+		}
+	}
+	slices.SortFunc(finished, func(a, b time.Time) int { return a.Compare(b) })
+	window := max(n/4, 1)
+	for i := 0; i+window <= len(finished); i += window {
+		d := finished[i+window-1].Sub(finished[i])
+		t.Logf("items %d-%d: %.2f items/s", i, i+window-1, float64(window-1)/d.Seconds())
+	}
+	time.Sleep(5 * time.Second) // let the pool refill
+	after := resources(t, base, p)
+	t.Logf("before: %v", before)
+	t.Logf("after:  %v", after)
+}
+
+// resources reads what could leak: goroutines and memory of the sandpit
+// process, Chromium's processes, and Redis keys.
+func resources(t *testing.T, base string, p *proc) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	resp, err := http.Get(base + "/metrics")
+	if err == nil {
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, line := range strings.Split(string(data), "\n") {
+			for _, name := range []string{"go_goroutines ", "process_resident_memory_bytes ", "sandpit_pool_ready "} {
+				if strings.HasPrefix(line, name) {
+					out[strings.TrimSpace(name)] = strings.TrimPrefix(line, name)
+				}
+			}
+		}
+	}
+	procs, _ := exec.Command("pgrep", "-c", "-f", "chromium").Output()
+	out["chromium_processes"] = strings.TrimSpace(string(procs))
+	if i := strings.Index(p.out.String(), `"url":"unix://`); i >= 0 {
+		sock := p.out.String()[i+14:]
+		sock = sock[:strings.IndexByte(sock, '"')]
+		keys, _ := exec.Command("redis-cli", "-s", sock, "dbsize").Output()
+		out["redis_keys"] = strings.TrimSpace(string(keys))
+	}
+	return out
 }
