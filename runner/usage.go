@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -31,27 +30,16 @@ func (r *Runner) Usage() (Usage, error) {
 	if c == nil || c.Browser == nil || c.Browser.Process() == nil {
 		return Usage{}, fmt.Errorf("no browser process")
 	}
-	pgid := c.Browser.Process().Pid // the browser leads its own group
-	dirs, err := filepath.Glob("/proc/[0-9]*")
-	if err != nil {
-		return Usage{}, err
-	}
 	var u Usage
-	for _, dir := range dirs {
+	for _, pid := range groupPIDs(c.Browser.Process().Pid) { // the browser leads its own group
+		dir := "/proc/" + strconv.Itoa(pid)
 		stat, err := os.ReadFile(dir + "/stat")
 		if err != nil {
 			continue
 		}
 		// Fields after the command name, which may hold spaces.
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(stat[i+1:]))
-		if len(f) < 22 {
-			continue
-		}
-		if g, _ := strconv.Atoi(f[2]); g != pgid {
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(f) < 13 {
 			continue
 		}
 		utime, _ := strconv.ParseInt(f[11], 10, 64)

@@ -250,6 +250,7 @@ type workerConfig struct {
 	lease       time.Duration
 	maxAttempts int
 	noNetns     bool
+	browserMB   int
 }
 
 func (c *workerConfig) register(f *flags) {
@@ -265,6 +266,8 @@ func (c *workerConfig) register(f *flags) {
 	f.envVar("lease", "SANDPIT_LEASE")
 	f.IntVar(&c.maxAttempts, "max-attempts", 3, "runs of a job that may end in infrastructure failures before it ends as error")
 	f.envVar("max-attempts", "SANDPIT_MAX_ATTEMPTS")
+	f.IntVar(&c.browserMB, "browser-memory-mb", 0, "memory cap in MiB of all of Chromium (a memory cgroup, when running as root); 0: pool size × (max memory + 512); -1: none")
+	f.envVar("browser-memory-mb", "SANDPIT_BROWSER_MEMORY_MB")
 	f.BoolVar(&c.noNetns, "no-netns", false, "do not put Chromium in an empty network namespace (request interception still applies)")
 	f.envVar("no-netns", "SANDPIT_NO_NETNS")
 }
@@ -278,15 +281,16 @@ func (c *workerConfig) checkChromium() error {
 // startRunner launches Chromium and its pool.
 func (c *workerConfig) startRunner(ctx context.Context, l sandpit.Limits, m *metrics, log *slog.Logger) (*runner.Runner, error) {
 	r, err := runner.New(ctx, runner.Config{
-		Chromium: c.chromium,
-		User:     c.user,
-		Assets:   pageHandler(),
-		PoolSize: c.pool,
-		Refill:   c.refill,
-		Limits:   l,
-		NoNetns:  c.noNetns,
-		Hooks:    m.runnerHooks(),
-		Logger:   log,
+		Chromium:        c.chromium,
+		User:            c.user,
+		Assets:          pageHandler(),
+		PoolSize:        c.pool,
+		Refill:          c.refill,
+		Limits:          l,
+		NoNetns:         c.noNetns,
+		Hooks:           m.runnerHooks(),
+		BrowserMemoryMB: c.browserMB,
+		Logger:          log,
 	})
 	if err != nil {
 		return nil, err
