@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -120,5 +121,37 @@ func TestBatchCancel(t *testing.T) {
 	}
 	if status, _, _ := e.do(t, "GET", "/v1/batches/0123456789abcdef0123456789abcdef", "", ""); status != 404 {
 		t.Fatalf("unknown batch = %d", status)
+	}
+}
+
+// TestBatchHundredThousandLines uploads 100,000 JSON lines in one streamed
+// request, produced as they are sent: every item is accepted, in order.
+func TestBatchHundredThousandLines(t *testing.T) {
+	e := newEnv(t, queue.Options{}, false)
+	const n = 100_000
+	pr, pw := io.Pipe()
+	go func() {
+		w := bufio.NewWriter(pw)
+		for i := range n {
+			fmt.Fprintf(w, `{"id": "%d", "code": "print(%d)"}`+"\n", i, i)
+		}
+		w.Flush()
+		pw.Close()
+	}()
+	resp, err := http.Post(e.srv.URL+"/v1/batches", "application/x-ndjson", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b sandpit.Batch
+	json.NewDecoder(resp.Body).Decode(&b)
+	resp.Body.Close()
+	if resp.StatusCode != 202 || b.Total != n || !b.Complete {
+		t.Fatalf("upload = %d %+v", resp.StatusCode, b)
+	}
+
+	ids, _ := e.q.Items(t.Context(), b.ID, n-1, 1)
+	j, _ := e.q.Get(t.Context(), ids[0])
+	if j.ItemID != fmt.Sprint(n-1) || j.Index == nil || *j.Index != n-1 {
+		t.Fatalf("last item = %+v", j)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -55,7 +56,7 @@ func TestMain(m *testing.M) {
 			close(done)
 		}()
 		defer func() { cancel(); <-done }()
-		srv := httptest.NewServer(api.New(api.Config{Jobs: q, Logger: quiet}))
+		srv := httptest.NewServer(api.New(api.Config{Jobs: q, Batches: q, Logger: quiet}))
 		defer srv.Close()
 		serverURL = srv.URL
 		return m.Run()
@@ -112,4 +113,27 @@ func ExampleClient_Run_invalid() {
 		fmt.Println(e.Code, e.Message)
 	}
 	// Output: invalid timeout_ms: must not be negative
+}
+
+func ExampleClient_SubmitBatch() {
+	c, _ := client.New(serverURL)
+	ctx := context.Background()
+	items := strings.NewReader(`{"id": "add", "code": "def add(a, b): return a + b", "test": "assert add(2, 3) == 5"}
+{"id": "sub", "code": "def add(a, b): return a - b", "test": "assert add(2, 3) == 5"}
+`)
+	b, err := c.SubmitBatch(ctx, items)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(b.Total, "items")
+	for job, err := range c.BatchResults(ctx, b.ID) {
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(job.ItemID, *job.Passed)
+	}
+	// Output:
+	// 2 items
+	// add true
+	// sub false
 }
