@@ -359,3 +359,43 @@ func TestWorkerLeavesNoConsumerOrRegistration(t *testing.T) {
 		t.Fatalf("%d workers registered after the worker stopped", n)
 	}
 }
+
+// TestFinishedHook checks that the worker reports each outcome it records,
+// once, with the job's wait and run times, and not one it did not record.
+func TestFinishedHook(t *testing.T) {
+	q, _ := newQueue(t, Options{})
+	var mu sync.Mutex
+	var got []sandpit.Status
+	var ran time.Duration
+	release := make(chan struct{})
+	work(t, q, HandlerFunc(func(ctx context.Context, task Task) (sandpit.Result, error) {
+		if task.Spec.Code == "slow" {
+			<-release
+		}
+		time.Sleep(30 * time.Millisecond)
+		return ok(""), nil
+	}), WorkerOptions{Concurrency: 2, Finished: func(s sandpit.Status, waited, r time.Duration) {
+		mu.Lock()
+		got = append(got, s)
+		ran = r
+		mu.Unlock()
+	}})
+	j, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "x"}, "")
+	wait(t, q, j.ID)
+	slow, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "slow"}, "")
+	for {
+		if s, _ := q.Get(context.Background(), slow.ID); s.Status == sandpit.StatusRunning {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Cancelled while the handler ignores it: its late result is not recorded.
+	q.Cancel(context.Background(), slow.ID)
+	close(release)
+	time.Sleep(200 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0] != sandpit.StatusSucceeded || ran < 30*time.Millisecond {
+		t.Fatalf("Finished calls: %v (ran %v); want one succeeded of at least 30ms", got, ran)
+	}
+}

@@ -33,8 +33,8 @@ return {'new', ARGV[1]}
 // KEYS[1] job hash, KEYS[2] stream
 // ARGV[1] started_at, ARGV[2] worker id, ARGV[3] stream entry id, ARGV[4] group,
 // ARGV[5] max attempts
-// Returns {"run", spec, attempt, batch id or "", request id or ""} when the
-// worker should run the job;
+// Returns {"run", spec, attempt, batch id or "", request id or "",
+// created_at} when the worker should run the job;
 // {"skip"} when the job is gone or already ended (its entry is removed);
 // {"exhausted", attempts, batch id or ""} when it has used up its attempts.
 var startScript = redis.NewScript(`
@@ -51,7 +51,7 @@ end
 attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('HSET', KEYS[1], 'status', 'running', 'started_at', ARGV[1], 'worker', ARGV[2])
 return {'run', redis.call('HGET', KEYS[1], 'spec'), tostring(attempts), redis.call('HGET', KEYS[1], 'batch') or '',
-  redis.call('HGET', KEYS[1], 'request_id') or ''}
+  redis.call('HGET', KEYS[1], 'request_id') or '', redis.call('HGET', KEYS[1], 'created_at') or ''}
 `)
 
 // tallyLua counts a batch item's end in its batch, closes the batch when it

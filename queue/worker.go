@@ -253,8 +253,9 @@ func (w *worker) process(e entry) {
 		return
 	}
 	log := w.q.log.With("job", id)
+	started := time.Now().UTC()
 	res, err := startScript.Run(ctx, w.q.rdb, []string{w.q.keys.job(id), e.stream},
-		time.Now().UTC().Format(time.RFC3339Nano), w.opts.ID, m.ID, group, w.opts.MaxAttempts).StringSlice()
+		started.Format(time.RFC3339Nano), w.opts.ID, m.ID, group, w.opts.MaxAttempts).StringSlice()
 	if err != nil {
 		w.redisError()
 		log.Warn("start job", "err", err)
@@ -274,7 +275,7 @@ func (w *worker) process(e entry) {
 		return
 	}
 	task := Task{ID: id, Spec: spec, Attempt: atoi(res[2])}
-	h := held{entry: e, batch: res[3]}
+	h := held{entry: e, batch: res[3], created: parseTime(res[5]), started: started}
 	if res[4] != "" {
 		log = log.With("request_id", res[4])
 	}
@@ -312,10 +313,12 @@ func (w *worker) process(e entry) {
 	}
 }
 
-// held is an entry being run, with the job's batch ("" for none).
+// held is an entry being run, with the job's batch ("" for none) and, once
+// it has started, when it was created and started.
 type held struct {
 	entry
-	batch string
+	batch            string
+	created, started time.Time
 }
 
 // sandpitMessage keeps host details out of what callers read.
@@ -355,10 +358,10 @@ func (w *worker) finish(id string, h held, r sandpit.Result, hasTest bool) {
 	if h.batch != "" {
 		batchKey = w.q.keys.batch(h.batch)
 	}
-	err = finishScript.Run(w.hardStop, w.q.rdb, []string{w.q.keys.job(id), h.stream, batchKey},
+	recorded, err := finishScript.Run(w.hardStop, w.q.rdb, []string{w.q.keys.job(id), h.stream, batchKey},
 		string(r.Status), data, time.Now().UTC().Format(time.RFC3339Nano),
 		int(w.q.opts.Retention.Seconds()), h.msg.ID, group, id, w.q.keys.done(),
-		passed, w.q.keys.batches(), h.batch).Err()
+		passed, w.q.keys.batches(), h.batch).Int()
 	if err != nil {
 		// The entry stays pending; after the lease another worker runs the
 		// job again and records its outcome.
@@ -366,10 +369,8 @@ func (w *worker) finish(id string, h held, r sandpit.Result, hasTest bool) {
 		w.q.log.Error("record job result", "job", id, "err", err)
 		return
 	}
-	if w.opts.Finished != nil {
-		if j, err := w.q.Get(w.hardStop, id); err == nil && j.StartedAt != nil && j.FinishedAt != nil {
-			w.opts.Finished(j.Status, j.StartedAt.Sub(j.CreatedAt), j.FinishedAt.Sub(*j.StartedAt))
-		}
+	if recorded == 1 && w.opts.Finished != nil && !h.started.IsZero() {
+		w.opts.Finished(r.Status, h.started.Sub(h.created), time.Since(h.started))
 	}
 }
 
