@@ -83,11 +83,16 @@ func newEnv(t *testing.T, opts queue.Options, withWorker bool) *env {
 	return &env{srv: srv, q: q}
 }
 
-func (e *env) do(t *testing.T, method, path, contentType, body string) (int, http.Header, map[string]any) {
+// do sends a request, with headers given as name, value pairs, and decodes
+// the JSON object of the answer.
+func (e *env) do(t *testing.T, method, path, contentType, body string, headers ...string) (int, http.Header, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -250,18 +255,10 @@ func newAuthEnv(t *testing.T, access Access) *env {
 
 func (e *env) doAuth(t *testing.T, method, path, key string) (int, http.Header, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(`{"code": "x"}`))
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
+	if key == "" {
+		return e.do(t, method, path, "", `{"code": "x"}`)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var m map[string]any
-	json.NewDecoder(resp.Body).Decode(&m)
-	return resp.StatusCode, resp.Header, m
+	return e.do(t, method, path, "", `{"code": "x"}`, "Authorization", "Bearer "+key)
 }
 
 func TestAPIKeys(t *testing.T) {
@@ -345,16 +342,8 @@ func TestConcurrencyLimitPerKey(t *testing.T) {
 func TestIdempotencyKey(t *testing.T) {
 	e := newEnv(t, queue.Options{}, false)
 	post := func(key, body string) (int, map[string]any) {
-		req, _ := http.NewRequest("POST", e.srv.URL+"/v1/jobs", strings.NewReader(body))
-		req.Header.Set("Idempotency-Key", key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		json.NewDecoder(resp.Body).Decode(&m)
-		return resp.StatusCode, m
+		status, _, m := e.do(t, "POST", "/v1/jobs", "application/json", body, "Idempotency-Key", key)
+		return status, m
 	}
 	s1, first := post("order-1", `{"code": "a"}`)
 	s2, again := post("order-1", `{"code": "a"}`)

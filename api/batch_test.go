@@ -15,14 +15,8 @@ import (
 
 func (e *env) post(t *testing.T, path, ct, body string) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.Post(e.srv.URL+path, ct, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var m map[string]any
-	json.NewDecoder(resp.Body).Decode(&m)
-	return resp.StatusCode, m
+	status, _, m := e.do(t, "POST", path, ct, body)
+	return status, m
 }
 
 func TestBatchJSONLinesRoundTrip(t *testing.T) {
