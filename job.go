@@ -67,6 +67,9 @@ type Spec struct {
 	// Test is Python run after Code in the same interpreter, when Code
 	// succeeded; the job's Passed says whether both ran without error.
 	Test string `json:"test,omitempty"`
+	// Packages names packages of the server's package repository to load
+	// before the code runs, besides those its imports name.
+	Packages []string `json:"packages,omitempty"`
 }
 
 // PyError describes the exception that ended a failed job.
@@ -130,4 +133,50 @@ type Batch struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	FinishedAt *time.Time `json:"finished_at"`
 	DurationMS *int64     `json:"duration_ms"`
+}
+
+// SessionStatus is where a session is in its life.
+type SessionStatus string
+
+// The statuses of a session. A session is open until it is closed, expires
+// after being idle too long, or ends in error because its interpreter was
+// lost.
+const (
+	SessionOpen    SessionStatus = "open"
+	SessionClosed  SessionStatus = "closed"
+	SessionExpired SessionStatus = "expired"
+	SessionError   SessionStatus = "error"
+)
+
+// SessionSpec is what a caller asks of a new session.
+type SessionSpec struct {
+	// MemoryMB caps the session's interpreter; 0 means the server's
+	// default.
+	MemoryMB int `json:"memory_mb,omitempty"`
+	// Packages are loaded when the session starts.
+	Packages []string `json:"packages,omitempty"`
+	// Files are written to the session's working directory at its start.
+	Files []File `json:"files,omitempty"`
+}
+
+// Session is one interpreter that keeps its state (variables, imports,
+// files) across the runs sent to it.
+type Session struct {
+	ID     string        `json:"id"`
+	Status SessionStatus `json:"status"`
+	// Message says why a session ended as expired or error.
+	Message string `json:"message,omitempty"`
+	// Runs counts the runs the session has taken.
+	Runs       int       `json:"runs"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at"`
+	// ExpiresAt is when the session ends unless it is used before.
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Page is a job spec stored to run in a viewer's own browser.
+type Page struct {
+	ID        string    `json:"id"`
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expires_at"`
 }

@@ -247,12 +247,39 @@ func (s Spec) Validate(l Limits) error {
 	if s.MemoryMB != 0 && (s.MemoryMB < MinMemoryMB || s.MemoryMB > l.MaxMemoryMB) {
 		return Errorf(EINVALID, "memory_mb: must be between %d and %d", MinMemoryMB, l.MaxMemoryMB)
 	}
-	if len(s.Files) > l.MaxFiles {
+	if err := validPackages(s.Packages); err != nil {
+		return err
+	}
+	return validFiles(s.Files, l)
+}
+
+// MaxPackages is the most packages one spec may name.
+const MaxPackages = 64
+
+// validPackages checks that names holds at most MaxPackages distinct
+// package names, each a name a Python package index could hold.
+func validPackages(names []string) error {
+	if len(names) > MaxPackages {
+		return Errorf(EINVALID, "packages: more than %d packages", MaxPackages)
+	}
+	for i, n := range names {
+		if n == "" || len(n) > 100 || strings.IndexFunc(n, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
+		}) >= 0 {
+			return Errorf(EINVALID, "packages[%d]: %q is not a package name (letters, digits, '-', '_' and '.', at most 100)", i, n)
+		}
+	}
+	return nil
+}
+
+// validFiles checks a spec's input files against l.
+func validFiles(files []File, l Limits) error {
+	if len(files) > l.MaxFiles {
 		return Errorf(EINVALID, "files: more than %d files", l.MaxFiles)
 	}
-	seen := make(map[string]bool, len(s.Files))
+	seen := make(map[string]bool, len(files))
 	total := 0
-	for i, f := range s.Files {
+	for i, f := range files {
 		field := fmt.Sprintf("files[%d]", i)
 		if err := validPath(f.Path, l.MaxPathBytes); err != nil {
 			return Errorf(EINVALID, "%s.path: %v", field, err)
@@ -306,4 +333,38 @@ func decodedSize(f File) (int, error) {
 		return len(n), nil
 	}
 	return 0, fmt.Errorf("encoding: must be %q or %q, not %q", EncodingUTF8, EncodingBase64, f.Encoding)
+}
+
+// ParseSessionSpec decodes and validates the spec of a new session; an
+// empty body asks for a session with the defaults.
+func ParseSessionSpec(data []byte, l Limits) (SessionSpec, error) {
+	l = l.WithDefaults()
+	if len(data) > l.MaxSpecBytes {
+		return SessionSpec{}, Errorf(ETOOLARGE, "session spec is larger than %d bytes", l.MaxSpecBytes)
+	}
+	var s SessionSpec
+	if len(bytes.TrimSpace(data)) == 0 {
+		return s, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return SessionSpec{}, jsonError(err)
+	}
+	if dec.More() {
+		return SessionSpec{}, Errorf(EINVALID, "request body holds more than one JSON value")
+	}
+	return s, s.Validate(l)
+}
+
+// Validate checks s against l (with its defaults). The error names the field.
+func (s SessionSpec) Validate(l Limits) error {
+	l = l.WithDefaults()
+	if s.MemoryMB != 0 && (s.MemoryMB < MinMemoryMB || s.MemoryMB > l.MaxMemoryMB) {
+		return Errorf(EINVALID, "memory_mb: must be between %d and %d", MinMemoryMB, l.MaxMemoryMB)
+	}
+	if err := validPackages(s.Packages); err != nil {
+		return err
+	}
+	return validFiles(s.Files, l)
 }

@@ -188,3 +188,42 @@ func (c *Client) BatchResults(ctx context.Context, id string) iter.Seq2[sandpit.
 		}
 	}
 }
+
+// CreateSession opens a session: one interpreter that keeps its state
+// across the runs sent to it.
+func (c *Client) CreateSession(ctx context.Context, spec sandpit.SessionSpec) (sandpit.Session, error) {
+	var s sandpit.Session
+	err := c.do(ctx, http.MethodPost, "/v1/sessions", spec, &s)
+	return s, err
+}
+
+// GetSession returns a session as it is now.
+func (c *Client) GetSession(ctx context.Context, id string) (sandpit.Session, error) {
+	var s sandpit.Session
+	err := c.do(ctx, http.MethodGet, "/v1/sessions/"+url.PathEscape(id), nil, &s)
+	return s, err
+}
+
+// RunInSession runs spec in a session's interpreter and waits for the
+// finished job. The spec's memory_mb and test must be empty: a session's
+// memory is set when it is created.
+func (c *Client) RunInSession(ctx context.Context, id string, spec sandpit.Spec) (sandpit.Job, error) {
+	var job sandpit.Job
+	err := c.do(ctx, http.MethodPost, "/v1/sessions/"+url.PathEscape(id)+"/run", spec, &job)
+	return job, err
+}
+
+// CloseSession ends a session and frees its interpreter.
+func (c *Client) CloseSession(ctx context.Context, id string) (sandpit.Session, error) {
+	var s sandpit.Session
+	err := c.do(ctx, http.MethodDelete, "/v1/sessions/"+url.PathEscape(id), nil, &s)
+	return s, err
+}
+
+// CreatePage stores spec as a page that runs the code in the browser of
+// whoever opens the page's URL.
+func (c *Client) CreatePage(ctx context.Context, spec sandpit.Spec) (sandpit.Page, error) {
+	var p sandpit.Page
+	err := c.do(ctx, http.MethodPost, "/v1/pages", spec, &p)
+	return p, err
+}
