@@ -52,19 +52,40 @@ var contentTypes = map[string]string{
 	".py":   "text/x-python; charset=utf-8",
 	".wasm": "application/wasm",
 	".zip":  "application/zip",
+	".whl":  "application/zip",
 	".json": "application/json",
 }
 
-// Handler serves the sandbox page, its scripts and the Pyodide assets. It
-// answers 404 for anything else and 405 for methods other than GET and HEAD.
+// Handler serves the sandbox page, its scripts and the Pyodide assets, with
+// the standard library only. It answers 404 for anything else and 405 for
+// methods other than GET and HEAD.
 func Handler() http.Handler {
-	harness, err := fs.Sub(static, "static")
+	h, err := New(Options{})
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
 	}
+	return h
+}
+
+// New is Handler with a package repository: it also serves the packages of
+// opts.PackagesDir that opts.Allow lets in, at /packages/, and the lock file
+// that names them.
+func New(opts Options) (http.Handler, error) {
+	harness, err := fs.Sub(static, "static")
+	if err != nil {
+		return nil, err
+	}
 	assets, err := fs.Sub(pyodide, "node_modules/pyodide")
 	if err != nil {
-		panic(err)
+		return nil, err
+	}
+	pinned, err := fs.ReadFile(assets, "pyodide-lock.json")
+	if err != nil {
+		return nil, err
+	}
+	repo, err := openRepository(pinned, opts)
+	if err != nil {
+		return nil, err
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -73,11 +94,23 @@ func Handler() http.Handler {
 			return
 		}
 		name := path.Clean(r.URL.Path)
-		fsys, file := harness, strings.TrimPrefix(name, "/")
-		if rest, ok := strings.CutPrefix(name, "/pyodide/"); ok {
-			fsys, file = assets, rest
+		var body []byte
+		var err error
+		file := strings.TrimPrefix(name, "/")
+		switch {
+		case name == "/pyodide/pyodide-lock.json":
+			body = repo.lock
+		case name == "/config.json":
+			body = repo.config()
+		case strings.HasPrefix(name, "/pyodide/"):
+			file = strings.TrimPrefix(name, "/pyodide/")
+			body, err = fs.ReadFile(assets, file)
+		case strings.HasPrefix(name, "/packages/"):
+			file = strings.TrimPrefix(name, "/packages/")
+			body, err = repo.wheel(file)
+		default:
+			body, err = fs.ReadFile(harness, file)
 		}
-		body, err := fs.ReadFile(fsys, file)
 		if err != nil || file == "" {
 			http.NotFound(w, r)
 			return
@@ -97,7 +130,7 @@ func Handler() http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		// Pyodide's files are pinned by version and never change while a
 		// browser runs, so a host page loads them once.
-		if strings.HasPrefix(name, "/pyodide/") {
+		if strings.HasPrefix(name, "/pyodide/") || strings.HasPrefix(name, "/packages/") {
 			h.Set("Cache-Control", "public, max-age=31536000, immutable")
 		} else {
 			h.Set("Cache-Control", "no-store")
@@ -106,5 +139,5 @@ func Handler() http.Handler {
 		if r.Method != http.MethodHead {
 			w.Write(body)
 		}
-	})
+	}), nil
 }

@@ -53,3 +53,17 @@ func (k keys) workerReady() string { return k.prefix + "workers:ready" }
 
 // group is the stream's consumer group of workers.
 const group = "workers"
+
+// session is the hash of one session: status, owner, worker, times.
+func (k keys) session(id string) string { return k.prefix + "session:" + id }
+
+// ownerSessions is the set of sessions a caller has opened, for the
+// per-caller limit.
+func (k keys) ownerSessions(owner string) string { return k.prefix + "sessions:owner:" + owner }
+
+// workerStream is the stream of one worker's session runs: a session's
+// interpreter lives on one worker, so its runs go to that worker alone.
+func (k keys) workerStream(worker string) string { return k.prefix + "stream:worker:" + worker }
+
+// workerSessions is the set of sessions whose interpreter a worker holds.
+func (k keys) workerSessions(worker string) string { return k.prefix + "worker-sessions:" + worker }

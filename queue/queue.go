@@ -33,6 +33,12 @@ type Options struct {
 	// MaxDepth is how many jobs may wait or run at once; Enqueue fails with
 	// ErrQueueFull past it. Default 10000.
 	MaxDepth int
+	// SessionTTL is how long a session may stay idle before it expires;
+	// default DefaultSessionTTL.
+	SessionTTL time.Duration
+	// MaxSessionsPerOwner bounds the open sessions of one caller; default
+	// DefaultMaxSessionsPerOwner.
+	MaxSessionsPerOwner int
 	// Logger receives the queue's logs; default slog.Default().
 	Logger *slog.Logger
 }
@@ -58,6 +64,12 @@ func New(rdb redis.UniversalClient, opts Options) *Queue {
 	}
 	if opts.MaxDepth <= 0 {
 		opts.MaxDepth = 10000
+	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = DefaultSessionTTL
+	}
+	if opts.MaxSessionsPerOwner <= 0 {
+		opts.MaxSessionsPerOwner = DefaultMaxSessionsPerOwner
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

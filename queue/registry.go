@@ -42,6 +42,7 @@ func (w *worker) beat(ctx context.Context) {
 		w.q.log.Warn("worker heartbeat", "err", err)
 	}
 	w.q.pruneWorkers(ctx, now)
+	w.expireSessions(ctx)
 	// Consumers of workers that died without deregistering.
 	if now.Sub(w.lastPrune) > time.Minute {
 		w.lastPrune = now
@@ -60,6 +61,7 @@ func (w *worker) deregister() {
 	pipe.HDel(ctx, w.q.keys.workerReady(), w.opts.ID)
 	pipe.Exec(ctx)
 	w.q.pruneConsumers(ctx, func(c redis.XInfoConsumer) bool { return c.Name == w.opts.ID })
+	w.q.endWorkerSessions(ctx, w.opts.ID)
 }
 
 // pruneConsumers deletes the group's consumers that hold no entry and that
@@ -88,7 +90,12 @@ func (q *Queue) pruneWorkers(ctx context.Context, now time.Time) {
 	pipe := q.rdb.TxPipeline()
 	pipe.ZRem(ctx, q.keys.workers(), toAny(gone)...)
 	pipe.HDel(ctx, q.keys.workerReady(), gone...)
-	pipe.Exec(ctx)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return
+	}
+	for _, id := range gone {
+		q.endWorkerSessions(ctx, id)
+	}
 }
 
 func toAny(s []string) []any {

@@ -51,7 +51,84 @@ end
 attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('HSET', KEYS[1], 'status', 'running', 'started_at', ARGV[1], 'worker', ARGV[2])
 return {'run', redis.call('HGET', KEYS[1], 'spec'), tostring(attempts), redis.call('HGET', KEYS[1], 'batch') or '',
-  redis.call('HGET', KEYS[1], 'request_id') or '', redis.call('HGET', KEYS[1], 'created_at') or ''}
+  redis.call('HGET', KEYS[1], 'request_id') or '', redis.call('HGET', KEYS[1], 'created_at') or '',
+  redis.call('HGET', KEYS[1], 'session') or '', redis.call('HGET', KEYS[1], 'kind') or ''}
+`)
+
+// openSessionScript records a new session and the job that starts its
+// interpreter, unless the caller already has as many open sessions as
+// allowed. Sessions of the caller that have ended are forgotten first.
+//
+// KEYS[1] session hash, KEYS[2] caller's session set, KEYS[3] job hash,
+// KEYS[4] stream, KEYS[5] session key prefix
+// ARGV[1] session id, ARGV[2] job id, ARGV[3] spec JSON, ARGV[4] now,
+// ARGV[5] per-caller limit (0: none), ARGV[6] owner, ARGV[7] request id,
+// ARGV[8] memory_mb
+// Returns {"new"} or {"full", open count}.
+var openSessionScript = redis.NewScript(`
+for _, sid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local st = redis.call('HGET', KEYS[5] .. sid, 'status')
+  if st ~= 'open' and st ~= 'starting' then
+    redis.call('SREM', KEYS[2], sid)
+  end
+end
+local limit = tonumber(ARGV[5])
+local n = redis.call('SCARD', KEYS[2])
+if limit > 0 and n >= limit then
+  return {'full', tostring(n)}
+end
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[1], 'status', 'starting', 'owner', ARGV[6], 'created_at', ARGV[4], 'last_used_at', ARGV[4],
+  'runs', 0, 'memory_mb', ARGV[8])
+redis.call('HSET', KEYS[3], 'status', 'queued', 'spec', ARGV[3], 'created_at', ARGV[4], 'attempts', 0,
+  'request_id', ARGV[7], 'session', ARGV[1], 'kind', 'open')
+redis.call('XADD', KEYS[4], '*', 'id', ARGV[2])
+return {'new'}
+`)
+
+// sessionJobScript records a run of an open session (or its closing) and
+// sends it to the stream of the worker that holds the session.
+//
+// KEYS[1] session hash, KEYS[2] job hash, KEYS[3] worker stream key prefix
+// ARGV[1] job id, ARGV[2] spec JSON, ARGV[3] now, ARGV[4] owner,
+// ARGV[5] request id, ARGV[6] session id, ARGV[7] kind ("run" or "close")
+// Returns {"new"}, {"missing"} for no session of this owner, or
+// {"ended", status} for a session that is not open.
+var sessionJobScript = redis.NewScript(`
+local s = redis.call('HMGET', KEYS[1], 'status', 'owner', 'worker')
+if not s[1] or s[2] ~= ARGV[4] then
+  return {'missing'}
+end
+if s[1] ~= 'open' then
+  return {'ended', s[1]}
+end
+redis.call('HSET', KEYS[2], 'status', 'queued', 'spec', ARGV[2], 'created_at', ARGV[3], 'attempts', 0,
+  'request_id', ARGV[5], 'session', ARGV[6], 'kind', ARGV[7])
+if ARGV[7] == 'run' then
+  redis.call('HSET', KEYS[1], 'last_used_at', ARGV[3])
+  redis.call('HINCRBY', KEYS[1], 'runs', 1)
+end
+redis.call('XADD', KEYS[3] .. s[3], '*', 'id', ARGV[1])
+return {'new'}
+`)
+
+// endSessionScript ends a session that is still open or starting.
+//
+// KEYS[1] session hash, KEYS[2] worker's session set ("" for none)
+// ARGV[1] status, ARGV[2] message, ARGV[3] now, ARGV[4] retention in seconds,
+// ARGV[5] session id
+// Returns 1 when this call ended it.
+var endSessionScript = redis.NewScript(`
+local st = redis.call('HGET', KEYS[1], 'status')
+if KEYS[2] ~= '' then
+  redis.call('SREM', KEYS[2], ARGV[5])
+end
+if st ~= 'open' and st ~= 'starting' then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'message', ARGV[2], 'ended_at', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
 `)
 
 // tallyLua counts a batch item's end in its batch, closes the batch when it

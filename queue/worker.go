@@ -19,6 +19,10 @@ type Task struct {
 	ID      string
 	Spec    sandpit.Spec
 	Attempt int // 1 for the first run, more after infrastructure failures
+	// Kind says what the task asks; Session names the session of the
+	// session kinds.
+	Kind    Kind
+	Session string
 }
 
 // Handler runs tasks. A returned error means the infrastructure failed and
@@ -93,6 +97,7 @@ type worker struct {
 
 	hardStop  context.Context // ends Grace after the worker's ctx ends
 	lastPrune time.Time       // of dead workers' consumers, by heartbeat
+	sessions  sessions        // the sessions whose interpreter this worker holds
 }
 
 // Work takes jobs from the queue and runs them with h until ctx ends. Then it
@@ -100,7 +105,11 @@ type worker struct {
 // hands back the rest, and returns nil.
 func (q *Queue) Work(ctx context.Context, h Handler, opts WorkerOptions) error {
 	w := &worker{q: q, h: h, opts: opts.withDefaults(), running: make(map[string]context.CancelFunc)}
+	w.sessions.byID = make(map[string]*heldSession)
 	if err := q.ensureGroup(ctx); err != nil {
+		return err
+	}
+	if err := w.ensureWorkerStream(ctx); err != nil {
 		return err
 	}
 	hardStop, stopNow := context.WithCancel(context.WithoutCancel(ctx))
@@ -174,6 +183,7 @@ func (w *worker) slot(ctx context.Context) {
 			backoff = min(2*backoff, 5*time.Second)
 			if isNoGroup(err) {
 				w.q.ensureGroup(ctx)
+				w.ensureWorkerStream(ctx)
 			}
 			continue
 		}
@@ -186,15 +196,19 @@ func (w *worker) slot(ctx context.Context) {
 
 func isNoGroup(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "NOGROUP") }
 
-// read blocks for new entries: at most one from each stream, interactive
-// jobs first. So a batch never holds a slot for more than one item while an
-// interactive job waits.
+// read blocks for new entries: at most one from each stream, the runs of
+// the worker's own sessions first, then interactive jobs. So a batch never
+// holds a slot for more than one item while an interactive job waits.
 func (w *worker) read(ctx context.Context) ([]entry, error) {
-	streams := w.q.keys.streams()
+	streams := append([]string{w.q.keys.workerStream(w.opts.ID)}, w.q.keys.streams()...)
+	args := append([]string{}, streams...)
+	for range streams {
+		args = append(args, ">")
+	}
 	res, err := w.q.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
 		Group:    group,
 		Consumer: w.opts.ID,
-		Streams:  append(streams, ">", ">"),
+		Streams:  args,
 		Count:    1,
 		Block:    time.Second,
 	}).Result()
@@ -274,7 +288,7 @@ func (w *worker) process(e entry) {
 		w.finish(id, held{entry: e, batch: res[3]}, sandpit.Result{Status: sandpit.StatusError, Files: []sandpit.File{}, Message: "the stored job spec is unreadable"}, false)
 		return
 	}
-	task := Task{ID: id, Spec: spec, Attempt: atoi(res[2])}
+	task := Task{ID: id, Spec: spec, Attempt: atoi(res[2]), Session: res[6], Kind: Kind(res[7])}
 	h := held{entry: e, batch: res[3], created: parseTime(res[5]), started: started}
 	if res[4] != "" {
 		log = log.With("request_id", res[4])
@@ -286,10 +300,24 @@ func (w *worker) process(e entry) {
 	defer w.untrack(id)
 	stopBeat := w.renewLease(jctx, e)
 	log.Info("job started", "attempt", task.Attempt)
+	if task.Kind == KindRunInSession {
+		w.sessions.begin(task.Session)
+		defer w.sessions.end(task.Session)
+	}
 	result, err := w.h.Handle(jctx, task)
 	stopBeat()
+	inSession := task.Kind == KindRunInSession || task.Kind == KindCloseSession
 	switch {
 	case err == nil:
+		switch task.Kind {
+		case KindOpenSession:
+			w.sessionOpened(ctx, task, result)
+		case KindRunInSession:
+			w.sessionUsed(ctx, task.Session)
+		case KindCloseSession:
+			w.sessions.remove(task.Session)
+			w.q.endSession(ctx, task.Session, w.opts.ID, sandpit.SessionClosed, "")
+		}
 		w.finish(id, h, result, spec.Test != "")
 		log.Info("job finished", "status", result.Status)
 	case jctx.Err() != nil && ctx.Err() == nil:
@@ -299,6 +327,13 @@ func (w *worker) process(e entry) {
 	case ctx.Err() != nil:
 		w.requeue(id, e)
 		log.Info("job handed back at shutdown")
+	case inSession:
+		// A session's state lives in one interpreter: a run that broke it
+		// cannot be retried elsewhere, and the session ends with it.
+		msg := "the session's interpreter was lost (" + sandpitMessage(err) + "); the session has ended and its state cannot be recovered: open a new session"
+		w.closeSession(ctx, task.Session, sandpit.SessionError, msg)
+		w.finish(id, h, sandpit.Result{Status: sandpit.StatusError, Files: []sandpit.File{}, Message: msg}, false)
+		log.Warn("session lost", "session", task.Session, "err", err)
 	case task.Attempt >= w.opts.MaxAttempts:
 		w.finish(id, h, sandpit.Result{Status: sandpit.StatusError, Files: []sandpit.File{},
 			Message: fmt.Sprintf("the sandbox failed %d times; last: %s", task.Attempt, sandpitMessage(err))}, spec.Test != "")

@@ -122,8 +122,15 @@ type pageLimits struct {
 	MaxMemoryBytes int64 `json:"max_memory_bytes"`
 }
 
-// run runs one job in a fresh worker of the host.
-func (h *host) run(ctx context.Context, spec sandpit.Spec, l sandpit.Limits) (sandpit.Result, error) {
+// The page's functions that run a job: in a fresh worker, or in the
+// worker of the session the host serves.
+const (
+	runFresh     = "sandpitRun"
+	runInSession = "sandpitSessionRun"
+)
+
+// run runs one job through the page's function fn.
+func (h *host) run(ctx context.Context, fn string, spec sandpit.Spec, l sandpit.Limits) (sandpit.Result, error) {
 	h.jobs++
 	timeout := l.Timeout(spec)
 	specJSON, err := json.Marshal(spec)
@@ -149,7 +156,7 @@ func (h *host) run(ctx context.Context, spec sandpit.Spec, l sandpit.Limits) (sa
 		}
 	}()
 	raw, err := chromedp.Run(rctx, chromedp.Evaluate[string](
-		fmt.Sprintf("sandpitRun(%s, %s)", specJSON, limJSON), chromedp.EvalAwaitPromise))
+		fmt.Sprintf("%s(%s, %s)", fn, specJSON, limJSON), chromedp.EvalAwaitPromise))
 	if err != nil {
 		select {
 		case <-h.crashed:

@@ -42,8 +42,12 @@ type Config struct {
 	Limits sandpit.Limits
 	// BrowserMemoryMB caps the memory of the whole browser (a memory cgroup,
 	// where the OS lets sandpit make one); default: PoolSize times the
-	// largest memory_mb plus 512 MiB; negative: no cap.
+	// largest memory_mb plus 512 MiB, for the pool and the sessions;
+	// negative: no cap.
 	BrowserMemoryMB int
+	// MaxSessions bounds the sessions open at once, each holding a host of
+	// its own besides the pool; default the pool size.
+	MaxSessions int
 	// Cold makes every job open a new tab that loads Pyodide from scratch,
 	// with no pool and no snapshot: the naive design, kept as the baseline
 	// that benchmarks compare against. Not for serving.
@@ -85,6 +89,7 @@ type Runner struct {
 	mu       sync.Mutex
 	browser  *browser // the running Chromium; replaced when it dies
 	restarts int      // how often Chromium was restarted
+	sessions int      // sessions open
 
 	pool    chan *host    // hosts with a sandbox ready
 	slots   chan struct{} // one token per host to build
@@ -102,6 +107,9 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	}
 	if cfg.PoolSize <= 0 {
 		cfg.PoolSize = runtime.NumCPU()
+	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = cfg.PoolSize
 	}
 	if cfg.Refill <= 0 {
 		cfg.Refill = max(1, runtime.NumCPU()/2)
@@ -253,23 +261,31 @@ func (r *Runner) Run(ctx context.Context, spec sandpit.Spec) (sandpit.Result, er
 			return sandpit.Result{}, err
 		}
 		defer h.close()
-		return h.run(ctx, spec, r.cfg.Limits)
+		return h.run(ctx, runFresh, spec, r.cfg.Limits)
 	}
-	var h *host
-	select {
-	case h = <-r.pool:
-		r.poke()
-	case <-ctx.Done():
-		return sandpit.Result{}, ctx.Err()
-	case <-r.ctx.Done():
-		return sandpit.Result{}, ErrClosed
+	h, err := r.take(ctx)
+	if err != nil {
+		return sandpit.Result{}, err
 	}
-	res, err := h.run(ctx, spec, r.cfg.Limits)
+	res, err := h.run(ctx, runFresh, spec, r.cfg.Limits)
 	if errors.Is(err, ErrCrashed) && r.cfg.Hooks.Crashed != nil {
 		r.cfg.Hooks.Crashed()
 	}
 	r.wg.Go(func() { r.recycle(h, err == nil) })
 	return res, err
+}
+
+// take waits for a ready host.
+func (r *Runner) take(ctx context.Context) (*host, error) {
+	select {
+	case h := <-r.pool:
+		r.poke()
+		return h, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-r.ctx.Done():
+		return nil, ErrClosed
+	}
 }
 
 // recycle makes a host ready for its next job and puts it back in the pool,
@@ -352,7 +368,7 @@ func (r *Runner) browserMemory() int64 {
 		return 0
 	}
 	if mb == 0 {
-		mb = r.cfg.PoolSize * (r.cfg.Limits.MaxMemoryMB + 512)
+		mb = (r.cfg.PoolSize + r.cfg.MaxSessions) * (r.cfg.Limits.MaxMemoryMB + 512)
 	}
 	return int64(mb) << 20
 }

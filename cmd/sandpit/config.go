@@ -208,11 +208,7 @@ func (c *apiConfig) check() error {
 // apiAccess returns the access settings with the parsed keys.
 func (c *apiConfig) apiAccess() api.Access {
 	a := c.access
-	for _, k := range strings.Split(c.keys, ",") {
-		if k = strings.TrimSpace(k); k != "" {
-			a.Keys = append(a.Keys, k)
-		}
-	}
+	a.Keys = append(a.Keys, splitList(c.keys)...)
 	return a
 }
 
@@ -251,6 +247,9 @@ type workerConfig struct {
 	maxAttempts int
 	noNetns     bool
 	browserMB   int
+	packagesDir string
+	allow       string
+	preload     string
 }
 
 func (c *workerConfig) register(f *flags) {
@@ -270,20 +269,54 @@ func (c *workerConfig) register(f *flags) {
 	f.envVar("browser-memory-mb", "SANDPIT_BROWSER_MEMORY_MB")
 	f.BoolVar(&c.noNetns, "no-netns", false, "do not put Chromium in an empty network namespace (request interception still applies)")
 	f.envVar("no-netns", "SANDPIT_NO_NETNS")
+	f.StringVar(&c.packagesDir, "packages-dir", "", "local Pyodide package repository (a pyodide-lock.json and its wheels) that jobs load packages from; empty: the standard library only")
+	f.envVar("packages-dir", "SANDPIT_PACKAGES_DIR")
+	f.StringVar(&c.allow, "packages", "", "comma-separated packages of --packages-dir that jobs may load, with their dependencies; empty: all")
+	f.envVar("packages", "SANDPIT_PACKAGES")
+	f.StringVar(&c.preload, "preload", "", "comma-separated pure-Python packages imported into every sandbox before its job, so that importing them costs nothing")
+	f.envVar("preload", "SANDPIT_PRELOAD")
 }
 
-// checkChromium fails early, in one line, when no browser can be found.
-func (c *workerConfig) checkChromium() error {
-	_, err := runner.FindChromium(c.chromium)
+// assets serves the sandbox page with the configured package repository.
+func (c *workerConfig) assets() (http.Handler, error) {
+	h, err := page.New(page.Options{PackagesDir: c.packagesDir, Allow: splitList(c.allow), Preload: splitList(c.preload)})
+	if err != nil {
+		return nil, fmt.Errorf("packages: %w", err)
+	}
+	return h, nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// check fails early, in one line, when no browser can be found or the
+// package repository is unusable.
+func (c *workerConfig) check() error {
+	if _, err := runner.FindChromium(c.chromium); err != nil {
+		return err
+	}
+	_, err := c.assets()
 	return err
 }
 
 // startRunner launches Chromium and its pool.
 func (c *workerConfig) startRunner(ctx context.Context, l sandpit.Limits, m *metrics, log *slog.Logger) (*runner.Runner, error) {
+	assets, err := c.assets()
+	if err != nil {
+		return nil, err
+	}
 	r, err := runner.New(ctx, runner.Config{
 		Chromium:        c.chromium,
 		User:            c.user,
-		Assets:          pageHandler(),
+		Assets:          assets,
 		PoolSize:        c.pool,
 		Refill:          c.refill,
 		Limits:          l,

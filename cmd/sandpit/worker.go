@@ -35,7 +35,7 @@ func runWorker(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return err
 	}
-	if err := wc.checkChromium(); err != nil {
+	if err := wc.check(); err != nil {
 		return err
 	}
 	b, err := openBackend(ctx, rc, qc, log)

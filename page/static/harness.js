@@ -41,13 +41,15 @@ function spawnWorker(boot, expect) {
 }
 
 async function makeBase() {
+  const { preload } = await (await fetch("/config.json")).json();
   const [{ worker, message }, stdlib, lock] = await Promise.all([
-    spawnWorker({ type: "make" }, "snapshot"),
+    spawnWorker({ type: "make", preload }, "snapshot"),
     fetch("/pyodide/python_stdlib.zip").then((r) => r.blob()),
     fetch("/pyodide/pyodide-lock.json").then((r) => r.json()),
   ]);
   worker.terminate();
-  return { module: message.module, snapshot: message.snapshot, stdlib: URL.createObjectURL(stdlib), lock };
+  const { module, snapshot, files, loaded } = message;
+  return { module, snapshot, files, loaded, stdlib: URL.createObjectURL(stdlib), lock };
 }
 
 // Each worker gets an interrupt buffer of its own: on a timeout the page
@@ -132,8 +134,11 @@ class Stream {
   }
 }
 
-// runIn runs one job in worker w and resolves with its outcome.
-function runIn(w, spec, limits) {
+// runIn runs one job in worker w and resolves with its outcome. The worker
+// is terminated after the job, unless keep is set (a session's worker),
+// in which case it is terminated only when it does not stop on a timeout,
+// and the outcome says so with stopped.
+function runIn(w, spec, limits, keep = false) {
   return new Promise((resolve) => {
     const stdout = new Stream(limits.max_output_bytes);
     const stderr = new Stream(limits.max_output_bytes);
@@ -144,8 +149,10 @@ function runIn(w, spec, limits) {
       clearTimeout(timer);
       w.onmessage = null;
       w.onerror = null;
-      w.terminate();
+      const stopped = !keep || outcome.stopped === true;
+      if (stopped) w.terminate();
       resolve({
+        stopped,
         ...outcome,
         stdout: stdout.text(),
         stderr: stderr.text(),
@@ -162,9 +169,11 @@ function runIn(w, spec, limits) {
       stdout.freeze();
       stderr.freeze();
       const interrupt = interrupts.get(w);
-      if (!interrupt) return finish({ status: "timeout" });
+      if (!interrupt) return finish({ status: "timeout", stopped: true });
       Atomics.store(interrupt, 0, 2); // SIGINT
-      setTimeout(() => finish({ status: "timeout" }), 250);
+      // A session's interpreter is worth a longer wait: stopping it ends
+      // the session.
+      setTimeout(() => finish({ status: "timeout", stopped: true }), keep ? 2000 : 250);
     }, limits.timeout_ms);
     w.onmessage = (ev) => {
       const m = ev.data;
@@ -187,14 +196,14 @@ function runIn(w, spec, limits) {
         }
         finish(outcome);
       } else if (m.type === "fatal") {
-        finish({ status: "error", message: String(m.message) });
+        finish({ status: "error", message: String(m.message), stopped: true });
       }
     };
     w.onerror = (ev) => {
       ev.preventDefault();
-      finish({ status: "error", message: "sandbox worker failed: " + (ev.message || "unknown error") });
+      finish({ status: "error", message: "sandbox worker failed: " + (ev.message || "unknown error"), stopped: true });
     };
-    w.postMessage({ type: "run", spec: JSON.stringify({ ...spec, _limits: limits }), limits });
+    w.postMessage({ type: "run", spec: JSON.stringify({ ...spec, _limits: limits, _session: keep }), limits, keep });
   });
 }
 
@@ -217,6 +226,31 @@ globalThis.sandpitRun = async (spec, limits) => {
       next = new Promise((resolve) => setTimeout(() => resolve(spawnSandbox()), 0));
       next.catch(() => {}); // reported by sandpitReady
     }
+    busy = false;
+  }
+};
+
+// A host given to a session keeps one worker for all the session's runs,
+// so that the interpreter's state lasts from one run to the next. Once that
+// worker had to be stopped, the session is over.
+let session = null;
+
+// sandpitSessionRun runs one job of the session in the session's worker,
+// taking the host's ready worker for it on the first run.
+globalThis.sandpitSessionRun = async (spec, limits) => {
+  if (busy) throw new Error("host is busy");
+  busy = true;
+  try {
+    await ready;
+    if (session === null) {
+      session = await next;
+      next = null;
+    }
+    if (session === "stopped") throw new Error("the session's interpreter was stopped");
+    const outcome = await runIn(session, spec, limits, true);
+    if (outcome.stopped) session = "stopped";
+    return JSON.stringify(outcome);
+  } finally {
     busy = false;
   }
 };

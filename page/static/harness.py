@@ -37,6 +37,25 @@ def _write_inputs(files):
     return inputs
 
 
+def _all_files():
+    """Returns the contents of every file under the working directory, by
+    path: what a session's next run compares its files against."""
+    files = {}
+    for root, _, names in os.walk(_HOME):
+        for name in names:
+            path = os.path.join(root, name)
+            try:
+                with open(path, "rb") as fh:
+                    files[os.path.relpath(path, _HOME)] = fh.read()
+            except OSError:
+                pass
+    return files
+
+
+# The namespace of a session's code, kept from one run to the next.
+_session_namespace = None
+
+
 def _collect_outputs(inputs, max_files, max_bytes):
     """Returns the files under the working directory that the job created or
     changed, within the limits, and whether any were left out."""
@@ -84,9 +103,15 @@ def _outcome(exc):
         if exit_code == 0:
             return 0, None
         return exit_code, {"type": "SystemExit", "message": str(code), "traceback": ""}
+    message = str(exc)
+    if isinstance(exc, ModuleNotFoundError) and _available is not None:
+        # The code imported a module that neither the standard library nor
+        # the server's package repository holds: say what there is.
+        message += f" (packages available on this server: {_available})"
+        exc.msg = message
     text = _user_traceback(exc)
     sys.stderr.write(text)
-    return 1, {"type": type(exc).__name__, "message": str(exc), "traceback": text}
+    return 1, {"type": type(exc).__name__, "message": message, "traceback": text}
 
 
 class _Job:
@@ -98,12 +123,21 @@ class _Job:
         os.makedirs(_HOME, exist_ok=True)
         os.chdir(_HOME)
         self.inputs = _write_inputs(spec.get("files") or [])
+        if spec.get("_session"):
+            # A session's run returns the files it created or changed, not
+            # those of earlier runs.
+            self.inputs = _all_files()
         sys.stdin = io.TextIOWrapper(io.BytesIO(spec.get("stdin", "").encode("utf-8")), encoding="utf-8")
         # Unbuffered text streams: every write reaches the page at once, so
         # the output printed before a timeout is kept.
         sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="surrogateescape", write_through=True)
         sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace", write_through=True)
         self.namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": _MAIN}
+        if spec.get("_session"):
+            global _session_namespace
+            if _session_namespace is None:
+                _session_namespace = self.namespace
+            self.namespace = _session_namespace
         self.early = None
         self.runner = self._compile(spec["code"], _MAIN)
         self.test = self._compile(spec["test"], _TEST) if spec.get("test") else None
@@ -165,4 +199,34 @@ class _Job:
         })
 
 
+# What the job's ModuleNotFoundError names as available; set per job.
+_available = None
+
+
+def _set_available(text):
+    global _available
+    _available = text
+
+
+def _preload(arg):
+    """Unpacks the preloaded wheels into site-packages and imports the
+    packages, before the memory snapshot is made. Returns site-packages."""
+    import importlib
+    import site
+    import zipfile
+
+    spec = json.loads(arg)
+    target = site.getsitepackages()[0]
+    for wheel in spec["wheels"]:
+        with zipfile.ZipFile(wheel) as z:
+            z.extractall(target)
+        os.remove(wheel)
+    importlib.invalidate_caches()
+    for name in spec["imports"]:
+        importlib.import_module(name)
+    return target
+
+
 _sandpit_start = _Job
+_sandpit_available = _set_available
+_sandpit_preload = _preload

@@ -15,6 +15,7 @@ import createPyodideModule from "/pyodide/pyodide.asm.mjs";
 
 const config = {
   indexURL: "/pyodide/",
+  packageBaseUrl: new URL("/packages/", self.location.href).href,
   env: { HOME: "/home/pyodide", USER: "pyodide", LANG: "C.UTF-8", PYTHONINSPECT: "" },
   stdout: () => {},
   stderr: () => {},
@@ -68,8 +69,17 @@ function capturingModule(keep) {
   };
 }
 
-// boot: the first worker of a page. It never runs a job.
-async function makeSnapshot() {
+// quiet keeps Pyodide's package loader from printing to the console and
+// gathers its errors.
+function quiet(errors) {
+  return { messageCallback: () => {}, errorCallback: (e) => errors.push(String(e)) };
+}
+
+// boot: the first worker of a page. It never runs a job. It loads and imports
+// the preloaded packages before the snapshot, so that jobs find them in
+// memory; their files live outside the snapshot, so they are handed over
+// too, for each job's worker to write back.
+async function makeSnapshot(m) {
   let module;
   const pyodide = await loadPyodide({
     ...config,
@@ -78,8 +88,57 @@ async function makeSnapshot() {
   });
   const source = await (await fetch("/harness.py")).text();
   pyodide.runPython(source, { filename: "<sandpit>" });
+  const files = m.preload.length > 0 ? await preload(pyodide, m.preload) : [];
   const snapshot = pyodide.makeMemorySnapshot();
-  self.postMessage({ type: "snapshot", module, snapshot }, [snapshot.buffer]);
+  const loaded = preloaded(pyodide, m.preload);
+  self.postMessage({ type: "snapshot", module, snapshot, files, loaded }, [snapshot.buffer]);
+}
+
+// preloaded returns the packages named and all they depend on.
+function preloaded(pyodide, names) {
+  const lock = pyodide.lockfile.packages;
+  const all = new Set();
+  const add = (n) => {
+    if (all.has(n) || !lock[n]) return;
+    all.add(n);
+    for (const d of lock[n].depends) add(d);
+  };
+  names.forEach(add);
+  return [...all];
+}
+
+// preload installs the named packages and their dependencies and imports
+// them, and returns the files it installed as [path, bytes] pairs. It
+// unpacks the wheels itself rather than through loadPackage, which leaves
+// state behind that a memory snapshot cannot hold.
+async function preload(pyodide, names) {
+  const lock = pyodide.lockfile.packages;
+  const dir = "/tmp/sandpit-preload";
+  pyodide.FS.mkdirTree(dir);
+  const wheels = [];
+  for (const n of preloaded(pyodide, names)) {
+    const file = lock[n].file_name;
+    const resp = await fetch(new URL(file, config.packageBaseUrl));
+    if (!resp.ok) throw new Error(`preload: fetch ${file}: ${resp.status}`);
+    pyodide.FS.writeFile(`${dir}/${file}`, new Uint8Array(await resp.arrayBuffer()));
+    wheels.push(`${dir}/${file}`);
+  }
+  const imports = names.flatMap((n) => lock[n].imports);
+  const arg = JSON.stringify(JSON.stringify({ wheels, imports }));
+  const site = pyodide.runPython(`_sandpit_preload(${arg})`);
+  const files = [];
+  const walk = (path) => {
+    for (const name of pyodide.FS.readdir(path)) {
+      if (name === "." || name === "..") continue;
+      const p = `${path}/${name}`;
+      if (pyodide.FS.isDir(pyodide.FS.stat(p).mode)) walk(p);
+      else files.push([p, pyodide.FS.readFile(p)]);
+    }
+  };
+  walk(site);
+  const shared = files.find(([path]) => /\.so(\.|$)/.test(path));
+  if (shared) throw new Error(`preload: ${shared[0]} is a shared library, which a memory snapshot cannot hold; load its package per job instead`);
+  return files;
 }
 
 // Bytes written per stream; past the page's cap the worker stops sending.
@@ -148,6 +207,11 @@ async function bootSandbox(m) {
     createPyodideModule: withModule(m.module),
   });
   delete self.WasmOffsetConverter;
+  for (const [path, data] of m.files) {
+    pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+    pyodide.FS.writeFile(path, data);
+  }
+  for (const name of m.loaded) pyodide.loadedPackages[name] = "preloaded";
   serve(pyodide, m.interrupt);
 }
 
@@ -161,10 +225,23 @@ function serve(pyodide, interrupt) {
   self.onmessage = async (ev) => {
     const m = ev.data;
     if (!m || m.type !== "run") return;
-    self.onmessage = null; // one job per worker
+    // One job per worker, but for a session's worker, which takes its
+    // runs one after another.
+    if (m.keep !== true) self.onmessage = null;
     outputCap = m.limits.max_output_bytes;
     memoryCap = m.limits.max_memory_bytes;
+    sent[1] = sent[2] = 0;
+    memoryHit = false;
     let result;
+    try {
+      result = await loadPackages(pyodide, JSON.parse(m.spec));
+    } catch (e) {
+      result = failure("ImportError", "could not load packages: " + String(e && e.message ? e.message : e).slice(0, 500));
+    }
+    if (result) {
+      self.postMessage({ type: "done", result, memory_limit: memoryHit });
+      return;
+    }
     try {
       // Code without top-level await runs straight through; only code that
       // awaits goes through the event loop.
@@ -175,20 +252,52 @@ function serve(pyodide, interrupt) {
       // The job's own code ran in this realm and could have broken the
       // harness (replaced a function it uses, say): that is the job's
       // failure, not the sandbox's.
-      const message = "the code broke the sandbox's harness: " + String(e && e.message ? e.message : e).slice(0, 500);
-      result = JSON.stringify({
-        status: "failed", exit_code: 1, result: null, files: [],
-        error: { type: "HarnessError", message, traceback: "" },
-      });
+      result = failure("HarnessError", "the code broke the sandbox's harness: " + String(e && e.message ? e.message : e).slice(0, 500));
     }
     self.postMessage({ type: "done", result, memory_limit: memoryHit });
   };
   self.postMessage({ type: "ready" });
 }
 
+// failure is the outcome of a job that failed before its code ran.
+function failure(type, message) {
+  return JSON.stringify({
+    status: "failed", exit_code: 1, result: null, files: [],
+    error: { type, message, traceback: "" },
+  });
+}
+
+// listed names at most a few of the packages the server offers.
+function listed(names) {
+  if (names.length === 0) return "none: this server has no package repository beyond the standard library";
+  const shown = names.slice(0, 40).join(", ");
+  return names.length > 40 ? `${shown} and ${names.length - 40} more` : shown;
+}
+
+// loadPackages loads the packages a job names and those its imports need,
+// from sandpit's own package repository. It returns a failure outcome when
+// the job names a package the repository lacks, and nothing when all loaded.
+async function loadPackages(pyodide, spec) {
+  const available = Object.keys(pyodide.lockfile?.packages ?? {}).sort();
+  const canonical = (n) => n.toLowerCase().replace(/[-_.]+/g, "-");
+  const named = (spec.packages || []).map(canonical);
+  const unknown = named.filter((n) => !available.includes(n));
+  if (unknown.length > 0) {
+    return failure("ModuleNotFoundError",
+      `No package named ${unknown.map((n) => `'${n}'`).join(", ")} in this server's package repository; available: ${listed(available)}`);
+  }
+  const errors = [];
+  if (named.length > 0) await pyodide.loadPackage(named, quiet(errors));
+  const code = spec.code + "\n" + (spec.test || "");
+  await pyodide.loadPackagesFromImports(code, quiet(errors));
+  if (errors.length > 0) return failure("ImportError", "could not load packages: " + errors.join("; ").slice(0, 500));
+  pyodide.globals.get("_sandpit_available")(listed(available));
+  return null;
+}
+
 self.onmessage = (ev) => {
   const m = ev.data;
   self.onmessage = null;
-  const boot = m.type === "make" ? makeSnapshot() : m.type === "cold" ? bootCold(m) : bootSandbox(m);
+  const boot = m.type === "make" ? makeSnapshot(m) : m.type === "cold" ? bootCold(m) : bootSandbox(m);
   boot.catch((e) => self.postMessage({ type: "fatal", message: String(e && e.message ? e.message : e) }));
 };

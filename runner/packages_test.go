@@ -1,0 +1,125 @@
+package runner
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/internal/pkgrepo"
+	"github.com/sandpit-dev/sandpit/page"
+)
+
+// testPackages is the package repository of the package tests: greet
+// (preloaded) depends on helper; hidden-pkg is imported under a name its
+// code does not spell out.
+var testPackages = []pkgrepo.Package{
+	{Name: "greet", Version: "1.0", Depends: []string{"helper"}, Files: map[string]string{
+		"greet/__init__.py": "from helper import shout\ndef hello():\n    return shout('hello')\n",
+		"greet/extra.py":    "WORD = 'extra'\n",
+	}},
+	{Name: "helper", Version: "0.1", Files: map[string]string{
+		"helper.py": "def shout(s):\n    return s.upper()\n",
+	}},
+	{Name: "hidden-pkg", Version: "2.0", Files: map[string]string{
+		"hidden/__init__.py": "VALUE = 42\n",
+	}},
+}
+
+func packagesRunner(t *testing.T) *Runner {
+	t.Helper()
+	dir := t.TempDir()
+	if err := pkgrepo.Write(dir, page.PythonVersion(), testPackages...); err != nil {
+		t.Fatal(err)
+	}
+	assets, err := page.New(page.Options{PackagesDir: dir, Preload: []string{"greet"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(context.Background(), Config{Assets: assets, PoolSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func TestPackages(t *testing.T) {
+	r := packagesRunner(t)
+	tests := []struct {
+		name   string
+		spec   sandpit.Spec
+		status sandpit.Status
+		stdout string
+		errTyp string
+		errHas []string
+	}{
+		{name: "a preloaded package is imported before the code runs",
+			spec:   sandpit.Spec{Code: "import sys\nprint('greet' in sys.modules, 'helper' in sys.modules)"},
+			status: sandpit.StatusSucceeded, stdout: "True True\n"},
+		{name: "a preloaded package works, submodules not imported at preload too",
+			spec:   sandpit.Spec{Code: "import greet, greet.extra\nprint(greet.hello(), greet.extra.WORD)"},
+			status: sandpit.StatusSucceeded, stdout: "HELLO extra\n"},
+		{name: "imports load their package",
+			spec:   sandpit.Spec{Code: "import sys\nprint('hidden' in sys.modules)\nimport hidden\nprint(hidden.VALUE)"},
+			status: sandpit.StatusSucceeded, stdout: "False\n42\n"},
+		{name: "imports in the test load their package",
+			spec:   sandpit.Spec{Code: "x = 1", Test: "import hidden\nassert hidden.VALUE == 42"},
+			status: sandpit.StatusSucceeded},
+		{name: "named packages load though no import shows them",
+			spec:   sandpit.Spec{Code: "import importlib\nprint(importlib.import_module('hid' + 'den').VALUE)", Packages: []string{"Hidden_Pkg"}},
+			status: sandpit.StatusSucceeded, stdout: "42\n"},
+		{name: "a package not named nor imported is not loaded",
+			spec:   sandpit.Spec{Code: "import importlib\nimportlib.import_module('hid' + 'den')"},
+			status: sandpit.StatusFailed, errTyp: "ModuleNotFoundError",
+			errHas: []string{"No module named 'hidden'", "packages available on this server: greet, helper, hidden-pkg"}},
+		{name: "an unknown named package fails the job and lists what there is",
+			spec:   sandpit.Spec{Code: "print(1)", Packages: []string{"greet", "nosuch"}},
+			status: sandpit.StatusFailed, errTyp: "ModuleNotFoundError",
+			errHas: []string{"'nosuch'", "available: greet, helper, hidden-pkg"}},
+		{name: "an unknown import fails as CPython would, listing what there is",
+			spec:   sandpit.Spec{Code: "import numpy"},
+			status: sandpit.StatusFailed, errTyp: "ModuleNotFoundError",
+			errHas: []string{"No module named 'numpy'", "greet, helper, hidden-pkg"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			res, err := r.Run(ctx, tt.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Status != tt.status {
+				t.Fatalf("status %s, want %s; error %+v stderr %q", res.Status, tt.status, res.Error, res.Stderr)
+			}
+			if res.Stdout != tt.stdout {
+				t.Errorf("stdout %q, want %q", res.Stdout, tt.stdout)
+			}
+			if tt.errTyp == "" {
+				return
+			}
+			if res.Error == nil || res.Error.Type != tt.errTyp {
+				t.Fatalf("error %+v, want type %s", res.Error, tt.errTyp)
+			}
+			for _, s := range tt.errHas {
+				if !strings.Contains(res.Error.Message, s) {
+					t.Errorf("error message %q lacks %q", res.Error.Message, s)
+				}
+			}
+		})
+	}
+}
+
+func TestNoPackageRepository(t *testing.T) {
+	res := run(t, sandpit.Spec{Code: "import numpy"})
+	if res.Error == nil || res.Error.Type != "ModuleNotFoundError" ||
+		!strings.Contains(res.Error.Message, "no package repository beyond the standard library") {
+		t.Fatalf("error %+v, want ModuleNotFoundError saying there is no package repository", res.Error)
+	}
+	res = run(t, sandpit.Spec{Code: "print(1)", Packages: []string{"numpy"}})
+	if res.Status != sandpit.StatusFailed || res.Error == nil || !strings.Contains(res.Error.Message, "'numpy'") {
+		t.Fatalf("status %s error %+v, want failed naming numpy", res.Status, res.Error)
+	}
+}
