@@ -34,6 +34,8 @@ type Config struct {
 	Jobs Jobs
 	// Batches serves /v1/batches; nil leaves those routes out.
 	Batches Batches
+	// Sessions serves /v1/sessions; nil leaves those routes out.
+	Sessions Sessions
 	Limits  sandpit.Limits
 	// Ready reports whether a job could run now; nil means always.
 	Ready func(ctx context.Context) error
@@ -57,15 +59,16 @@ var openAPI []byte
 // server holds the handlers' dependencies.
 type server struct {
 	jobs    Jobs
-	batches Batches
-	limits  sandpit.Limits
+	batches  Batches
+	sessions Sessions
+	limits   sandpit.Limits
 	ready   func(ctx context.Context) error
 	log     *slog.Logger
 }
 
 // New returns the API's HTTP handler.
 func New(cfg Config) *echo.Echo {
-	s := &server{jobs: cfg.Jobs, batches: cfg.Batches, limits: cfg.Limits.WithDefaults(), ready: cfg.Ready, log: cfg.Logger}
+	s := &server{jobs: cfg.Jobs, batches: cfg.Batches, sessions: cfg.Sessions, limits: cfg.Limits.WithDefaults(), ready: cfg.Ready, log: cfg.Logger}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -118,6 +121,12 @@ func New(cfg Config) *echo.Echo {
 		v1.GET("/batches/:id/events", s.batchEvents, guard)
 		v1.DELETE("/batches/:id", s.cancelBatch, guard)
 	}
+	if cfg.Sessions != nil {
+		v1.POST("/sessions", s.createSession, guard)
+		v1.GET("/sessions/:id", s.getSession, guard)
+		v1.POST("/sessions/:id/run", s.runInSession, guard)
+		v1.DELETE("/sessions/:id", s.closeSession, guard)
+	}
 	return e
 }
 
@@ -130,13 +139,21 @@ var jsonBodyTypes = map[string]bool{
 	echo.MIMETextPlain:       true,
 }
 
-// decodeSpec reads the request body as a job spec.
-func (s *server) decodeSpec(c echo.Context) (sandpit.Spec, error) {
+// checkJSON refuses a request body whose media type is not read as JSON.
+func (s *server) checkJSON(c echo.Context) error {
 	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || !jsonBodyTypes[mt] {
-			return sandpit.Spec{}, sandpit.Errorf(sandpit.EUNSUPPORTED, "Content-Type must be application/json, not %q", ct)
+			return sandpit.Errorf(sandpit.EUNSUPPORTED, "Content-Type must be application/json, not %q", ct)
 		}
+	}
+	return nil
+}
+
+// decodeSpec reads the request body as a job spec.
+func (s *server) decodeSpec(c echo.Context) (sandpit.Spec, error) {
+	if err := s.checkJSON(c); err != nil {
+		return sandpit.Spec{}, err
 	}
 	return sandpit.DecodeSpec(c.Request().Body, s.limits)
 }
@@ -196,8 +213,7 @@ func idempotencyKey(c echo.Context) (string, error) {
 	if len(k) > 255 || strings.IndexFunc(k, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
 		return "", sandpit.Errorf(sandpit.EINVALID, "Idempotency-Key: must be 1 to 255 visible ASCII characters")
 	}
-	caller, _ := c.Get(callerKey).(string)
-	return caller + "\x00" + k, nil
+	return caller(c) + "\x00" + k, nil
 }
 
 func (s *server) getJob(c echo.Context) error {

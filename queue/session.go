@@ -279,6 +279,7 @@ func (w *worker) sessionOpened(ctx context.Context, t Task, r sandpit.Result) {
 		return
 	}
 	w.sessions.add(t.Session)
+	w.q.log.Info("session opened", "session", t.Session)
 }
 
 // sessionUsed moves a session's last use to now.

@@ -98,8 +98,10 @@ func (c *redisConfig) logger(w io.Writer) (*slog.Logger, error) {
 
 // queueConfig are the flags that shape the queue.
 type queueConfig struct {
-	maxQueue  int
-	retention time.Duration
+	maxQueue    int
+	retention   time.Duration
+	sessionTTL  time.Duration
+	maxSessions int
 }
 
 func (c *queueConfig) register(f *flags) {
@@ -107,10 +109,15 @@ func (c *queueConfig) register(f *flags) {
 	f.envVar("max-queue", "SANDPIT_MAX_QUEUE")
 	f.DurationVar(&c.retention, "retention", 24*time.Hour, "how long finished jobs are kept")
 	f.envVar("retention", "SANDPIT_RETENTION")
+	f.DurationVar(&c.sessionTTL, "session-ttl", queue.DefaultSessionTTL, "how long a session may stay idle before it expires")
+	f.envVar("session-ttl", "SANDPIT_SESSION_TTL")
+	f.IntVar(&c.maxSessions, "max-sessions-per-key", queue.DefaultMaxSessionsPerOwner, "sessions one API key (or, without keys, everyone) may hold open at once")
+	f.envVar("max-sessions-per-key", "SANDPIT_MAX_SESSIONS_PER_KEY")
 }
 
 func (c *queueConfig) open(rdb redis.UniversalClient, rc redisConfig, log *slog.Logger) *queue.Queue {
-	return queue.New(rdb, queue.Options{Prefix: rc.prefix, MaxDepth: c.maxQueue, Retention: c.retention, Logger: log})
+	return queue.New(rdb, queue.Options{Prefix: rc.prefix, MaxDepth: c.maxQueue, Retention: c.retention,
+		SessionTTL: c.sessionTTL, MaxSessionsPerOwner: c.maxSessions, Logger: log})
 }
 
 // limitsConfig are the flags that bound a job spec.
@@ -233,7 +240,7 @@ func readiness(q *queue.Queue) func(ctx context.Context) error {
 }
 
 func newAPI(q *queue.Queue, l sandpit.Limits, access api.Access, m *metrics, log *slog.Logger) http.Handler {
-	return api.New(api.Config{Jobs: q, Batches: q, Limits: l, Ready: readiness(q), Access: access, Logger: log,
+	return api.New(api.Config{Jobs: q, Batches: q, Sessions: q, Limits: l, Ready: readiness(q), Access: access, Logger: log,
 		Metrics: m.handler(), Observe: m.observeRequest})
 }
 
@@ -247,6 +254,7 @@ type workerConfig struct {
 	maxAttempts int
 	noNetns     bool
 	browserMB   int
+	sessions    int
 	packagesDir string
 	allow       string
 	preload     string
@@ -269,6 +277,8 @@ func (c *workerConfig) register(f *flags) {
 	f.envVar("browser-memory-mb", "SANDPIT_BROWSER_MEMORY_MB")
 	f.BoolVar(&c.noNetns, "no-netns", false, "do not put Chromium in an empty network namespace (request interception still applies)")
 	f.envVar("no-netns", "SANDPIT_NO_NETNS")
+	f.IntVar(&c.sessions, "max-sessions", 0, "sessions this worker holds at once, each in a browser tab of its own; 0: the pool size")
+	f.envVar("max-sessions", "SANDPIT_MAX_SESSIONS")
 	f.StringVar(&c.packagesDir, "packages-dir", "", "local Pyodide package repository (a pyodide-lock.json and its wheels) that jobs load packages from; empty: the standard library only")
 	f.envVar("packages-dir", "SANDPIT_PACKAGES_DIR")
 	f.StringVar(&c.allow, "packages", "", "comma-separated packages of --packages-dir that jobs may load, with their dependencies; empty: all")
@@ -318,6 +328,7 @@ func (c *workerConfig) startRunner(ctx context.Context, l sandpit.Limits, m *met
 		User:            c.user,
 		Assets:          assets,
 		PoolSize:        c.pool,
+		MaxSessions:     c.sessions,
 		Refill:          c.refill,
 		Limits:          l,
 		NoNetns:         c.noNetns,
@@ -334,10 +345,7 @@ func (c *workerConfig) startRunner(ctx context.Context, l sandpit.Limits, m *met
 
 // work runs jobs from q on r until ctx ends, then drains within grace.
 func (c *workerConfig) work(ctx context.Context, q *queue.Queue, r *runner.Runner, grace time.Duration, m *metrics) error {
-	h := queue.HandlerFunc(func(ctx context.Context, t queue.Task) (sandpit.Result, error) {
-		return r.Run(ctx, t.Spec)
-	})
-	return q.Work(ctx, h, queue.WorkerOptions{
+	return q.Work(ctx, newHandler(r), queue.WorkerOptions{
 		Concurrency:  c.pool,
 		Lease:        c.lease,
 		MaxAttempts:  c.maxAttempts,
