@@ -36,7 +36,7 @@ type Config struct {
 	Batches Batches
 	// Sessions serves /v1/sessions; nil leaves those routes out.
 	Sessions Sessions
-	Limits  sandpit.Limits
+	Limits   sandpit.Limits
 	// Ready reports whether a job could run now; nil means always.
 	Ready func(ctx context.Context) error
 	// Access says who may call /v1 and how much; the zero value lets
@@ -58,12 +58,12 @@ var openAPI []byte
 
 // server holds the handlers' dependencies.
 type server struct {
-	jobs    Jobs
+	jobs     Jobs
 	batches  Batches
 	sessions Sessions
 	limits   sandpit.Limits
-	ready   func(ctx context.Context) error
-	log     *slog.Logger
+	ready    func(ctx context.Context) error
+	log      *slog.Logger
 }
 
 // New returns the API's HTTP handler.
