@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -226,11 +227,14 @@ func TestJobResultContent(t *testing.T) {
 // TestOutput checks the structured output: the job without the files'
 // contents.
 func TestOutput(t *testing.T) {
+	now := time.Now()
 	job := sandpit.Job{ID: "j1", Result: sandpit.Result{Status: sandpit.StatusSucceeded, ExitCode: ptr(0), Stdout: "x",
-		Result: ptr("1"), Files: []sandpit.File{b64("a.png", "image/png", png)}}, DurationMS: ptr(int64(5))}
+		Result: ptr("1"), Files: []sandpit.File{b64("a.png", "image/png", png)}},
+		CreatedAt: now, StartedAt: &now, FinishedAt: &now, DurationMS: ptr(int64(5))}
 	out := output(job)
 	if out.ID != "j1" || out.Status != sandpit.StatusSucceeded || *out.ExitCode != 0 || out.Stdout != "x" || *out.Result != "1" ||
-		*out.DurationMS != 5 || len(out.Files) != 1 || out.Files[0] != (fileInfo{Path: "a.png", MimeType: "image/png", Size: 16}) {
+		!out.CreatedAt.Equal(now) || !out.StartedAt.Equal(now) || !out.FinishedAt.Equal(now) || *out.DurationMS != 5 ||
+		len(out.Files) != 1 || out.Files[0] != (fileInfo{Path: "a.png", MimeType: "image/png", Size: 16}) {
 		t.Fatalf("output = %+v", out)
 	}
 	if out := output(sandpit.Job{}); out.Files == nil {

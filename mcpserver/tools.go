@@ -44,8 +44,9 @@ type closeSessionInput struct {
 }
 
 // jobOutput is the structured output of a run: the job as the HTTP API gives
-// it, less the fields of batches and tests, and less the files' contents,
-// which come as image and resource content.
+// it, less the fields of batches and tests, which a run of these tools never
+// has, and less the files' contents, which come as image and resource
+// content.
 type jobOutput struct {
 	ID              string           `json:"id" jsonschema:"the job's id"`
 	Status          sandpit.Status   `json:"status" jsonschema:"succeeded, failed (the code raised or exited non-zero), timeout, memory_limit, cancelled or error (the sandbox broke)"`
@@ -59,7 +60,10 @@ type jobOutput struct {
 	Files           []fileInfo       `json:"files" jsonschema:"files the code created or changed in its working directory"`
 	FilesTruncated  bool             `json:"files_truncated,omitempty" jsonschema:"more files were made than the server returns"`
 	Message         string           `json:"message,omitempty" jsonschema:"why the job ended as timeout, memory_limit, cancelled or error"`
-	DurationMS      *int64           `json:"duration_ms" jsonschema:"how long the code ran"`
+	CreatedAt       time.Time        `json:"created_at"`
+	StartedAt       *time.Time       `json:"started_at"`
+	FinishedAt      *time.Time       `json:"finished_at"`
+	DurationMS      *int64           `json:"duration_ms" jsonschema:"how long the code ran, in milliseconds"`
 }
 
 type fileInfo struct {
@@ -207,12 +211,22 @@ func specFiles(in []inputFile) []sandpit.File {
 // output is the structured output of a finished job.
 func output(job sandpit.Job) jobOutput {
 	out := jobOutput{
-		ID: job.ID, Status: job.Status, ExitCode: job.ExitCode,
-		Stdout: job.Stdout, Stderr: job.Stderr,
-		StdoutTruncated: job.StdoutTruncated, StderrTruncated: job.StderrTruncated,
-		Result: job.Result.Result, Error: job.Error,
-		Files: make([]fileInfo, len(job.Files)), FilesTruncated: job.FilesTruncated,
-		Message: job.Message, DurationMS: job.DurationMS,
+		ID:              job.ID,
+		Status:          job.Status,
+		ExitCode:        job.ExitCode,
+		Stdout:          job.Stdout,
+		Stderr:          job.Stderr,
+		StdoutTruncated: job.StdoutTruncated,
+		StderrTruncated: job.StderrTruncated,
+		Result:          job.Result.Result,
+		Error:           job.Error,
+		Files:           make([]fileInfo, len(job.Files)),
+		FilesTruncated:  job.FilesTruncated,
+		Message:         job.Message,
+		CreatedAt:       job.CreatedAt,
+		StartedAt:       job.StartedAt,
+		FinishedAt:      job.FinishedAt,
+		DurationMS:      job.DurationMS,
 	}
 	for i, f := range job.Files {
 		out.Files[i] = fileInfo{Path: f.Path, MimeType: f.MimeType, Size: f.Size}
