@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -85,14 +86,14 @@ var allTools = []string{"close_session", "create_session", "run_in_session", "ru
 // pngBase64 is a 1×1 PNG.
 const pngBase64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
-// TestMCP runs `sandpit serve` with an API key and uses its tools over
-// /mcp and through `sandpit mcp`. The server checks the key on /v1 as well,
-// so every tool call that succeeds shows that the in-process call to the
-// API carried the MCP caller's key.
+// TestMCP runs `sandpit serve` with API keys and uses its tools over /mcp
+// and through `sandpit mcp`. The server checks the key on /v1 as well, so
+// every tool call that succeeds shows that the in-process call to the API
+// carried the MCP caller's key.
 func TestMCP(t *testing.T) {
 	addr := freeAddr(t)
 	base := "http://" + addr
-	p := start(t, "serve", "--addr", addr, "--pool-size", "2", "--api-keys", "k1")
+	p := start(t, "serve", "--addr", addr, "--pool-size", "2", "--api-keys", "k1,k2", "--max-concurrent-per-key", "3")
 	waitReady(t, base, p)
 
 	if _, err := connectMCP(t, base, ""); err == nil || !strings.Contains(err.Error(), "Unauthorized") {
@@ -189,6 +190,36 @@ func TestMCP(t *testing.T) {
 			t.Fatalf("IsError %v, text %q", res.IsError, toolText(res))
 		}
 	})
+	t.Run("the caller's key and its limits", func(t *testing.T) {
+		// A key may have 3 requests in flight. A tool call holds two: its
+		// /mcp request and the API call it makes as its caller.
+		long := make(chan *mcp.CallToolResult, 1)
+		go func() {
+			res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "run_python",
+				Arguments: map[string]any{"code": "while True: pass", "timeout_ms": 3000}})
+			if err != nil {
+				res = &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: err.Error()}}}
+			}
+			long <- res
+		}()
+		defer func() {
+			if res := <-long; !res.IsError || !strings.HasPrefix(toolText(res), "status: timeout") {
+				t.Errorf("long call = IsError %v:\n%s", res.IsError, toolText(res))
+			}
+		}()
+		waitMetric(t, base, "sandpit_queue_depth 1")
+		res := callTool(t, cs, "run_python", map[string]any{"code": "print(1)"})
+		if want := "rate_limited: 3 requests of this key are already in flight"; !res.IsError || toolText(res) != want {
+			t.Errorf("second call of k1 = IsError %v, %q; want %q", res.IsError, toolText(res), want)
+		}
+		other, err := connectMCP(t, base, "k2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := callTool(t, other, "run_python", map[string]any{"code": "print(2)"}); res.IsError {
+			t.Errorf("a call of k2 while k1 is at its limit:\n%s", toolText(res))
+		}
+	})
 	t.Run("sandpit mcp over stdio", func(t *testing.T) {
 		cmd := exec.Command(binary, "mcp", "--server", base)
 		cmd.Env = append(os.Environ(), "SANDPIT_API_KEY=k1")
@@ -216,6 +247,25 @@ func TestMCP(t *testing.T) {
 	if code := p.stop(t); code != 0 {
 		t.Fatalf("serve exited %d after SIGTERM, want 0", code)
 	}
+}
+
+// waitMetric waits until the server's /metrics has the line want.
+func waitMetric(t *testing.T, base, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if slices.Contains(strings.Split(string(data), "\n"), want) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("/metrics never had %q", want)
 }
 
 // TestMCPSessions keeps state across runs in a session through the MCP
