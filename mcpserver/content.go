@@ -106,8 +106,12 @@ func statusLine(job sandpit.Job) string {
 		}
 		return fmt.Sprintf("failed: the code raised %s%s%s", e.Type, msg, exit)
 	case sandpit.StatusTimeout:
-		return "timeout: " + orDefault(job.Message, "the code ran longer than its timeout") +
-			". Output printed before it was stopped is shown; pass a larger timeout_ms or make the code faster"
+		line := "timeout: " + orDefault(job.Message, "the code ran longer than its timeout") +
+			" (pass a larger timeout_ms, or make the code faster)"
+		if job.Stdout != "" || job.Stderr != "" {
+			line += "; what it printed until then is below"
+		}
+		return line
 	case sandpit.StatusMemoryLimit:
 		return "memory_limit: " + orDefault(job.Message, "the code used more memory than allowed")
 	}

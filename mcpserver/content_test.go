@@ -80,9 +80,16 @@ func TestJobText(t *testing.T) {
 			job: sandpit.Job{Result: sandpit.Result{Status: sandpit.StatusTimeout, Stdout: "tick\n",
 				Message: "the code ran longer than its timeout of 500ms"}},
 			isError: true,
-			want: []string{"status: timeout: the code ran longer than its timeout of 500ms. Output printed before it was stopped is shown; pass a larger timeout_ms",
+			want: []string{"status: timeout: the code ran longer than its timeout of 500ms (pass a larger timeout_ms, or make the code faster); what it printed until then is below\n",
 				"\nstdout:\ntick\n"},
 			notWant: []string{"exit code", "no output"},
+		},
+		{
+			name:    "timeout without output",
+			job:     sandpit.Job{Result: sandpit.Result{Status: sandpit.StatusTimeout, Message: "the code ran longer than its timeout of 1s"}},
+			isError: true,
+			want:    []string{"status: timeout: the code ran longer than its timeout of 1s (pass a larger timeout_ms, or make the code faster)\n"},
+			notWant: []string{"below", "no output"},
 		},
 		{
 			name: "memory limit",
