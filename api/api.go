@@ -44,6 +44,9 @@ type Config struct {
 	Access Access
 	// Metrics, when set, is served at GET /metrics.
 	Metrics http.Handler
+	// MCP, when set, serves the Model Context Protocol's streamable HTTP
+	// transport at /mcp, behind the same access checks as /v1.
+	MCP http.Handler
 	// Observe, when set, is told of every request once answered; for
 	// metrics.
 	Observe func(method, route string, status int, took time.Duration)
@@ -126,6 +129,15 @@ func New(cfg Config) *echo.Echo {
 		v1.GET("/sessions/:id", s.getSession, guard)
 		v1.POST("/sessions/:id/run", s.runInSession, guard)
 		v1.DELETE("/sessions/:id", s.closeSession, guard)
+	}
+	if cfg.MCP != nil {
+		// The transport's methods: POST carries messages, GET opens a
+		// stream from the server, DELETE ends a session. Which of them
+		// the handler takes is its own business.
+		mcp := echo.WrapHandler(cfg.MCP)
+		for _, method := range []string{http.MethodPost, http.MethodGet, http.MethodDelete} {
+			e.Add(method, "/mcp", mcp, guard)
+		}
 	}
 	return e
 }

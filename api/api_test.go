@@ -248,7 +248,13 @@ func newAuthEnv(t *testing.T, access Access) *env {
 	o, _ := redis.ParseURL(redisURL)
 	rdb := redis.NewClient(o)
 	q := queue.New(rdb, queue.Options{Prefix: fmt.Sprintf("auth-%d", time.Now().UnixNano())})
-	srv := httptest.NewServer(New(Config{Jobs: q, Access: access, Logger: quiet}))
+	// The MCP handler only says it was reached: what is tested here is the
+	// access in front of it.
+	mcp := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"mcp": %q}`, r.Method)
+	})
+	srv := httptest.NewServer(New(Config{Jobs: q, Access: access, MCP: mcp, Logger: quiet}))
 	t.Cleanup(func() { srv.Close(); q.Close(); rdb.Close() })
 	return &env{srv: srv, q: q}
 }
@@ -273,6 +279,12 @@ func TestAPIKeys(t *testing.T) {
 		{"second key", "POST", "/v1/jobs", "k2", 202},
 		{"job lookup needs a key too", "GET", "/v1/jobs/0123456789abcdef0123456789abcdef", "", 401},
 		{"healthz is open", "GET", "/healthz", "", 200},
+		{"mcp needs a key", "POST", "/mcp", "", 401},
+		{"mcp with a wrong key", "POST", "/mcp", "nope", 401},
+		{"mcp with a key", "POST", "/mcp", "k1", 200},
+		{"mcp stream needs a key", "GET", "/mcp", "", 401},
+		{"mcp stream with a key", "GET", "/mcp", "k2", 200},
+		{"mcp session end with a key", "DELETE", "/mcp", "k1", 200},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -282,6 +294,9 @@ func TestAPIKeys(t *testing.T) {
 			}
 			if status == 401 && (errCode(m) != sandpit.EUNAUTH || h.Get("WWW-Authenticate") == "") {
 				t.Fatalf("401 answer: %v, WWW-Authenticate %q", m, h.Get("WWW-Authenticate"))
+			}
+			if tc.path == "/mcp" && status == 200 && m["mcp"] != tc.method {
+				t.Fatalf("the MCP handler saw %v, want %s", m, tc.method)
 			}
 		})
 	}
@@ -297,6 +312,9 @@ func TestRateLimitPerKey(t *testing.T) {
 	status, h, m := e.doAuth(t, "POST", "/v1/jobs", "a")
 	if status != 429 || errCode(m) != sandpit.ERATELIMITED || h.Get("Retry-After") == "" {
 		t.Fatalf("third request = %d %v Retry-After %q", status, m, h.Get("Retry-After"))
+	}
+	if status, _, m := e.doAuth(t, "POST", "/mcp", "a"); status != 429 {
+		t.Fatalf("/mcp of a key over its rate = %d %v, want 429", status, m)
 	}
 	if status, _, m := e.doAuth(t, "POST", "/v1/jobs", "b"); status != 202 {
 		t.Fatalf("another key is limited too: %d %v", status, m)

@@ -15,7 +15,7 @@ import (
 // TestOpenAPIMatchesRoutes checks the OpenAPI document against the routes
 // the server really has, both ways, and that every $ref resolves.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
-	e := New(Config{Batches: (*queue.Queue)(nil), Metrics: http.NotFoundHandler()})
+	e := New(Config{Batches: (*queue.Queue)(nil), Metrics: http.NotFoundHandler(), MCP: http.NotFoundHandler()})
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, httptest.NewRequest("GET", "/openapi.json", nil))
 	var doc struct {

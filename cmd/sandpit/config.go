@@ -16,6 +16,7 @@ import (
 
 	"github.com/sandpit-dev/sandpit"
 	"github.com/sandpit-dev/sandpit/api"
+	"github.com/sandpit-dev/sandpit/mcpserver"
 	"github.com/sandpit-dev/sandpit/page"
 	"github.com/sandpit-dev/sandpit/queue"
 	"github.com/sandpit-dev/sandpit/runner"
@@ -239,9 +240,19 @@ func readiness(q *queue.Queue) func(ctx context.Context) error {
 	}
 }
 
+// newAPI returns the HTTP API, with the MCP endpoint at /mcp whose tools
+// call the API itself, in process.
 func newAPI(q *queue.Queue, l sandpit.Limits, access api.Access, m *metrics, log *slog.Logger) http.Handler {
-	return api.New(api.Config{Jobs: q, Batches: q, Sessions: q, Limits: l, Ready: readiness(q), Access: access, Logger: log,
-		Metrics: m.handler(), Observe: m.observeRequest})
+	self := &inProcess{}
+	mcp := mcpserver.Handler(self.client(), mcpserver.Options{
+		Logger: log,
+		// A job spec at its largest, and room for the JSON-RPC around it.
+		MaxRequestBytes: int64(l.WithDefaults().MaxSpecBytes) + 1<<20,
+	})
+	h := api.New(api.Config{Jobs: q, Batches: q, Sessions: q, Limits: l, Ready: readiness(q), Access: access, Logger: log,
+		Metrics: m.handler(), Observe: m.observeRequest, MCP: mcp})
+	self.h = h
+	return h
 }
 
 // workerConfig are the flags of a worker.

@@ -7,6 +7,7 @@
 //	sandpit run      run a file on a server and print its output
 //	sandpit batch    run a JSON-lines file of jobs as a batch
 //	sandpit bench    measure a running server
+//	sandpit mcp      serve MCP tools over stdio for an agent
 package main
 
 import (
@@ -40,6 +41,7 @@ var commands = []command{
 	{"run", "run Python code on a server and print its output", runRun},
 	{"batch", "run a JSON-lines file of jobs as one batch and write the results as JSON lines", runBatch},
 	{"bench", "measure a running server: latency, throughput, and the naive baseline", runBench},
+	{"mcp", "serve MCP tools over stdio for an LLM agent, running code on a server", runMCP},
 }
 
 // exitError ends the program with a given code and no message of its own.

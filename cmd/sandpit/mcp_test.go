@@ -1,0 +1,303 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// These tests use sandpit as an agent does, with the MCP SDK's client: over
+// streamable HTTP at /mcp of `sandpit serve`, and over stdio through
+// `sandpit mcp`, with real Chromium and Redis behind.
+
+// bearerTransport sends an API key with every request.
+type bearerTransport string
+
+func (k bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set("Authorization", "Bearer "+string(k))
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// connectMCP opens an MCP client session of the server at base over
+// streamable HTTP, with key as its API key unless empty.
+func connectMCP(t *testing.T, base, key string) (*mcp.ClientSession, error) {
+	t.Helper()
+	hc := http.DefaultClient
+	if key != "" {
+		hc = &http.Client{Transport: bearerTransport(key)}
+	}
+	c := mcp.NewClient(&mcp.Implementation{Name: "sandpit-test", Version: "1"}, nil)
+	cs, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: base + "/mcp", HTTPClient: hc, MaxRetries: -1}, nil)
+	if err == nil {
+		t.Cleanup(func() { cs.Close() })
+	}
+	return cs, err
+}
+
+func callTool(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) *mcp.CallToolResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return res
+}
+
+// toolText is the text of a result's first content block.
+func toolText(res *mcp.CallToolResult) string {
+	if len(res.Content) > 0 {
+		if tc, ok := res.Content[0].(*mcp.TextContent); ok {
+			return tc.Text
+		}
+	}
+	return ""
+}
+
+func toolNames(t *testing.T, cs *mcp.ClientSession) []string {
+	t.Helper()
+	res, err := cs.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tool := range res.Tools {
+		names = append(names, tool.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+var allTools = []string{"close_session", "create_session", "run_in_session", "run_python"}
+
+// pngBase64 is a 1×1 PNG.
+const pngBase64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+// TestMCP runs `sandpit serve` with API keys and uses its tools over /mcp
+// and through `sandpit mcp`. The server checks the key on /v1 as well, so
+// every tool call that succeeds shows that the in-process call to the API
+// carried the MCP caller's key.
+func TestMCP(t *testing.T) {
+	addr := freeAddr(t)
+	base := "http://" + addr
+	p := start(t, "serve", "--addr", addr, "--pool-size", "2", "--api-keys", "k1,k2", "--max-concurrent-per-key", "3")
+	waitReady(t, base, p)
+
+	if _, err := connectMCP(t, base, ""); err == nil || !strings.Contains(err.Error(), "Unauthorized") {
+		t.Fatalf("connect without a key: %v, want Unauthorized", err)
+	}
+	cs, err := connectMCP(t, base, "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("tool listing", func(t *testing.T) {
+		if names := toolNames(t, cs); !slices.Equal(names, allTools) {
+			t.Fatalf("tools = %v, want %v", names, allTools)
+		}
+	})
+	t.Run("run_python", func(t *testing.T) {
+		res := callTool(t, cs, "run_python", map[string]any{"code": "import sys\nprint('out')\nprint('err', file=sys.stderr)\n6 * 7"})
+		text := toolText(res)
+		for _, want := range []string{"status: succeeded (exit code 0)\n", "\nstdout:\nout\n", "\nstderr:\nerr\n", "\nresult: 42\n"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("text lacks %q:\n%s", want, text)
+			}
+		}
+		if res.IsError {
+			t.Error("IsError on a run that succeeded")
+		}
+		out, _ := res.StructuredContent.(map[string]any)
+		if out["status"] != "succeeded" || out["stdout"] != "out\n" || out["result"] != "42" {
+			t.Errorf("structured content = %v", res.StructuredContent)
+		}
+	})
+	t.Run("a fresh interpreter every call", func(t *testing.T) {
+		callTool(t, cs, "run_python", map[string]any{"code": "leftover = 1"})
+		res := callTool(t, cs, "run_python", map[string]any{"code": "print('leftover' in globals())"})
+		if !strings.Contains(toolText(res), "stdout:\nFalse\n") {
+			t.Fatalf("second call sees the first one's variable:\n%s", toolText(res))
+		}
+	})
+	t.Run("python error", func(t *testing.T) {
+		res := callTool(t, cs, "run_python", map[string]any{"code": "def f():\n    return 1 / 0\n\nf()"})
+		text := toolText(res)
+		if !res.IsError {
+			t.Error("IsError not set for an uncaught exception")
+		}
+		for _, want := range []string{"status: failed: the code raised ZeroDivisionError: division by zero (exit code 1)",
+			"Traceback (most recent call last):", `line 2, in f`, "ZeroDivisionError: division by zero\n"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("text lacks %q:\n%s", want, text)
+			}
+		}
+	})
+	t.Run("timeout", func(t *testing.T) {
+		res := callTool(t, cs, "run_python", map[string]any{"code": "print('started', flush=True)\nwhile True: pass", "timeout_ms": 500})
+		text := toolText(res)
+		if !res.IsError || !strings.HasPrefix(text, "status: timeout: the code ran longer than its timeout of 500ms") ||
+			!strings.Contains(text, "stdout:\nstarted\n") {
+			t.Fatalf("IsError %v, text:\n%s", res.IsError, text)
+		}
+	})
+	t.Run("input and output files", func(t *testing.T) {
+		code := "import base64\n" +
+			"open('dot.png', 'wb').write(base64.b64decode('" + pngBase64 + "'))\n" +
+			"rows = open('in/data.csv').read().split()\n" +
+			"open('count.txt', 'w').write(str(len(rows)))"
+		res := callTool(t, cs, "run_python", map[string]any{"code": code,
+			"files": []map[string]any{{"path": "in/data.csv", "content": "a\nb\nc\n"}}})
+		if res.IsError || len(res.Content) != 3 {
+			t.Fatalf("IsError %v, %d blocks, want 3; text:\n%s", res.IsError, len(res.Content), toolText(res))
+		}
+		var img *mcp.ImageContent
+		var txt *mcp.EmbeddedResource
+		for _, c := range res.Content[1:] {
+			switch c := c.(type) {
+			case *mcp.ImageContent:
+				img = c
+			case *mcp.EmbeddedResource:
+				txt = c
+			}
+		}
+		png, _ := base64.StdEncoding.DecodeString(pngBase64)
+		if img == nil || img.MIMEType != "image/png" || !bytes.Equal(img.Data, png) {
+			t.Errorf("image block = %+v, want dot.png's bytes as image/png", img)
+		}
+		if txt == nil || txt.Resource.Text != "3" || !strings.HasSuffix(txt.Resource.URI, "/files/count.txt") {
+			t.Errorf("resource block = %+v, want count.txt with 3", txt)
+		}
+		if text := toolText(res); !strings.Contains(text, fmt.Sprintf("- dot.png (image/png, %d bytes)", len(png))) {
+			t.Errorf("text does not list dot.png:\n%s", text)
+		}
+	})
+	t.Run("refused input is a tool error", func(t *testing.T) {
+		res := callTool(t, cs, "run_python", map[string]any{"code": "1", "timeout_ms": 99999999})
+		if !res.IsError || toolText(res) != "invalid: timeout_ms: must be at most 300000" {
+			t.Fatalf("IsError %v, text %q", res.IsError, toolText(res))
+		}
+	})
+	t.Run("the caller's key and its limits", func(t *testing.T) {
+		// A key may have 3 requests in flight. A tool call holds two: its
+		// /mcp request and the API call it makes as its caller.
+		long := make(chan *mcp.CallToolResult, 1)
+		go func() {
+			res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "run_python",
+				Arguments: map[string]any{"code": "while True: pass", "timeout_ms": 3000}})
+			if err != nil {
+				res = &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: err.Error()}}}
+			}
+			long <- res
+		}()
+		defer func() {
+			if res := <-long; !res.IsError || !strings.HasPrefix(toolText(res), "status: timeout") {
+				t.Errorf("long call = IsError %v:\n%s", res.IsError, toolText(res))
+			}
+		}()
+		waitMetric(t, base, "sandpit_queue_depth 1")
+		res := callTool(t, cs, "run_python", map[string]any{"code": "print(1)"})
+		if want := "rate_limited: 3 requests of this key are already in flight"; !res.IsError || toolText(res) != want {
+			t.Errorf("second call of k1 = IsError %v, %q; want %q", res.IsError, toolText(res), want)
+		}
+		other, err := connectMCP(t, base, "k2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := callTool(t, other, "run_python", map[string]any{"code": "print(2)"}); res.IsError {
+			t.Errorf("a call of k2 while k1 is at its limit:\n%s", toolText(res))
+		}
+	})
+	t.Run("sandpit mcp over stdio", func(t *testing.T) {
+		cmd := exec.Command(binary, "mcp", "--server", base)
+		cmd.Env = append(os.Environ(), "SANDPIT_API_KEY=k1")
+		var stderr syncBuffer
+		cmd.Stderr = &stderr
+		c := mcp.NewClient(&mcp.Implementation{Name: "sandpit-test", Version: "1"}, nil)
+		cs, err := c.Connect(context.Background(), &mcp.CommandTransport{Command: cmd}, nil)
+		if err != nil {
+			t.Fatalf("connect: %v; stderr %q", err, stderr.String())
+		}
+		if names := toolNames(t, cs); !slices.Equal(names, allTools) {
+			t.Errorf("tools = %v, want %v", names, allTools)
+		}
+		res := callTool(t, cs, "run_python", map[string]any{"code": "print('hello from stdio')"})
+		if res.IsError || !strings.Contains(toolText(res), "stdout:\nhello from stdio\n") {
+			t.Errorf("IsError %v, text:\n%s", res.IsError, toolText(res))
+		}
+		if err := cs.Close(); err != nil {
+			t.Errorf("close: %v; stderr %q", err, stderr.String())
+		}
+		if code := cmd.ProcessState.ExitCode(); code != 0 {
+			t.Errorf("sandpit mcp exited %d once its stdin closed, want 0; stderr %q", code, stderr.String())
+		}
+	})
+	if code := p.stop(t); code != 0 {
+		t.Fatalf("serve exited %d after SIGTERM, want 0", code)
+	}
+}
+
+// waitMetric waits until the server's /metrics has the line want.
+func waitMetric(t *testing.T, base, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if slices.Contains(strings.Split(string(data), "\n"), want) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("/metrics never had %q", want)
+}
+
+// TestMCPSessions keeps state across runs in a session through the MCP
+// tools. It needs the server's session endpoints (/v1/sessions).
+func TestMCPSessions(t *testing.T) {
+	addr := freeAddr(t)
+	base := "http://" + addr
+	p := start(t, "serve", "--addr", addr, "--pool-size", "1")
+	waitReady(t, base, p)
+	cs, err := connectMCP(t, base, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	res := callTool(t, cs, "create_session", map[string]any{})
+	session, _ := res.StructuredContent.(map[string]any)
+	id, _ := session["id"].(string)
+	if res.IsError || id == "" || session["status"] != "open" || !strings.Contains(toolText(res), "session_id: "+id+"\n") {
+		t.Fatalf("create_session = IsError %v, %v, text:\n%s", res.IsError, res.StructuredContent, toolText(res))
+	}
+	if res := callTool(t, cs, "run_in_session", map[string]any{"session_id": id, "code": "x = 41"}); res.IsError {
+		t.Fatalf("x = 41:\n%s", toolText(res))
+	}
+	res = callTool(t, cs, "run_in_session", map[string]any{"session_id": id, "code": "print(x + 1)"})
+	if res.IsError || !strings.Contains(toolText(res), "stdout:\n42\n") {
+		t.Fatalf("print(x + 1) = IsError %v:\n%s", res.IsError, toolText(res))
+	}
+	res = callTool(t, cs, "close_session", map[string]any{"session_id": id})
+	if closed, _ := res.StructuredContent.(map[string]any); res.IsError || closed["status"] != "closed" {
+		t.Fatalf("close_session = IsError %v, %v:\n%s", res.IsError, res.StructuredContent, toolText(res))
+	}
+	if res := callTool(t, cs, "run_in_session", map[string]any{"session_id": id, "code": "x"}); !res.IsError {
+		t.Fatalf("a run in a closed session is not an error:\n%s", toolText(res))
+	}
+}

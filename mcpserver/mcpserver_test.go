@@ -1,0 +1,221 @@
+package mcpserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/sandpit-dev/sandpit"
+)
+
+// These tests drive the server with the SDK's client over HTTP. The backend
+// is a Go value that answers from what it is given: what the tools make of
+// its answers does not depend on how jobs run (the whole way, with Chromium
+// and Redis, is tested in cmd/sandpit).
+
+// recorder is a Backend that records its calls and answers with err, or
+// else with a job that echoes the spec's code as stdout.
+type recorder struct {
+	mu    sync.Mutex
+	calls []string
+	specs []sandpit.Spec
+	auth  []string
+	err   error
+}
+
+func (r *recorder) record(ctx context.Context, call string, spec sandpit.Spec) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, call)
+	r.specs = append(r.specs, spec)
+	r.auth = append(r.auth, CallerHeader(ctx).Get("Authorization"))
+}
+
+func (r *recorder) Run(ctx context.Context, spec sandpit.Spec) (sandpit.Job, error) {
+	r.record(ctx, "run", spec)
+	return r.job(spec), r.err
+}
+
+func (r *recorder) RunInSession(ctx context.Context, id string, spec sandpit.Spec) (sandpit.Job, error) {
+	r.record(ctx, "run_in_session "+id, spec)
+	return r.job(spec), r.err
+}
+
+func (r *recorder) CreateSession(ctx context.Context, spec sandpit.SessionSpec) (sandpit.Session, error) {
+	r.record(ctx, "create_session", sandpit.Spec{MemoryMB: spec.MemoryMB, Packages: spec.Packages, Files: spec.Files})
+	return sandpit.Session{ID: "s1", Status: sandpit.SessionOpen, ExpiresAt: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}, r.err
+}
+
+func (r *recorder) CloseSession(ctx context.Context, id string) (sandpit.Session, error) {
+	r.record(ctx, "close_session "+id, sandpit.Spec{})
+	return sandpit.Session{ID: id, Status: sandpit.SessionClosed, Runs: 2}, r.err
+}
+
+func (r *recorder) job(spec sandpit.Spec) sandpit.Job {
+	return sandpit.Job{ID: "j1", Result: sandpit.Result{Status: sandpit.StatusSucceeded, ExitCode: ptr(0), Stdout: spec.Code, Files: []sandpit.File{}}}
+}
+
+// bearer adds an Authorization header to every request.
+type bearer string
+
+func (b bearer) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set("Authorization", "Bearer "+string(b))
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// connect serves b over HTTP and returns a client session of it.
+func connect(t *testing.T, b Backend) *mcp.ClientSession {
+	t.Helper()
+	srv := httptest.NewServer(Handler(b, Options{}))
+	t.Cleanup(srv.Close)
+	c := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil)
+	cs, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{
+		Endpoint: srv.URL, HTTPClient: &http.Client{Transport: bearer("k1")},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+func call(t *testing.T, cs *mcp.ClientSession, tool string, args map[string]any) *mcp.CallToolResult {
+	t.Helper()
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: tool, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: %v", tool, err)
+	}
+	return res
+}
+
+func text(res *mcp.CallToolResult) string {
+	if len(res.Content) == 0 {
+		return ""
+	}
+	tc, _ := res.Content[0].(*mcp.TextContent)
+	if tc == nil {
+		return ""
+	}
+	return tc.Text
+}
+
+func TestTools(t *testing.T) {
+	rec := &recorder{}
+	cs := connect(t, rec)
+
+	t.Run("listing", func(t *testing.T) {
+		res, err := cs.ListTools(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, tool := range res.Tools {
+			names = append(names, tool.Name)
+			if len(tool.Description) < 100 || tool.InputSchema == nil || tool.OutputSchema == nil {
+				t.Errorf("%s: description %q, input schema %v, output schema %v", tool.Name, tool.Description, tool.InputSchema, tool.OutputSchema)
+			}
+		}
+		slices.Sort(names)
+		if want := []string{"close_session", "create_session", "run_in_session", "run_python"}; !slices.Equal(names, want) {
+			t.Fatalf("tools = %v, want %v", names, want)
+		}
+	})
+	t.Run("run_python passes the spec and the caller's header", func(t *testing.T) {
+		res := call(t, cs, "run_python", map[string]any{"code": "print(1)", "timeout_ms": 500, "packages": []string{"numpy"},
+			"files": []map[string]any{{"path": "in.txt", "content": "aGk=", "encoding": "base64"}}})
+		if res.IsError || !strings.Contains(text(res), "stdout:\nprint(1)\n") {
+			t.Fatalf("result = %+v, text %q", res, text(res))
+		}
+		want := sandpit.Spec{Code: "print(1)", TimeoutMS: 500, Packages: []string{"numpy"},
+			Files: []sandpit.File{{Path: "in.txt", Content: "aGk=", Encoding: "base64"}}}
+		if got := rec.specs[len(rec.specs)-1]; !specEqual(got, want) {
+			t.Errorf("spec = %+v, want %+v", got, want)
+		}
+		if got := rec.auth[len(rec.auth)-1]; got != "Bearer k1" {
+			t.Errorf("caller's Authorization = %q, want Bearer k1", got)
+		}
+		var out jobOutput
+		data, _ := json.Marshal(res.StructuredContent)
+		if err := json.Unmarshal(data, &out); err != nil || out.ID != "j1" || out.Stdout != "print(1)" {
+			t.Errorf("structured content = %s (%v)", data, err)
+		}
+	})
+	t.Run("arguments checked against the schema", func(t *testing.T) {
+		res := call(t, cs, "run_python", map[string]any{"timeout_ms": 5})
+		if !res.IsError || !strings.Contains(text(res), "code") {
+			t.Fatalf("result = %+v, text %q; want an error naming code", res, text(res))
+		}
+		res = call(t, cs, "run_python", map[string]any{"code": "1", "files": []map[string]any{{"path": "a", "content": "", "encoding": "latin-1"}}})
+		if !res.IsError || !strings.Contains(text(res), "encoding") {
+			t.Fatalf("result = %+v, text %q; want an error naming encoding", res, text(res))
+		}
+	})
+	t.Run("session tools", func(t *testing.T) {
+		res := call(t, cs, "create_session", map[string]any{"memory_mb": 256})
+		if res.IsError || !strings.Contains(text(res), "session_id: s1\n") || !strings.Contains(text(res), "expires_at: 2030-01-02T03:04:05Z") {
+			t.Fatalf("create_session = %q", text(res))
+		}
+		if got := rec.specs[len(rec.specs)-1]; got.MemoryMB != 256 {
+			t.Errorf("session spec = %+v, want memory_mb 256", got)
+		}
+		res = call(t, cs, "run_in_session", map[string]any{"session_id": "s1", "code": "x = 1"})
+		if res.IsError || rec.calls[len(rec.calls)-1] != "run_in_session s1" {
+			t.Fatalf("run_in_session = %q, calls %v", text(res), rec.calls)
+		}
+		res = call(t, cs, "close_session", map[string]any{"session_id": "s1"})
+		if res.IsError || !strings.Contains(text(res), "status: closed") || rec.calls[len(rec.calls)-1] != "close_session s1" {
+			t.Fatalf("close_session = %q, calls %v", text(res), rec.calls)
+		}
+		res = call(t, cs, "run_in_session", map[string]any{"session_id": "", "code": "x"})
+		if !res.IsError || text(res) != "invalid: session_id: required" {
+			t.Fatalf("run_in_session without an id = %q", text(res))
+		}
+	})
+}
+
+// TestBackendErrors checks that a call sandpit refuses is a tool error the
+// agent can read, with no structured output, and never a protocol error.
+func TestBackendErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"invalid", sandpit.Errorf(sandpit.EINVALID, "timeout_ms: must be at most 300000"), "invalid: timeout_ms: must be at most 300000"},
+		{"not found", sandpit.Errorf(sandpit.ENOTFOUND, "session not found"), "not_found: session not found"},
+		{"rate limited", sandpit.Errorf(sandpit.ERATELIMITED, "rate limit of 50 requests per second reached"), "rate_limited: rate limit of 50 requests per second reached"},
+		{"unreachable", errors.New("POST /v1/run: connection refused"), "sandpit did not answer: POST /v1/run: connection refused"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cs := connect(t, &recorder{err: tc.err})
+			for tool, args := range map[string]map[string]any{
+				"run_python":     {"code": "1"},
+				"create_session": {},
+				"run_in_session": {"session_id": "s1", "code": "1"},
+				"close_session":  {"session_id": "s1"},
+			} {
+				res := call(t, cs, tool, args)
+				if !res.IsError || text(res) != tc.want || res.StructuredContent != nil {
+					t.Errorf("%s = IsError %v, text %q, structured %v; want the error %q alone", tool, res.IsError, text(res), res.StructuredContent, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func specEqual(a, b sandpit.Spec) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
