@@ -117,6 +117,7 @@ func New(cfg Config) *echo.Echo {
 	v1.POST("/jobs", s.submit, guard)
 	v1.GET("/jobs/:id", s.getJob, guard)
 	v1.DELETE("/jobs/:id", s.cancelJob, guard)
+	v1.GET("/jobs/:id/files/*", s.jobFile, guard)
 	if cfg.Batches != nil {
 		v1.POST("/batches", s.submitBatch, guard)
 		v1.GET("/batches/:id", s.getBatch, guard)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/base64"
 	"context"
 	"encoding/json"
 	"errors"
@@ -54,8 +55,18 @@ var echoHandler = queue.HandlerFunc(func(ctx context.Context, t queue.Task) (san
 		return sandpit.Result{}, ctx.Err()
 	}
 	zero := 0
-	return sandpit.Result{Status: sandpit.StatusSucceeded, ExitCode: &zero, Stdout: t.Spec.Code, Files: []sandpit.File{}}, nil
+	res := sandpit.Result{Status: sandpit.StatusSucceeded, ExitCode: &zero, Stdout: t.Spec.Code, Files: []sandpit.File{}}
+	if t.Spec.Code == "files" {
+		res.Files = testFiles
+	}
+	return res, nil
 })
+
+// testFiles are the output files of the echo handler's job "files".
+var testFiles = []sandpit.File{
+	{Path: "out/chart.png", Content: base64.StdEncoding.EncodeToString([]byte("\x89PNG\r\n")), Encoding: sandpit.EncodingBase64, MimeType: "image/png", Size: 6},
+	{Path: "page.html", Content: base64.StdEncoding.EncodeToString([]byte("<script>alert(1)</script>")), Encoding: sandpit.EncodingBase64, MimeType: "text/html; charset=utf-8", Size: 25},
+}
 
 func newEnv(t *testing.T, opts queue.Options, withWorker bool) *env {
 	t.Helper()
@@ -426,4 +437,47 @@ func FuzzAPI(f *testing.F) {
 			t.Fatalf("%s %q answered non-JSON: %q", method, path, rec.Body)
 		}
 	})
+}
+
+func TestJobFiles(t *testing.T) {
+	e := newEnv(t, queue.Options{}, true)
+	_, _, job := e.do(t, "POST", "/v1/run", "", `{"code": "files"}`)
+	id, _ := job["id"].(string)
+	get := func(path string) (int, http.Header, []byte) {
+		t.Helper()
+		resp, err := http.Get(e.srv.URL + "/v1/jobs/" + id + "/files/" + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, data
+	}
+	code, h, body := get("out/chart.png")
+	if code != 200 || h.Get("Content-Type") != "image/png" || string(body) != "\x89PNG\r\n" || !strings.HasPrefix(h.Get("Content-Disposition"), "inline") {
+		t.Errorf("image: %d %v %q", code, h, body)
+	}
+	// A page the code wrote must not run as sandpit's own.
+	code, h, body = get("page.html")
+	if code != 200 || string(body) != "<script>alert(1)</script>" ||
+		!strings.HasPrefix(h.Get("Content-Disposition"), "attachment") ||
+		!strings.Contains(h.Get("Content-Security-Policy"), "sandbox") || h.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("html: %d %v %q", code, h, body)
+	}
+	for _, p := range []string{"nosuch.txt", "out", "out/../page.html", "..%2Fpage.html"} {
+		if code, _, _ := get(p); code != 404 {
+			t.Errorf("GET files/%s: %d, want 404", p, code)
+		}
+	}
+	if code, _, _ := get(""); code != 404 {
+		t.Errorf("GET files/: %d, want 404", code)
+	}
+	// A job that has not ended has no files yet, and says so.
+	_, _, queued := e.do(t, "POST", "/v1/jobs", "", `{"code": "block"}`)
+	qid, _ := queued["id"].(string)
+	code, _, m := e.do(t, "GET", "/v1/jobs/"+qid+"/files/x.txt", "", "")
+	if msg, _ := m["error"].(map[string]any)["message"].(string); code != 404 || !strings.Contains(msg, "has not ended") {
+		t.Errorf("file of a running job: %d %v", code, m)
+	}
+	e.do(t, "DELETE", "/v1/jobs/"+qid, "", "")
 }
