@@ -2,6 +2,8 @@ package runner
 
 import (
 	"context"
+	"encoding/base64"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +27,50 @@ var testPackages = []pkgrepo.Package{
 	{Name: "hidden-pkg", Version: "2.0", Files: map[string]string{
 		"hidden/__init__.py": "VALUE = 42\n",
 	}},
+	fakeMatplotlib,
 }
+
+// fakeMatplotlib stands in for matplotlib's side of the backend protocol
+// that the harness's figure capture relies on: pyplot loads the backend
+// that MPLBACKEND names and calls its show; figures are saved through
+// savefig. TestMatplotlibFigures checks the real package where there is one.
+var fakeMatplotlib = pkgrepo.Package{Name: "matplotlib", Version: "0.0", Files: map[string]string{
+	"matplotlib/__init__.py":          "",
+	"matplotlib/backend_bases.py":     "class FigureManagerBase:\n    pass\n",
+	"matplotlib/backends/__init__.py": "",
+	"matplotlib/backends/backend_agg.py": `class FigureCanvasAgg:
+    def __init__(self, figure):
+        self.figure = figure
+    def print_png(self, path):
+        with open(path, "wb") as f:
+            f.write(b"\x89PNG " + repr(self.figure.data).encode())
+`,
+	"matplotlib/pyplot.py": `import importlib, os
+_figures = {}
+_current = None
+class Figure:
+    def __init__(self):
+        self.data = []
+    def savefig(self, path, format=None):
+        _backend().FigureCanvas(self).print_png(path)
+def _backend():
+    return importlib.import_module(os.environ["MPLBACKEND"].removeprefix("module://"))
+def figure(num=None):
+    global _current
+    if num is None:
+        num = max(_figures, default=0) + 1
+    _current = num
+    return _figures.setdefault(num, Figure())
+def plot(*data):
+    (figure(_current) if _current in _figures else figure()).data.extend(data)
+def get_fignums():
+    return sorted(_figures)
+def close(num):
+    _figures.pop(num, None)
+def show():
+    _backend().show()
+`,
+}}
 
 func packagesRunner(t *testing.T) *Runner {
 	t.Helper()
@@ -73,15 +118,15 @@ func TestPackages(t *testing.T) {
 		{name: "a package not named nor imported is not loaded",
 			spec:   sandpit.Spec{Code: "import importlib\nimportlib.import_module('hid' + 'den')"},
 			status: sandpit.StatusFailed, errTyp: "ModuleNotFoundError",
-			errHas: []string{"No module named 'hidden'", "packages available on this server: greet, helper, hidden-pkg"}},
+			errHas: []string{"No module named 'hidden'", "packages available on this server: greet, helper, hidden-pkg, matplotlib"}},
 		{name: "an unknown named package fails the job and lists what there is",
 			spec:   sandpit.Spec{Code: "print(1)", Packages: []string{"greet", "nosuch"}},
 			status: sandpit.StatusFailed, errTyp: "ModuleNotFoundError",
-			errHas: []string{"'nosuch'", "available: greet, helper, hidden-pkg"}},
+			errHas: []string{"'nosuch'", "available: greet, helper, hidden-pkg, matplotlib"}},
 		{name: "an unknown import fails as CPython would, listing what there is",
 			spec:   sandpit.Spec{Code: "import numpy"},
 			status: sandpit.StatusFailed, errTyp: "ModuleNotFoundError",
-			errHas: []string{"No module named 'numpy'", "greet, helper, hidden-pkg"}},
+			errHas: []string{"No module named 'numpy'", "greet, helper, hidden-pkg, matplotlib"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -121,5 +166,58 @@ func TestNoPackageRepository(t *testing.T) {
 	res = run(t, sandpit.Spec{Code: "print(1)", Packages: []string{"numpy"}})
 	if res.Status != sandpit.StatusFailed || res.Error == nil || !strings.Contains(res.Error.Message, "'numpy'") {
 		t.Fatalf("status %s error %+v, want failed naming numpy", res.Status, res.Error)
+	}
+}
+
+func TestFiguresBecomeFiles(t *testing.T) {
+	r := packagesRunner(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := r.Run(ctx, sandpit.Spec{Code: "import matplotlib.pyplot as plt\nplt.plot(1)\nplt.show()\nplt.figure()\nplt.plot(2)\n"})
+	if err != nil || res.Status != sandpit.StatusSucceeded {
+		t.Fatalf("run: %+v, %v", res, err)
+	}
+	want := map[string]string{"figures/figure_1.png": "\x89PNG [1]", "figures/figure_2.png": "\x89PNG [2]"}
+	if len(res.Files) != len(want) {
+		t.Fatalf("files %+v, want %v", res.Files, want)
+	}
+	for _, f := range res.Files {
+		data, _ := base64.StdEncoding.DecodeString(f.Content)
+		if want[f.Path] != string(data) || f.MimeType != "image/png" {
+			t.Errorf("file %s (%s) = %q, want %q", f.Path, f.MimeType, data, want[f.Path])
+		}
+	}
+}
+
+// TestMatplotlibFigures runs real matplotlib from the package repository
+// in SANDPIT_TEST_PACKAGES_DIR (a Pyodide release unpacked, say).
+func TestMatplotlibFigures(t *testing.T) {
+	dir := os.Getenv("SANDPIT_TEST_PACKAGES_DIR")
+	if dir == "" {
+		t.Skip("matplotlib is not in Pyodide's npm package and nothing is downloaded: set SANDPIT_TEST_PACKAGES_DIR to a Pyodide package repository holding it")
+	}
+	assets, err := page.New(page.Options{PackagesDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(context.Background(), Config{Assets: assets, PoolSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := r.Run(ctx, sandpit.Spec{Code: "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()\nplt.figure()\nplt.bar([1], [2])", TimeoutMS: 60000})
+	if err != nil || res.Status != sandpit.StatusSucceeded {
+		t.Fatalf("run: %+v, %v", res, err)
+	}
+	if len(res.Files) != 2 {
+		t.Fatalf("files %+v, want two figures", res.Files)
+	}
+	for _, f := range res.Files {
+		data, _ := base64.StdEncoding.DecodeString(f.Content)
+		if !strings.HasPrefix(string(data), "\x89PNG\r\n") {
+			t.Errorf("%s is not a PNG", f.Path)
+		}
 	}
 }

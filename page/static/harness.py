@@ -52,6 +52,58 @@ def _all_files():
     return files
 
 
+class _FiguresBackend:
+    """Finds and loads the matplotlib backend module://_sandpit_figures (set
+    in MPLBACKEND): Agg drawing, with a plt.show() that turns the open
+    figures into PNG files of the working directory. The end of the job
+    does the same for figures still open. Matplotlib is imported only by
+    jobs that use it."""
+
+    name = "_sandpit_figures"
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name != cls.name:
+            return None
+        import importlib.util
+
+        return importlib.util.spec_from_loader(name, cls)
+
+    @staticmethod
+    def create_module(spec):
+        return None
+
+    @staticmethod
+    def exec_module(module):
+        from matplotlib.backend_bases import FigureManagerBase
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        module.FigureCanvas = FigureCanvasAgg
+        module.FigureManager = FigureManagerBase
+        module.show = lambda *args, **kwargs: _save_figures()
+
+
+_figures_saved = 0
+
+
+def _save_figures():
+    """Saves each open matplotlib figure as figures/figure_N.png, then
+    closes it."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is None:
+        return
+    global _figures_saved
+    for num in pyplot.get_fignums():
+        _figures_saved += 1
+        os.makedirs(os.path.join(_HOME, "figures"), exist_ok=True)
+        pyplot.figure(num).savefig(os.path.join(_HOME, "figures", f"figure_{_figures_saved}.png"), format="png")
+        pyplot.close(num)
+
+
+sys.meta_path.append(_FiguresBackend)
+os.environ["MPLBACKEND"] = "module://" + _FiguresBackend.name
+
+
 # The namespace of a session's code, kept from one run to the next.
 _session_namespace = None
 
@@ -187,6 +239,10 @@ class _Job:
                 stream.flush()
             except Exception:
                 pass
+        try:
+            _save_figures()
+        except Exception as e:
+            print(f"sandpit: could not save the open figures: {e}", file=sys.stderr)
         files, dropped = _collect_outputs(self.inputs, self.limits["max_files"], self.limits["max_file_bytes"])
         return json.dumps({
             "passed": (exit_code == 0) if self.test is not None else None,
