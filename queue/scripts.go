@@ -59,16 +59,24 @@ return {'run', redis.call('HGET', KEYS[1], 'spec'), tostring(attempts), redis.ca
 // interpreter, unless the caller already has as many open sessions as
 // allowed. Sessions of the caller that have ended are forgotten first.
 //
+// A session still starting whose opening job has ended did not open: its
+// worker marks it open before the job's end is recorded.
+//
 // KEYS[1] session hash, KEYS[2] caller's session set, KEYS[3] job hash,
-// KEYS[4] stream, KEYS[5] session key prefix
+// KEYS[4] stream, KEYS[5] session key prefix, KEYS[6] job key prefix
 // ARGV[1] session id, ARGV[2] job id, ARGV[3] spec JSON, ARGV[4] now,
 // ARGV[5] per-caller limit (0: none), ARGV[6] owner, ARGV[7] request id,
 // ARGV[8] memory_mb
 // Returns {"new"} or {"full", open count}.
 var openSessionScript = redis.NewScript(`
 for _, sid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  local st = redis.call('HGET', KEYS[5] .. sid, 'status')
-  if st ~= 'open' and st ~= 'starting' then
+  local s = redis.call('HMGET', KEYS[5] .. sid, 'status', 'open_job')
+  local live = s[1] == 'open'
+  if s[1] == 'starting' then
+    local js = redis.call('HGET', KEYS[6] .. s[2], 'status')
+    live = js == 'queued' or js == 'running'
+  end
+  if not live then
     redis.call('SREM', KEYS[2], sid)
   end
 end
@@ -79,7 +87,7 @@ if limit > 0 and n >= limit then
 end
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], 'status', 'starting', 'owner', ARGV[6], 'created_at', ARGV[4], 'last_used_at', ARGV[4],
-  'runs', 0, 'memory_mb', ARGV[8])
+  'runs', 0, 'memory_mb', ARGV[8], 'open_job', ARGV[2])
 redis.call('HSET', KEYS[3], 'status', 'queued', 'spec', ARGV[3], 'created_at', ARGV[4], 'attempts', 0,
   'request_id', ARGV[7], 'session', ARGV[1], 'kind', 'open')
 redis.call('XADD', KEYS[4], '*', 'id', ARGV[2])

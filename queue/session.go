@@ -52,7 +52,7 @@ func (q *Queue) CreateSession(ctx context.Context, spec sandpit.SessionSpec, own
 	}
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	res, err := openSessionScript.Run(ctx, q.rdb,
-		[]string{q.keys.session(sid), q.keys.ownerSessions(owner), q.keys.job(jid), q.keys.stream(), q.keys.session("")},
+		[]string{q.keys.session(sid), q.keys.ownerSessions(owner), q.keys.job(jid), q.keys.stream(), q.keys.session(""), q.keys.job("")},
 		sid, jid, data, now, q.opts.MaxSessionsPerOwner, owner, sandpit.RequestID(ctx), spec.MemoryMB).StringSlice()
 	if err != nil {
 		return sandpit.Session{}, fmt.Errorf("create session: %w", err)
@@ -66,10 +66,7 @@ func (q *Queue) CreateSession(ctx context.Context, spec sandpit.SessionSpec, own
 		return sandpit.Session{}, err
 	}
 	if job.Status != sandpit.StatusSucceeded {
-		msg := job.Message
-		if job.Error != nil {
-			msg = job.Error.Type + ": " + job.Error.Message
-		}
+		msg := setupFailure(job.Result)
 		q.endSession(ctx, sid, "", sandpit.SessionError, "setup failed: "+msg)
 		if job.Status == sandpit.StatusError {
 			return sandpit.Session{}, sandpit.Errorf(sandpit.EUNAVAILABLE, "could not start the session: %s", msg)
@@ -77,6 +74,14 @@ func (q *Queue) CreateSession(ctx context.Context, spec sandpit.SessionSpec, own
 		return sandpit.Session{}, sandpit.Errorf(sandpit.EINVALID, "the session's setup %s: %s", job.Status, msg)
 	}
 	return q.GetSession(ctx, sid, owner)
+}
+
+// setupFailure says why a session's setup did not succeed.
+func setupFailure(r sandpit.Result) string {
+	if r.Error != nil {
+		return r.Error.Type + ": " + r.Error.Message
+	}
+	return r.Message
 }
 
 // GetSession returns a session of owner as it is now.
@@ -268,7 +273,8 @@ func (s *sessions) idle(ttl time.Duration) []string {
 // opened, or ends the session when its setup failed.
 func (w *worker) sessionOpened(ctx context.Context, t Task, r sandpit.Result) {
 	if r.Status != sandpit.StatusSucceeded {
-		return // CreateSession reports the failure and ends the session
+		w.q.endSession(ctx, t.Session, "", sandpit.SessionError, "setup failed: "+setupFailure(r))
+		return
 	}
 	k := w.q.keys
 	pipe := w.q.rdb.TxPipeline()

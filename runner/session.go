@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/sandpit-dev/sandpit"
 )
@@ -87,9 +90,22 @@ func (s *Session) Run(ctx context.Context, spec sandpit.Spec) (sandpit.Result, e
 	spec.MemoryMB = s.memoryMB
 	res, err := s.h.run(ctx, runInSession, spec, s.r.cfg.Limits)
 	if err != nil {
+		if ctx.Err() != nil {
+			// The caller gave up on the run (it was cancelled): stop its
+			// code, so that the session is free for the next run.
+			s.interrupt()
+			return res, ctx.Err()
+		}
 		return res, fmt.Errorf("session: %w", err)
 	}
 	return res, nil
+}
+
+// interrupt raises KeyboardInterrupt in the code running in the session.
+func (s *Session) interrupt() {
+	ctx, cancel := context.WithTimeout(s.h.ctx, 5*time.Second)
+	defer cancel()
+	chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void]("sandpitSessionInterrupt()"))
 }
 
 // Close ends the session and closes its host.

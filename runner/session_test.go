@@ -105,3 +105,16 @@ func TestSessionSetupFailure(t *testing.T) {
 		t.Errorf("sessions %d after a failed setup, want %d", n, before)
 	}
 }
+
+func TestSessionRunCancelledFreesTheSession(t *testing.T) {
+	s := openSession(t, sandpit.Spec{Code: "pass"})
+	runIn(t, s, sandpit.Spec{Code: "x = 1"})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, err := s.Run(ctx, sandpit.Spec{Code: "while True: pass", TimeoutMS: 60000}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("cancelled run: %v, want its context's error", err)
+	}
+	if res := runIn(t, s, sandpit.Spec{Code: "print(x)"}); res.Stdout != "1\n" {
+		t.Fatalf("run after a cancelled one: %+v; want the session's state", res)
+	}
+}

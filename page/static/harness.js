@@ -236,21 +236,32 @@ globalThis.sandpitRun = async (spec, limits) => {
 let session = null;
 
 // sandpitSessionRun runs one job of the session in the session's worker,
-// taking the host's ready worker for it on the first run.
-globalThis.sandpitSessionRun = async (spec, limits) => {
-  if (busy) throw new Error("host is busy");
-  busy = true;
-  try {
-    await ready;
-    if (session === null) {
-      session = await next;
-      next = null;
-    }
-    if (session === "stopped") throw new Error("the session's interpreter was stopped");
-    const outcome = await runIn(session, spec, limits, true);
-    if (outcome.stopped) session = "stopped";
-    return JSON.stringify(outcome);
-  } finally {
-    busy = false;
+// taking the host's ready worker for it on the first run. Runs go one after
+// another: one that comes while another is still going (say, the other's
+// caller gave up on it) waits for it.
+let sessionQueue = Promise.resolve();
+
+globalThis.sandpitSessionRun = (spec, limits) => {
+  const run = sessionQueue.then(() => runInSessionWorker(spec, limits));
+  sessionQueue = run.catch(() => {});
+  return run;
+};
+
+async function runInSessionWorker(spec, limits) {
+  await ready;
+  if (session === null) {
+    session = await next;
+    next = null;
   }
+  if (session === "stopped") throw new Error("the session's interpreter was stopped");
+  const outcome = await runIn(session, spec, limits, true);
+  if (outcome.stopped) session = "stopped";
+  return JSON.stringify(outcome);
+}
+
+// sandpitSessionInterrupt raises KeyboardInterrupt in the session's
+// running code, for a run whose caller has gone.
+globalThis.sandpitSessionInterrupt = () => {
+  const buffer = session && session !== "stopped" ? interrupts.get(session) : null;
+  if (buffer) Atomics.store(buffer, 0, 2); // SIGINT
 };
