@@ -33,6 +33,11 @@ type Options struct {
 	// MaxDepth is how many jobs may wait or run at once; Enqueue fails with
 	// ErrQueueFull past it. Default 10000.
 	MaxDepth int
+	// PageTTL is how long a client-side page is kept; default 24h.
+	PageTTL time.Duration
+	// MaxPagesPerOwner is how many live pages one API key may have;
+	// CreatePage fails past it. Default 1000.
+	MaxPagesPerOwner int
 	// Logger receives the queue's logs; default slog.Default().
 	Logger *slog.Logger
 }
@@ -58,6 +63,12 @@ func New(rdb redis.UniversalClient, opts Options) *Queue {
 	}
 	if opts.MaxDepth <= 0 {
 		opts.MaxDepth = 10000
+	}
+	if opts.PageTTL <= 0 {
+		opts.PageTTL = 24 * time.Hour
+	}
+	if opts.MaxPagesPerOwner <= 0 {
+		opts.MaxPagesPerOwner = 1000
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
