@@ -16,11 +16,12 @@
 // Pyodide's files sit next to this module, wherever it is served from.
 const assets = new URL("pyodide/", import.meta.url);
 
-// spawnWorker starts a worker from url and resolves with it once it posted
-// expect ("ready", or "snapshot" for the snapshot maker).
-function spawnWorker(url, boot, expect) {
+// spawnWorker starts a worker from url, of type ("module" or "classic"),
+// and resolves with it once it posted expect ("ready", or "snapshot" for
+// the snapshot maker).
+function spawnWorker(url, type, boot, expect) {
   return new Promise((resolve, reject) => {
-    const w = new Worker(url, { type: "module", name: "sandpit" });
+    const w = new Worker(url, { type, name: "sandpit" });
     w.onmessage = (ev) => {
       const m = ev.data;
       if (!m || typeof m !== "object") return;
@@ -149,9 +150,10 @@ function runIn(w, interrupt, spec, limits) {
 }
 
 // Host runs one job at a time, each in a new worker started from
-// workerURL: a module that imports worker.js.
+// workerURL: worker.js, or a script that imports it (of workerType).
 export class Host {
   #url;
+  #type;
   #cold;
   #base = null; // the compiled module and the snapshot every sandbox boots from
   #next = null; // the next job's worker, booting or ready
@@ -159,8 +161,9 @@ export class Host {
   #ready;
   #interrupts = new WeakMap();
 
-  constructor({ workerURL, cold = false }) {
+  constructor({ workerURL, workerType = "module", cold = false }) {
     this.#url = workerURL;
+    this.#type = workerType;
     this.#cold = cold;
     this.#ready = this.#start();
     this.#ready.catch(() => {}); // reported by ready and run
@@ -178,7 +181,7 @@ export class Host {
 
   async #makeBase() {
     const [{ worker, message }, stdlib, lock] = await Promise.all([
-      spawnWorker(this.#url, { type: "make" }, "snapshot"),
+      spawnWorker(this.#url, this.#type, { type: "make" }, "snapshot"),
       fetch(new URL("python_stdlib.zip", assets)).then((r) => r.blob()),
       fetch(new URL("pyodide-lock.json", assets)).then((r) => r.json()),
     ]);
@@ -191,7 +194,7 @@ export class Host {
   // interpreter starts from.
   #spawn(boot) {
     const interrupt = interruptBuffer();
-    return spawnWorker(this.#url, { ...boot, ...this.#base, interrupt }, "ready").then((r) => {
+    return spawnWorker(this.#url, this.#type, { ...boot, ...this.#base, interrupt }, "ready").then((r) => {
       this.#interrupts.set(r.worker, interrupt);
       return r.worker;
     });
