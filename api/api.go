@@ -34,7 +34,17 @@ type Config struct {
 	Jobs Jobs
 	// Batches serves /v1/batches; nil leaves those routes out.
 	Batches Batches
-	Limits  sandpit.Limits
+	// Pages serves POST /v1/pages and GET /p/{id}; nil leaves those routes
+	// out. It needs Web, which draws the page.
+	Pages Pages
+	// Web serves the playground (GET /), the SDK (/sdk/) and what they load
+	// (/web/); nil leaves those routes out.
+	Web Web
+	// PublicURL is where clients reach the API, such as
+	// https://sandpit.example.com, for the URLs of pages; empty: the scheme
+	// and host of each request.
+	PublicURL string
+	Limits    sandpit.Limits
 	// Ready reports whether a job could run now; nil means always.
 	Ready func(ctx context.Context) error
 	// Access says who may call /v1 and how much; the zero value lets
@@ -58,6 +68,9 @@ var openAPI []byte
 type server struct {
 	jobs    Jobs
 	batches Batches
+	pages   Pages
+	web     Web
+	public  string
 	limits  sandpit.Limits
 	ready   func(ctx context.Context) error
 	log     *slog.Logger
@@ -65,7 +78,8 @@ type server struct {
 
 // New returns the API's HTTP handler.
 func New(cfg Config) *echo.Echo {
-	s := &server{jobs: cfg.Jobs, batches: cfg.Batches, limits: cfg.Limits.WithDefaults(), ready: cfg.Ready, log: cfg.Logger}
+	s := &server{jobs: cfg.Jobs, batches: cfg.Batches, pages: cfg.Pages, web: cfg.Web,
+		public: strings.TrimSuffix(cfg.PublicURL, "/"), limits: cfg.Limits.WithDefaults(), ready: cfg.Ready, log: cfg.Logger}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -117,6 +131,18 @@ func New(cfg Config) *echo.Echo {
 		v1.GET("/batches/:id/results", s.batchResults, guard)
 		v1.GET("/batches/:id/events", s.batchEvents, guard)
 		v1.DELETE("/batches/:id", s.cancelBatch, guard)
+	}
+	if cfg.Web != nil {
+		web := echo.WrapHandler(cfg.Web)
+		e.GET("/", web)
+		e.GET("/sdk/sandpit.js", web)
+		e.GET("/sdk/frame.html", web)
+		e.GET("/web/*", web)
+		if cfg.Pages != nil {
+			v1.POST("/pages", s.createPage, guard)
+			// A page is open to whoever holds its unguessable URL.
+			e.GET("/p/:id", s.page)
+		}
 	}
 	return e
 }

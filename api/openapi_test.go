@@ -9,13 +9,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sandpit-dev/sandpit/page"
 	"github.com/sandpit-dev/sandpit/queue"
 )
 
 // TestOpenAPIMatchesRoutes checks the OpenAPI document against the routes
 // the server really has, both ways, and that every $ref resolves.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
-	e := New(Config{Batches: (*queue.Queue)(nil), Metrics: http.NotFoundHandler()})
+	web, err := page.NewWeb(page.WebConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(Config{Batches: (*queue.Queue)(nil), Pages: (*queue.Queue)(nil), Web: web, Metrics: http.NotFoundHandler()})
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, httptest.NewRequest("GET", "/openapi.json", nil))
 	var doc struct {
