@@ -10,6 +10,22 @@
 // one it inherits from the page.
 const htmlFramePolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
+// htmlForFrame returns an HTML output file as it is shown. The frame's
+// sandbox and policy hold everything but hints to connect (a preconnect
+// link opens a connection whatever the policy says), so the file is parsed
+// in an inert document, which loads nothing, and its link, base, meta
+// http-equiv and script elements are dropped; DNS prefetching is turned
+// off, for good, before anything else in the document.
+function htmlForFrame(text) {
+  const doc = new DOMParser().parseFromString(text, "text/html");
+  for (const e of doc.querySelectorAll("link, base, meta[http-equiv], script")) e.remove();
+  const off = doc.createElement("meta");
+  off.httpEquiv = "x-dns-prefetch-control";
+  off.content = "off";
+  doc.head.prepend(off);
+  return "<!doctype html>\n" + doc.documentElement.outerHTML;
+}
+
 // Text files longer than this are cut in the display (the job keeps them).
 const maxTextShown = 100000;
 
@@ -52,7 +68,7 @@ function fileView(f) {
   const bytes = decode(f.content);
   if (mime === "text/html") {
     const frame = el("iframe", { sandbox: "", csp: htmlFramePolicy, title: f.path, class: "html" });
-    frame.srcdoc = new TextDecoder().decode(bytes);
+    frame.srcdoc = htmlForFrame(new TextDecoder().decode(bytes));
     return el("figure", { class: "file html" }, frame, caption);
   }
   if (isText(mime)) {
