@@ -34,7 +34,7 @@ const examples = {
   },
   stdin: { label: "Read stdin", code: 'name = input("name? ")\nprint(f"hello, {name}")\n', stdin: "Ada\n" },
   files: {
-    label: "Files in and out: a CSV in, a summary, an SVG chart and an HTML table out",
+    label: "Files in and out: CSV in; summary, SVG chart, HTML table out",
     files: [{ path: "visits.csv", content: csv }],
     code: `import csv
 
@@ -58,9 +58,11 @@ with open("chart.svg", "w") as f:
     f.write(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="200">{bars}</svg>')
 
 # An HTML table.
-cells = "".join(f"<tr><td>{c}</td><td>{n}</td></tr>" for c, n in rows)
+td = 'style="border: 1px solid #d0d7de; padding: 4px 10px"'
+cells = "".join(f"<tr><td {td}>{c}</td><td {td}>{n}</td></tr>" for c, n in rows)
 with open("table.html", "w") as f:
-    f.write(f"<table><tr><th>city</th><th>visitors</th></tr>{cells}</table>")
+    f.write(f'<table style="border-collapse: collapse; font-family: sans-serif">'
+            f"<tr><th {td}>city</th><th {td}>visitors</th></tr>{cells}</table>")
 
 print("wrote summary.txt, chart.svg and table.html")
 total
