@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -53,8 +54,8 @@ func (p playground) runExample(mode string) (string, string) {
 
 // TestPlayground runs code on the server and in the browser from the
 // playground, by keyboard and by button, and checks what it shows: stdout,
-// the result, a traceback, a timeout, files in and out, and the error of a
-// missing API key. It also checks that a narrow screen needs no sideways
+// the result, a traceback, a timeout, files in and out, and the errors of a
+// missing API key and of a server out of reach. It also checks that a narrow screen needs no sideways
 // scrolling, and takes the screenshot in README (written to the file named
 // by $SANDPIT_SCREENSHOT, as `make screenshot` does).
 func TestPlayground(t *testing.T) {
@@ -107,6 +108,28 @@ func TestPlayground(t *testing.T) {
 				t.Errorf("%d HTML frames shown, want the table", n)
 			}
 		})
+	}
+
+	// The server out of reach: the browser fails the request.
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Call(cctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(cctx, network.SetBlockedURLs, network.SetBlockedURLsParams{
+		URLPatterns: []*network.BlockPattern{{URLPattern: webBase + "/v1/run", Block: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	status, text = p.run("server", "print(1)", true)
+	if status != "problem" || !strings.Contains(text, "The server is unreachable.") {
+		t.Errorf("with the server out of reach: %s\n%s", status, text)
+	}
+	if _, err := chromedp.Call(cctx, network.SetBlockedURLs, network.SetBlockedURLsParams{}); err != nil {
+		t.Fatal(err)
+	}
+	p.example("files")
+	if status, _ := p.runExample("browser"); status != "succeeded" {
+		t.Fatalf("the files example for the screenshot: %s", status)
 	}
 
 	if path := os.Getenv("SANDPIT_SCREENSHOT"); path != "" {
