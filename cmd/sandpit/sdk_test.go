@@ -92,6 +92,7 @@ func TestSDKMatchesAPI(t *testing.T) {
 		{"test fails", map[string]any{"code": "def add(a, b):\n    return a - b", "test": "assert add(2, 3) == 5"}},
 		{"timeout", map[string]any{"code": "print('start')\nwhile True:\n    pass", "timeout_ms": 800}},
 		{"memory limit", map[string]any{"code": "x = []\nwhile True:\n    x.append(bytearray(8 << 20))", "memory_mb": 64}},
+		{"null fields are absent ones", map[string]any{"code": "print(repr(input('')))", "stdin": nil, "files": nil, "timeout_ms": nil, "packages": nil}},
 		{"no network", map[string]any{"code": "import js\ntry:\n    await js.fetch('http://127.0.0.1:9/')\nexcept Exception as e:\n    print(type(e).__name__)"}},
 		// Refused specs: the SDK refuses them with the server's message.
 		{"negative timeout", map[string]any{"code": "1", "timeout_ms": -1}},

@@ -40,9 +40,9 @@ import(${JSON.stringify(new URL("worker.js", import.meta.url).href)}).then(
 const workerURL = URL.createObjectURL(new Blob([workerSource], { type: "text/javascript" }));
 const host = new Host({ workerURL, workerType: "classic" });
 
-async function runOne(spec) {
+async function runOne(request) {
   const created = new Date();
-  checkSpec(spec, config.limits);
+  const spec = checkSpec(request, config.limits);
   try {
     await host.ready();
   } catch (e) {

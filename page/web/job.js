@@ -47,15 +47,22 @@ function checkPath(p, max) {
   return null;
 }
 
-// checkSpec returns spec if it is a valid job spec within limits, and
-// throws a SpecError naming the field otherwise.
+// checkSpec returns spec, with every field set, if it is a valid job spec
+// within limits, and throws a SpecError naming the field otherwise.
 export function checkSpec(spec, limits) {
   const fail = (msg) => {
     throw new SpecError(msg);
   };
   if (!spec || typeof spec !== "object" || Array.isArray(spec)) fail("job spec must be a JSON object");
   for (const k of Object.keys(spec)) if (!fields.has(k)) fail(`${k}: unknown field`);
-  const { code, stdin = "", timeout_ms = 0, memory_mb = 0, files = [], test = "", packages = [] } = spec;
+  // A null field is an absent one, as when the server decodes JSON.
+  const code = spec.code ?? undefined;
+  const stdin = spec.stdin ?? "";
+  const test = spec.test ?? "";
+  const timeout_ms = spec.timeout_ms ?? 0;
+  const memory_mb = spec.memory_mb ?? 0;
+  const files = spec.files ?? [];
+  const packages = spec.packages ?? [];
   if (code === undefined) fail("code: required");
   for (const [name, v] of [["code", code], ["stdin", stdin], ["test", test]]) {
     if (typeof v !== "string") fail(`${name}: must be a string`);
@@ -104,7 +111,7 @@ export function checkSpec(spec, limits) {
     }
     if (total > limits.max_file_bytes) fail(`files: more than ${limits.max_file_bytes} bytes in all`);
   });
-  return spec;
+  return { code, stdin, timeout_ms, memory_mb, files, test, packages };
 }
 
 // timeoutMS is the spec's timeout, or the default when it gives none.
