@@ -11,14 +11,18 @@
 const htmlFramePolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 // htmlForFrame returns an HTML output file as it is shown. The frame's
-// sandbox and policy hold everything but hints to connect (a preconnect
-// link opens a connection whatever the policy says), so the file is parsed
-// in an inert document, which loads nothing, and its link, base, meta
-// http-equiv and script elements are dropped; DNS prefetching is turned
-// off, for good, before anything else in the document.
+// sandbox and policy refuse every request, but Chromium opens a connection
+// ahead of some of them whatever the policy says: for a preconnect link,
+// and for a nested frame's navigation, which the policy then blocks. So the
+// file is parsed in an inert document, which loads nothing, and the
+// elements that hint, navigate or nest a document are dropped, with base,
+// meta http-equiv and script; DNS prefetching is turned off, for good,
+// before anything else in the document.
+const dropped = "link, base, meta[http-equiv], script, iframe, frame, frameset, object, embed, portal, fencedframe";
+
 function htmlForFrame(text) {
   const doc = new DOMParser().parseFromString(text, "text/html");
-  for (const e of doc.querySelectorAll("link, base, meta[http-equiv], script")) e.remove();
+  for (const e of doc.querySelectorAll(dropped)) e.remove();
   const off = doc.createElement("meta");
   off.httpEquiv = "x-dns-prefetch-control";
   off.content = "off";
