@@ -10,7 +10,7 @@ ARGS     ?=
 # Flags for `go test`, e.g. make test TESTFLAGS="-run TestSemantics -v".
 TESTFLAGS ?=
 
-.PHONY: all build run test deps system-deps fuzz bench clean
+.PHONY: all build run test deps system-deps fuzz bench screenshot clean
 
 all: build
 
@@ -54,6 +54,11 @@ fuzz: $(PYODIDE)
 
 bench: deps
 	$(GO) test -run XXX -bench . -benchtime 200x ./runner/ ./queue/
+
+# docs/playground.png, the screenshot in README, taken of the real playground
+# by its browser test.
+screenshot: deps
+	SANDPIT_SCREENSHOT=$(CURDIR)/docs/playground.png $(GO) test -count=1 -run 'TestPlayground$$' ./cmd/sandpit/
 
 clean:
 	rm -rf bin page/node_modules

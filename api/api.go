@@ -36,7 +36,17 @@ type Config struct {
 	Batches Batches
 	// Sessions serves /v1/sessions; nil leaves those routes out.
 	Sessions Sessions
-	Limits   sandpit.Limits
+	// Pages serves POST /v1/pages and GET /p/{id}; nil leaves those routes
+	// out. It needs Web, which draws the page.
+	Pages Pages
+	// Web serves the playground (GET /), the SDK (/sdk/) and what they load
+	// (/web/); nil leaves those routes out.
+	Web Web
+	// PublicURL is where clients reach the API, such as
+	// https://sandpit.example.com, for the URLs of pages; empty: the scheme
+	// and host of each request.
+	PublicURL string
+	Limits    sandpit.Limits
 	// Ready reports whether a job could run now; nil means always.
 	Ready func(ctx context.Context) error
 	// Access says who may call /v1 and how much; the zero value lets
@@ -64,6 +74,9 @@ type server struct {
 	jobs     Jobs
 	batches  Batches
 	sessions Sessions
+	pages    Pages
+	web      Web
+	public   string
 	limits   sandpit.Limits
 	ready    func(ctx context.Context) error
 	log      *slog.Logger
@@ -71,7 +84,8 @@ type server struct {
 
 // New returns the API's HTTP handler.
 func New(cfg Config) *echo.Echo {
-	s := &server{jobs: cfg.Jobs, batches: cfg.Batches, sessions: cfg.Sessions, limits: cfg.Limits.WithDefaults(), ready: cfg.Ready, log: cfg.Logger}
+	s := &server{jobs: cfg.Jobs, batches: cfg.Batches, sessions: cfg.Sessions, pages: cfg.Pages, web: cfg.Web,
+		public: strings.TrimSuffix(cfg.PublicURL, "/"), limits: cfg.Limits.WithDefaults(), ready: cfg.Ready, log: cfg.Logger}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -138,6 +152,18 @@ func New(cfg Config) *echo.Echo {
 		mcp := echo.WrapHandler(cfg.MCP)
 		for _, method := range []string{http.MethodPost, http.MethodGet, http.MethodDelete} {
 			e.Add(method, "/mcp", mcp, guard)
+		}
+	}
+	if cfg.Web != nil {
+		web := echo.WrapHandler(cfg.Web)
+		e.GET("/", web)
+		e.GET("/sdk/sandpit.js", web)
+		e.GET("/sdk/frame.html", web)
+		e.GET("/web/*", web)
+		if cfg.Pages != nil {
+			v1.POST("/pages", s.createPage, guard)
+			// A page is open to whoever holds its unguessable URL.
+			e.GET("/p/:id", s.page)
 		}
 	}
 	return e

@@ -2,7 +2,10 @@ package api
 
 import (
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -23,6 +26,12 @@ var statusOf = map[string]int{
 	sandpit.EINTERNAL:    http.StatusInternalServerError,
 	sandpit.EUNAVAILABLE: http.StatusServiceUnavailable,
 	sandpit.ETIMEOUT:     http.StatusGatewayTimeout,
+}
+
+// retrier is an error that knows when a retry may succeed.
+type retrier interface {
+	error
+	RetryAfter() time.Duration
 }
 
 // errorBody is the JSON shape of every error answer.
@@ -56,6 +65,9 @@ func (s *server) handleError(err error, c echo.Context) {
 	}
 	if code == sandpit.EQUEUEFULL {
 		c.Response().Header().Set("Retry-After", "1")
+	}
+	if r, ok := errors.AsType[retrier](err); ok {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(r.RetryAfter().Seconds())))))
 	}
 	var body errorBody
 	body.Error.Code = code

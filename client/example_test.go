@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -56,7 +57,12 @@ func TestMain(m *testing.M) {
 			close(done)
 		}()
 		defer func() { cancel(); <-done }()
-		srv := httptest.NewServer(api.New(api.Config{Jobs: q, Batches: q, Logger: quiet}))
+		web, err := page.NewWeb(page.WebConfig{})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		srv := httptest.NewServer(api.New(api.Config{Jobs: q, Batches: q, Pages: q, Web: web, Logger: quiet}))
 		defer srv.Close()
 		serverURL = srv.URL
 		return m.Run()
@@ -136,4 +142,16 @@ func ExampleClient_SubmitBatch() {
 	// 2 items
 	// add true
 	// sub false
+}
+
+func ExampleClient_CreatePage() {
+	c, _ := client.New(serverURL)
+	p, err := c.CreatePage(context.Background(), sandpit.Spec{Code: "print('hello from your browser')"})
+	if err != nil {
+		panic(err)
+	}
+	// Hand p.URL to the user, or embed it: <iframe src="{p.URL}">. The code
+	// runs in the browser that opens it, until the page expires.
+	fmt.Println(p.URL == serverURL+"/p/"+p.ID, time.Until(p.ExpiresAt).Round(time.Hour))
+	// Output: true 24h0m0s
 }

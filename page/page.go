@@ -1,7 +1,9 @@
-// Package page holds what a sandbox's browser loads: the harness (a page, a
-// module worker and the Python side of the runner) and the Pyodide assets
-// from the pinned npm package, all embedded in the binary and served with the
-// headers the sandbox needs.
+// Package page holds what browsers load: the harness (a page, a module
+// worker and the Python side of the runner) and the Pyodide assets from the
+// pinned npm package, which a headless sandbox loads (Handler), and the
+// playground, the SDK and the client-side pages that run the same harness
+// in an end user's browser (Web); all embedded in the binary and served
+// with the headers each needs.
 package page
 
 import (
@@ -47,6 +49,7 @@ const WorkerContentSecurityPolicy = "default-src 'none'; " +
 
 var contentTypes = map[string]string{
 	".html": "text/html; charset=utf-8",
+	".css":  "text/css; charset=utf-8",
 	".js":   "text/javascript; charset=utf-8",
 	".mjs":  "text/javascript; charset=utf-8",
 	".py":   "text/x-python; charset=utf-8",

@@ -51,6 +51,14 @@ func (k keys) workers() string { return k.prefix + "workers" }
 // workerReady is the hash of each live worker's count of ready sandboxes.
 func (k keys) workerReady() string { return k.prefix + "workers:ready" }
 
+// page is the record of one client-side page: its spec, kept until the
+// page expires.
+func (k keys) page(id string) string { return k.prefix + "page:" + id }
+
+// pagesOf is the sorted set of one owner's live pages, scored by the time
+// (Unix ms) each expires; owner is a hash of the API key that made them.
+func (k keys) pagesOf(owner string) string { return k.prefix + "pages:" + owner }
+
 // group is the stream's consumer group of workers.
 const group = "workers"
 

@@ -39,6 +39,11 @@ type Options struct {
 	// MaxSessionsPerOwner bounds the open sessions of one caller; default
 	// DefaultMaxSessionsPerOwner.
 	MaxSessionsPerOwner int
+	// PageTTL is how long a client-side page is kept; default 24h.
+	PageTTL time.Duration
+	// MaxPagesPerOwner is how many live pages one API key may have;
+	// CreatePage fails past it. Default 1000.
+	MaxPagesPerOwner int
 	// Logger receives the queue's logs; default slog.Default().
 	Logger *slog.Logger
 }
@@ -70,6 +75,12 @@ func New(rdb redis.UniversalClient, opts Options) *Queue {
 	}
 	if opts.MaxSessionsPerOwner <= 0 {
 		opts.MaxSessionsPerOwner = DefaultMaxSessionsPerOwner
+	}
+	if opts.PageTTL <= 0 {
+		opts.PageTTL = 24 * time.Hour
+	}
+	if opts.MaxPagesPerOwner <= 0 {
+		opts.MaxPagesPerOwner = 1000
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

@@ -13,6 +13,7 @@ func runAPI(ctx context.Context, args []string, std stdio) error {
 	)
 	rc.register(f, true)
 	qc.register(f)
+	qc.registerPages(f)
 	lc.register(f)
 	ac.register(f)
 	if err := f.parseNoArgs(args); err != nil {
@@ -30,5 +31,9 @@ func runAPI(ctx context.Context, args []string, std stdio) error {
 		return err
 	}
 	defer b.close()
-	return ac.serve(ctx, newAPI(b.q, lc.l, ac.apiAccess(), b.m, log), log)
+	h, err := newAPI(b, lc.l, &ac, log)
+	if err != nil {
+		return err
+	}
+	return ac.serve(ctx, h, log)
 }

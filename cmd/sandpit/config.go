@@ -103,6 +103,8 @@ type queueConfig struct {
 	retention   time.Duration
 	sessionTTL  time.Duration
 	maxSessions int
+	pageTTL     time.Duration
+	maxPages    int
 }
 
 func (c *queueConfig) register(f *flags) {
@@ -116,9 +118,19 @@ func (c *queueConfig) register(f *flags) {
 	f.envVar("max-sessions-per-key", "SANDPIT_MAX_SESSIONS_PER_KEY")
 }
 
+// registerPages adds the flags of client-side pages, which the commands
+// that serve the API take.
+func (c *queueConfig) registerPages(f *flags) {
+	f.DurationVar(&c.pageTTL, "page-ttl", 24*time.Hour, "how long a client-side page (POST /v1/pages) is kept")
+	f.envVar("page-ttl", "SANDPIT_PAGE_TTL")
+	f.IntVar(&c.maxPages, "max-pages-per-key", 1000, "live client-side pages per API key (one budget for all callers without keys); past it, 429")
+	f.envVar("max-pages-per-key", "SANDPIT_MAX_PAGES_PER_KEY")
+}
+
 func (c *queueConfig) open(rdb redis.UniversalClient, rc redisConfig, log *slog.Logger) *queue.Queue {
 	return queue.New(rdb, queue.Options{Prefix: rc.prefix, MaxDepth: c.maxQueue, Retention: c.retention,
-		SessionTTL: c.sessionTTL, MaxSessionsPerOwner: c.maxSessions, Logger: log})
+		SessionTTL: c.sessionTTL, MaxSessionsPerOwner: c.maxSessions,
+		PageTTL: c.pageTTL, MaxPagesPerOwner: c.maxPages, Logger: log})
 }
 
 // limitsConfig are the flags that bound a job spec.
@@ -146,11 +158,12 @@ func (c *limitsConfig) register(f *flags) {
 
 // apiConfig are the flags of the HTTP server.
 type apiConfig struct {
-	addr     string
-	grace    time.Duration
-	keys     string
-	insecure bool
-	access   api.Access
+	addr      string
+	grace     time.Duration
+	keys      string
+	insecure  bool
+	publicURL string
+	access    api.Access
 }
 
 func (c *apiConfig) register(f *flags) {
@@ -166,6 +179,8 @@ func (c *apiConfig) register(f *flags) {
 	f.envVar("rate-burst", "SANDPIT_RATE_BURST")
 	f.IntVar(&c.access.Concurrency, "max-concurrent-per-key", 64, "requests per API key in flight at once (a waiting POST /v1/run counts); 0: no limit")
 	f.envVar("max-concurrent-per-key", "SANDPIT_MAX_CONCURRENT_PER_KEY")
+	f.StringVar(&c.publicURL, "public-url", "", "where browsers reach sandpit, such as https://sandpit.example.com, for page URLs and the pages' Content-Security-Policy; empty: the scheme and host of each request")
+	f.envVar("public-url", "SANDPIT_PUBLIC_URL")
 	f.DurationVar(&c.grace, "shutdown-grace", 30*time.Second, "how long in-flight requests and jobs may run on after SIGTERM")
 	f.envVar("shutdown-grace", "SANDPIT_SHUTDOWN_GRACE")
 }
@@ -240,19 +255,26 @@ func readiness(q *queue.Queue) func(ctx context.Context) error {
 	}
 }
 
-// newAPI returns the HTTP API, with the MCP endpoint at /mcp whose tools
-// call the API itself, in process.
-func newAPI(q *queue.Queue, l sandpit.Limits, access api.Access, m *metrics, log *slog.Logger) http.Handler {
+// newAPI wires the API: jobs, batches, sessions and pages on the queue, the
+// browser side from the page package, and the MCP endpoint at /mcp, whose
+// tools call the API itself, in process.
+func newAPI(b *backend, l sandpit.Limits, ac *apiConfig, log *slog.Logger) (http.Handler, error) {
+	access := ac.apiAccess()
+	web, err := page.NewWeb(page.WebConfig{Limits: l, PublicURL: ac.publicURL, KeyRequired: len(access.Keys) > 0})
+	if err != nil {
+		return nil, fmt.Errorf("--public-url: %w", err)
+	}
 	self := &inProcess{}
 	mcp := mcpserver.Handler(self.client(), mcpserver.Options{
 		Logger: log,
 		// A job spec at its largest, and room for the JSON-RPC around it.
 		MaxRequestBytes: int64(l.WithDefaults().MaxSpecBytes) + 1<<20,
 	})
-	h := api.New(api.Config{Jobs: q, Batches: q, Sessions: q, Limits: l, Ready: readiness(q), Access: access, Logger: log,
-		Metrics: m.handler(), Observe: m.observeRequest, MCP: mcp})
+	h := api.New(api.Config{Jobs: b.q, Batches: b.q, Sessions: b.q, Pages: b.q, Web: web, PublicURL: ac.publicURL,
+		Limits: l, Ready: readiness(b.q), Access: access, Logger: log,
+		Metrics: b.m.handler(), Observe: b.m.observeRequest, MCP: mcp})
 	self.h = h
-	return h
+	return h, nil
 }
 
 // workerConfig are the flags of a worker.

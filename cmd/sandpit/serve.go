@@ -22,6 +22,7 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	)
 	rc.register(f, false)
 	qc.register(f)
+	qc.registerPages(f)
 	lc.register(f)
 	ac.register(f)
 	wc.register(f)
@@ -53,6 +54,10 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	}
 	defer b.close()
 	q, m := b.q, b.m
+	h, err := newAPI(b, lc.l, &ac, log)
+	if err != nil {
+		return err
+	}
 
 	r, err := wc.startRunner(ctx, lc.l, m, log)
 	if err != nil {
@@ -61,7 +66,7 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	defer r.Close()
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return ac.serve(gctx, newAPI(q, lc.l, ac.apiAccess(), m, log), log) })
+	g.Go(func() error { return ac.serve(gctx, h, log) })
 	g.Go(func() error {
 		if err := wc.work(gctx, q, r, ac.grace, m); err != nil {
 			return fmt.Errorf("worker: %w", err)

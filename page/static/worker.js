@@ -10,12 +10,16 @@
 // Output goes to the page byte for byte as it is written, so that a job
 // stopped by its timeout still returns what it printed so far.
 
-import { loadPyodide } from "/pyodide/pyodide.mjs";
-import createPyodideModule from "/pyodide/pyodide.asm.mjs";
+import { loadPyodide } from "./pyodide/pyodide.mjs";
+import createPyodideModule from "./pyodide/pyodide.asm.mjs";
+
+// The harness and Pyodide's files sit next to this module, wherever it is
+// served from: the worker may run from a blob: URL that imports it.
+const harnessURL = new URL("harness.py", import.meta.url);
 
 const config = {
-  indexURL: "/pyodide/",
-  packageBaseUrl: new URL("/packages/", self.location.href).href,
+  indexURL: new URL("pyodide/", import.meta.url).href,
+  packageBaseUrl: new URL("packages/", import.meta.url).href,
   env: { HOME: "/home/pyodide", USER: "pyodide", LANG: "C.UTF-8", PYTHONINSPECT: "" },
   stdout: () => {},
   stderr: () => {},
@@ -32,20 +36,24 @@ const config = {
 let memoryCap = Infinity;
 let memoryHit = false;
 
+function capHeap(imports) {
+  const resize = imports.env.emscripten_resize_heap;
+  imports.env.emscripten_resize_heap = (size) => {
+    if (size >>> 0 > memoryCap) {
+      memoryHit = true;
+      return false;
+    }
+    return resize(size);
+  };
+}
+
 function withModule(module) {
   return (settings) => {
     settings.instantiateWasm = (imports, done) => {
       const marker = Symbol("error marker");
       imports.env.Jsv_GetError_import = () => marker;
       imports.env.JsvError_Check = (v) => v === marker;
-      const resize = imports.env.emscripten_resize_heap;
-      imports.env.emscripten_resize_heap = (size) => {
-        if (size >>> 0 > memoryCap) {
-          memoryHit = true;
-          return false;
-        }
-        return resize(size);
-      };
+      capHeap(imports);
       WebAssembly.instantiate(module, imports).then(
         (instance) => done(instance, module),
         (e) => self.postMessage({ type: "fatal", message: "instantiate: " + e }),
@@ -56,15 +64,18 @@ function withModule(module) {
   };
 }
 
-// capturingModule lets Pyodide instantiate as usual and keeps the module.
+// capturingModule lets Pyodide fetch and instantiate its module as usual,
+// under the job's memory cap, and hands the module to keep.
 function capturingModule(keep) {
   return (settings) => {
     const instantiate = settings.instantiateWasm;
-    settings.instantiateWasm = (imports, done) =>
-      instantiate(imports, (instance, module) => {
+    settings.instantiateWasm = (imports, done) => {
+      capHeap(imports);
+      return instantiate(imports, (instance, module) => {
         keep(module);
         done(instance, module);
       });
+    };
     return createPyodideModule(settings);
   };
 }
@@ -86,7 +97,7 @@ async function makeSnapshot(m) {
     _makeSnapshot: true,
     createPyodideModule: capturingModule((m) => (module = m)),
   });
-  const source = await (await fetch("/harness.py")).text();
+  const source = await (await fetch(harnessURL)).text();
   pyodide.runPython(source, { filename: "<sandpit>" });
   const files = m.preload.length > 0 ? await preload(pyodide, m.preload) : [];
   const snapshot = pyodide.makeMemorySnapshot();
@@ -185,8 +196,8 @@ function dropSharedState() {
 
 // boot: a job's worker booted from scratch (the naive baseline).
 async function bootCold(m) {
-  const pyodide = await loadPyodide(config);
-  const source = await (await fetch("/harness.py")).text();
+  const pyodide = await loadPyodide({ ...config, createPyodideModule: capturingModule(() => {}) });
+  const source = await (await fetch(harnessURL)).text();
   pyodide.runPython(source, { filename: "<sandpit>" });
   serve(pyodide, m.interrupt);
 }

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// sdkPage opens an application page on another site that imports the SDK
+// from sandpit.
+func sdkPage(t *testing.T) context.Context {
+	t.Helper()
+	app := appServer(t)
+	ctx := tab(t)
+	do(t, ctx, time.Minute, chromedp.Navigate(app+"/sdk?src="+webBase+"/sdk/sandpit.js"))
+	eval[bool](t, ctx, 30*time.Second, `new Promise((resolve) => {
+		const iv = setInterval(() => { if (window.sdk) { clearInterval(iv); resolve(true); } }, 20);
+	})`)
+	return ctx
+}
+
+// sdkRun runs spec with the SDK's run in the page, and returns the job or,
+// when run rejects, {"sdk_error": {code, message}}.
+func sdkRun(t *testing.T, ctx context.Context, spec map[string]any) map[string]any {
+	t.Helper()
+	opts := map[string]any{}
+	for k, v := range spec {
+		if k != "code" {
+			opts[k] = v
+		}
+	}
+	code, _ := json.Marshal(spec["code"])
+	o, _ := json.Marshal(opts)
+	return eval[map[string]any](t, ctx, 3*time.Minute, fmt.Sprintf(
+		`window.sdk.run(%s, %s).then((j) => j, (e) => ({sdk_error: {name: e.name, code: e.code, message: e.message}}))`, code, o))
+}
+
+// apiRun runs spec with POST /v1/run and returns the job as JSON decodes it,
+// or {"api_error": {code, message}} for an error answer.
+func apiRun(t *testing.T, spec map[string]any) map[string]any {
+	t.Helper()
+	var m map[string]any
+	status := apiCall(t, "POST", "/v1/run", spec, &m)
+	if status != 200 {
+		return map[string]any{"api_error": m["error"], "http_status": status}
+	}
+	return m
+}
+
+func keys(m map[string]any) []string {
+	var k []string
+	for key := range m {
+		k = append(k, key)
+	}
+	slices.Sort(k)
+	return k
+}
+
+// TestSDKMatchesAPI runs each case with POST /v1/run and with the SDK in an
+// application's page, and compares the jobs field by field: the same
+// fields, the same values but for ids and times.
+func TestSDKMatchesAPI(t *testing.T) {
+	ctx := sdkPage(t)
+	tests := []struct {
+		name string
+		spec map[string]any
+	}{
+		{"stdout", map[string]any{"code": "print('a')\nprint('b', end='')"}},
+		{"stderr", map[string]any{"code": "import sys\nsys.stderr.write('warned\\n')"}},
+		{"unicode", map[string]any{"code": "print('héllo ✓ 😀')"}},
+		{"result", map[string]any{"code": "x = 6\nx * 7"}},
+		{"result of a string", map[string]any{"code": "'a' + \"'\""}},
+		{"exception", map[string]any{"code": "def f():\n    raise ValueError('boom')\nprint('before')\nf()"}},
+		{"syntax error", map[string]any{"code": "def (:"}},
+		{"exit code", map[string]any{"code": "import sys\nprint('bye')\nsys.exit(3)"}},
+		{"exit 0", map[string]any{"code": "import sys\nsys.exit(0)"}},
+		{"exit with a message", map[string]any{"code": "import sys\nsys.exit('fatal: no input')"}},
+		{"stdin", map[string]any{"code": "name = input()\nprint('hello', name)\nimport sys\nprint(repr(sys.stdin.read()))", "stdin": "ada\nrest\n"}},
+		{"top-level await", map[string]any{"code": "import asyncio\nawait asyncio.sleep(0.01)\n'awaited'"}},
+		{"files in and out", map[string]any{
+			"code":  "data = open('in/a.txt').read()\nopen('in/a.txt', 'a').write('!')\nimport os\nos.makedirs('out', exist_ok=True)\nopen('out/b.bin', 'wb').write(bytes(range(256)))\nopen('c.json', 'w').write('{\"n\": 1}')\nopen('d.png', 'wb').write(b'\\x89PNG')\nprint(data)",
+			"files": []map[string]any{{"path": "in/a.txt", "content": "input"}, {"path": "same.txt", "content": "aGk=", "encoding": "base64"}}}},
+		{"output over the cap", map[string]any{"code": "print('x' * 10000)\nimport sys\nsys.stderr.write('y' * 10000)"}},
+		{"files over the limit", map[string]any{"code": "for i in range(5):\n    open(f'f{i}.txt', 'w').write(str(i))"}},
+		{"test passes", map[string]any{"code": "def add(a, b):\n    return a + b", "test": "assert add(2, 3) == 5"}},
+		{"test fails", map[string]any{"code": "def add(a, b):\n    return a - b", "test": "assert add(2, 3) == 5"}},
+		{"timeout", map[string]any{"code": "print('start')\nwhile True:\n    pass", "timeout_ms": 800}},
+		{"memory limit", map[string]any{"code": "x = []\nwhile True:\n    x.append(bytearray(8 << 20))", "memory_mb": 64}},
+		{"null fields are absent ones", map[string]any{"code": "print(repr(input('')))", "stdin": nil, "files": nil, "timeout_ms": nil, "packages": nil}},
+		{"no network", map[string]any{"code": "import js\ntry:\n    await js.fetch('http://127.0.0.1:9/')\nexcept Exception as e:\n    print(type(e).__name__)"}},
+		// Refused specs: the SDK refuses them with the server's message.
+		{"negative timeout", map[string]any{"code": "1", "timeout_ms": -1}},
+		{"timeout over the maximum", map[string]any{"code": "1", "timeout_ms": 10_000_000}},
+		{"empty code", map[string]any{"code": "  \n"}},
+		{"unknown field", map[string]any{"code": "1", "bogus": true}},
+		{"path outside", map[string]any{"code": "1", "files": []map[string]any{{"path": "../x", "content": ""}}}},
+		{"path twice", map[string]any{"code": "1", "files": []map[string]any{{"path": "a", "content": ""}, {"path": "a", "content": ""}}}},
+		{"too many files", map[string]any{"code": "1", "files": []map[string]any{{"path": "a", "content": ""}, {"path": "b", "content": ""}, {"path": "c", "content": ""}, {"path": "d", "content": ""}}}},
+		{"memory under the minimum", map[string]any{"code": "1", "memory_mb": 10}},
+		{"bad package name", map[string]any{"code": "1", "packages": []string{"no way"}}},
+	}
+	compared := []string{"status", "exit_code", "stdout", "stderr", "stdout_truncated", "stderr_truncated", "result", "error",
+		"files", "files_truncated", "passed", "message"}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			server := apiRun(t, tc.spec)
+			browser := sdkRun(t, ctx, tc.spec)
+			if e, ok := server["api_error"].(map[string]any); ok {
+				be, _ := browser["sdk_error"].(map[string]any)
+				if be == nil || be["message"] != e["message"] || be["code"] != e["code"] || be["name"] != "SandpitError" {
+					t.Fatalf("the server refused the spec with %v, the SDK gave %v", e, browser)
+				}
+				return
+			}
+			t.Logf("status %v, exit code %v, message %v", server["status"], server["exit_code"], server["message"])
+			if be, ok := browser["sdk_error"]; ok {
+				t.Fatalf("the SDK refused what the server ran: %v", be)
+			}
+			if !reflect.DeepEqual(keys(server), keys(browser)) {
+				t.Errorf("fields differ:\nserver  %v\nbrowser %v", keys(server), keys(browser))
+			}
+			for _, f := range compared {
+				if !reflect.DeepEqual(server[f], browser[f]) {
+					t.Errorf("%s differs:\nserver  %#v\nbrowser %#v", f, server[f], browser[f])
+				}
+			}
+			if id, _ := browser["id"].(string); len(id) != 32 {
+				t.Errorf("browser job id %q", id)
+			}
+			for _, f := range []string{"created_at", "started_at", "finished_at"} {
+				if _, err := time.Parse(time.RFC3339, fmt.Sprint(browser[f])); err != nil {
+					t.Errorf("%s = %v: %v", f, browser[f], err)
+				}
+			}
+			if d, ok := browser["duration_ms"].(float64); !ok || d < 0 {
+				t.Errorf("duration_ms = %v", browser["duration_ms"])
+			}
+		})
+	}
+}
+
+// TestSDKRunsCallsInOrder starts several runs at once on the shared
+// sandbox: each gets its own fresh interpreter, in the order of the calls.
+func TestSDKRunsCallsInOrder(t *testing.T) {
+	ctx := sdkPage(t)
+	got := eval[[]any](t, ctx, 3*time.Minute, `Promise.all([1, 2, 3].map((i) =>
+		window.sdk.run("import builtins\nprint(hasattr(builtins, 'seen'))\nbuiltins.seen = 1\n" + i).then((j) => j.stdout + j.result)))`)
+	if fmt.Sprint(got) != "[False\n1 False\n2 False\n3]" {
+		t.Fatalf("runs = %q, want three fresh interpreters in order", got)
+	}
+}

@@ -1,0 +1,280 @@
+// A host runs jobs, each in a fresh module worker holding a new Pyodide
+// interpreter, and enforces each job's limits from outside that worker. Two
+// places use it: the headless sandbox page (harness.js), and the frame that
+// runs code in a viewer's own browser (the client-side mode).
+//
+// A host makes a snapshot of a ready interpreter once, then keeps one fresh
+// worker booted from it, ready for the next job. Each job runs in its own
+// worker, which is terminated when the job ends: no interpreter ever runs
+// two jobs. A cold host boots its one worker from scratch instead.
+//
+// Everything a worker sends is untrusted: the job's Python code can post
+// messages of its own through the js module, so the host accepts only the
+// shapes it expects, only from that worker, and caps output whatever the
+// worker claims.
+
+// Pyodide's files sit next to this module, wherever it is served from.
+const assets = new URL("pyodide/", import.meta.url);
+
+// spawnWorker starts a worker from url, of type ("module" or "classic"),
+// and resolves with it once it posted expect ("ready", or "snapshot" for
+// the snapshot maker).
+function spawnWorker(url, type, boot, expect) {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(url, { type, name: "sandpit" });
+    w.onmessage = (ev) => {
+      const m = ev.data;
+      if (!m || typeof m !== "object") return;
+      if (m.type === expect) {
+        w.onmessage = null;
+        w.onerror = null;
+        resolve({ worker: w, message: m });
+      } else if (m.type === "fatal") {
+        w.terminate();
+        reject(new Error(String(m.message)));
+      }
+    };
+    w.onerror = (ev) => {
+      ev.preventDefault();
+      w.terminate();
+      reject(new Error("worker failed to start: " + (ev.message || "unknown error")));
+    };
+    w.postMessage(boot);
+  });
+}
+
+// Each worker gets an interrupt buffer of its own where the page is
+// cross-origin isolated: on a timeout the host raises KeyboardInterrupt in
+// the interpreter before it terminates the worker, since Chromium stops a
+// busy worker only seconds after terminate(). Elsewhere the worker is
+// terminated at once.
+function interruptBuffer() {
+  return globalThis.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : null;
+}
+
+export class Stream {
+  constructor(limit) {
+    this.limit = limit;
+    this.chunks = [];
+    this.size = 0;
+    this.truncated = false;
+  }
+  freeze() {
+    this.frozen = true;
+  }
+  write(bytes) {
+    if (!(bytes instanceof Uint8Array) || this.frozen) return;
+    const room = this.limit - this.size;
+    if (bytes.length > room) {
+      this.truncated = true;
+      bytes = bytes.subarray(0, Math.max(room, 0));
+    }
+    if (bytes.length === 0) return;
+    this.chunks.push(bytes);
+    this.size += bytes.length;
+  }
+  text() {
+    const all = new Uint8Array(this.size);
+    let off = 0;
+    for (const c of this.chunks) {
+      all.set(c, off);
+      off += c.length;
+    }
+    return new TextDecoder("utf-8").decode(all);
+  }
+}
+
+// runIn runs one job in worker w and resolves with its outcome. The worker
+// is terminated after the job, unless keep is set (a session's worker),
+// in which case it is terminated only when it does not stop on a timeout,
+// and the outcome says so with stopped.
+function runIn(w, interrupt, spec, limits, keep = false) {
+  return new Promise((resolve) => {
+    const stdout = new Stream(limits.max_output_bytes);
+    const stderr = new Stream(limits.max_output_bytes);
+    let settled = false;
+    const finish = (outcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      w.onmessage = null;
+      w.onerror = null;
+      const stopped = !keep || outcome.stopped === true;
+      if (stopped) w.terminate();
+      resolve({
+        stopped,
+        ...outcome,
+        stdout: stdout.text(),
+        stderr: stderr.text(),
+        stdout_truncated: stdout.truncated,
+        stderr_truncated: stderr.truncated,
+      });
+    };
+    // On timeout the output is frozen as it is, the interpreter is
+    // interrupted, and the worker is terminated once it stops or after a
+    // short grace, whichever comes first.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stdout.freeze();
+      stderr.freeze();
+      if (!interrupt) return finish({ status: "timeout", stopped: true });
+      Atomics.store(interrupt, 0, 2); // SIGINT
+      // A session's interpreter is worth a longer wait: stopping it ends
+      // the session.
+      setTimeout(() => finish({ status: "timeout", stopped: true }), keep ? 2000 : 250);
+    }, limits.timeout_ms);
+    w.onmessage = (ev) => {
+      const m = ev.data;
+      if (!m || typeof m !== "object") return;
+      if (m.type === "out") {
+        (m.fd === 2 ? stderr : stdout).write(m.data);
+      } else if (m.type === "done" && timedOut) {
+        finish({ status: "timeout" });
+      } else if (m.type === "done" && typeof m.result === "string") {
+        let outcome;
+        try {
+          outcome = JSON.parse(m.result);
+        } catch {
+          outcome = { status: "error", message: "sandbox sent a malformed result" };
+        }
+        if (!outcome || typeof outcome !== "object") {
+          outcome = { status: "error", message: "sandbox sent a malformed result" };
+        } else if (m.memory_limit === true) {
+          outcome = { ...outcome, status: "memory_limit", exit_code: null, result: null, files: [] };
+        }
+        finish(outcome);
+      } else if (m.type === "fatal") {
+        finish({ status: "error", message: String(m.message), stopped: true });
+      }
+    };
+    w.onerror = (ev) => {
+      ev.preventDefault();
+      finish({ status: "error", message: "sandbox worker failed: " + (ev.message || "unknown error"), stopped: true });
+    };
+    w.postMessage({ type: "run", spec: JSON.stringify({ ...spec, _limits: limits, _session: keep }), limits, keep });
+  });
+}
+
+// Host runs one job at a time, each in a new worker started from
+// workerURL: worker.js, or a script that imports it (of workerType).
+// preload names packages of the package repository to import into the
+// snapshot. A host given to a session keeps one worker for all the
+// session's runs instead (runInSession).
+export class Host {
+  #url;
+  #type;
+  #cold;
+  #preload;
+  #session = null; // the session's worker, once taken; "stopped" once stopped
+  #sessionQueue = Promise.resolve();
+  #base = null; // the compiled module and the snapshot every sandbox boots from
+  #next = null; // the next job's worker, booting or ready
+  #busy = false;
+  #ready;
+  #interrupts = new WeakMap();
+
+  constructor({ workerURL, workerType = "module", cold = false, preload = [] }) {
+    this.#url = workerURL;
+    this.#type = workerType;
+    this.#cold = cold;
+    this.#preload = preload;
+    this.#ready = this.#start();
+    this.#ready.catch(() => {}); // reported by ready and run
+  }
+
+  async #start() {
+    if (this.#cold) {
+      this.#next = this.#spawn({ type: "cold" });
+    } else {
+      this.#base = await this.#makeBase();
+      this.#next = this.#spawn({ type: "boot" });
+    }
+    await this.#next;
+  }
+
+  async #makeBase() {
+    const [{ worker, message }, stdlib, lock] = await Promise.all([
+      spawnWorker(this.#url, this.#type, { type: "make", preload: this.#preload }, "snapshot"),
+      fetch(new URL("python_stdlib.zip", assets)).then((r) => r.blob()),
+      fetch(new URL("pyodide-lock.json", assets)).then((r) => r.json()),
+    ]);
+    worker.terminate();
+    const { module, snapshot, files, loaded } = message;
+    return { module, snapshot, files, loaded, stdlib: URL.createObjectURL(stdlib), lock };
+  }
+
+  // #spawn boots a job's worker. The snapshot is copied into each worker,
+  // never shared: a job must not be able to write to the bytes the next
+  // interpreter starts from.
+  #spawn(boot) {
+    const interrupt = interruptBuffer();
+    return spawnWorker(this.#url, this.#type, { ...boot, ...this.#base, interrupt }, "ready").then((r) => {
+      this.#interrupts.set(r.worker, interrupt);
+      return r.worker;
+    });
+  }
+
+  // ready resolves when the host can take a job.
+  async ready() {
+    await this.#ready;
+    if (this.#next === null) throw new Error("host has no sandbox to offer");
+    await this.#next;
+    return true;
+  }
+
+  // run runs one job in the ready worker and resolves with its outcome.
+  // limits: {timeout_ms, max_output_bytes, max_files, max_file_bytes,
+  // max_memory_bytes}. The next worker starts booting once the job is over.
+  async run(spec, limits) {
+    if (this.#busy) throw new Error("host is busy");
+    this.#busy = true;
+    try {
+      await this.#ready;
+      const w = await this.#next;
+      this.#next = null;
+      return await runIn(w, this.#interrupts.get(w), spec, limits);
+    } finally {
+      // The next worker boots once the job is over, so that it takes no
+      // CPU from the job, and once its result is on its way: handing the
+      // worker its snapshot copies tens of megabytes.
+      if (!this.#cold) {
+        this.#next = new Promise((resolve) => setTimeout(() => resolve(this.#spawn({ type: "boot" })), 0));
+        this.#next.catch(() => {}); // reported by ready and run
+      }
+      this.#busy = false;
+    }
+  }
+
+  // runInSession runs one job of the session in the session's worker,
+  // taking the host's ready worker for it on the first run, so that the
+  // interpreter's state lasts from one run to the next. Runs go one after
+  // another: one that comes while another is still going (say, the other's
+  // caller gave up on it) waits for it. Once the worker had to be stopped,
+  // the session is over.
+  runInSession(spec, limits) {
+    const run = this.#sessionQueue.then(() => this.#runInSession(spec, limits));
+    this.#sessionQueue = run.catch(() => {});
+    return run;
+  }
+
+  async #runInSession(spec, limits) {
+    await this.#ready;
+    if (this.#session === null) {
+      this.#session = await this.#next;
+      this.#next = null;
+    }
+    if (this.#session === "stopped") throw new Error("the session's interpreter was stopped");
+    const w = this.#session;
+    const outcome = await runIn(w, this.#interrupts.get(w), spec, limits, true);
+    if (outcome.stopped) this.#session = "stopped";
+    return outcome;
+  }
+
+  // interruptSession raises KeyboardInterrupt in the session's running
+  // code, for a run whose caller has gone.
+  interruptSession() {
+    const buffer = this.#session && this.#session !== "stopped" ? this.#interrupts.get(this.#session) : null;
+    if (buffer) Atomics.store(buffer, 0, 2); // SIGINT
+  }
+}

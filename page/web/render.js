@@ -1,0 +1,135 @@
+// Shows a job: status and timing, result, output, the error with its
+// traceback, and the files it wrote. Used by the playground and by
+// client-side pages. Everything in a job came from untrusted code, so text
+// goes in as text, images as data: URLs in <img> (which runs no script,
+// even in an SVG), and HTML only inside a frame sandboxed with no
+// permission at all: an opaque origin that runs no script, submits no
+// form, and loads nothing but data: images.
+
+// The policy of the frame an HTML output file is shown in, on top of the
+// one it inherits from the page.
+const htmlFramePolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
+// htmlForFrame returns an HTML output file as it is shown. The frame's
+// sandbox and policy refuse every request, but Chromium opens a connection
+// ahead of some of them whatever the policy says: for a preconnect link,
+// and for a nested frame's navigation, which the policy then blocks. So the
+// file is parsed in an inert document, which loads nothing, and the
+// elements that hint, navigate or nest a document are dropped, with base,
+// meta http-equiv and script; DNS prefetching is turned off, for good,
+// before anything else in the document.
+const dropped = "link, base, meta[http-equiv], script, iframe, frame, frameset, object, embed, portal, fencedframe";
+
+function htmlForFrame(text) {
+  const doc = new DOMParser().parseFromString(text, "text/html");
+  for (const e of doc.querySelectorAll(dropped)) e.remove();
+  const off = doc.createElement("meta");
+  off.httpEquiv = "x-dns-prefetch-control";
+  off.content = "off";
+  doc.head.prepend(off);
+  return "<!doctype html>\n" + doc.documentElement.outerHTML;
+}
+
+// Text files longer than this are cut in the display (the job keeps them).
+const maxTextShown = 100000;
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") e.textContent = v;
+    else e.setAttribute(k, v);
+  }
+  e.append(...children);
+  return e;
+}
+
+function decode(b64) {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+function isText(mime) {
+  return /^text\//.test(mime) || /^application\/(json|xml|x-ndjson)/.test(mime);
+}
+
+function section(name, className, ...children) {
+  return el("section", { class: "out " + className, "aria-label": name }, el("h3", { text: name }), ...children);
+}
+
+function pre(text, className = "") {
+  return el("pre", { class: className, tabindex: "0", text });
+}
+
+// fileView shows one output file as what it is.
+function fileView(f) {
+  const mime = (f.mime_type || "").split(";")[0].trim();
+  const caption = el("figcaption", {}, el("code", { text: f.path }), ` ${mime}, ${f.size} bytes`);
+  if (mime.startsWith("image/")) {
+    return el("figure", { class: "file image" }, el("img", { src: `data:${mime};base64,${f.content}`, alt: f.path }), caption);
+  }
+  const bytes = decode(f.content);
+  if (mime === "text/html") {
+    const frame = el("iframe", { sandbox: "", csp: htmlFramePolicy, title: f.path, class: "html" });
+    frame.srcdoc = htmlForFrame(new TextDecoder().decode(bytes));
+    return el("figure", { class: "file html" }, frame, caption);
+  }
+  if (isText(mime)) {
+    let text = new TextDecoder().decode(bytes.subarray(0, maxTextShown));
+    if (bytes.length > maxTextShown) text += "\n…";
+    return el("figure", { class: "file text" }, pre(text), caption);
+  }
+  const link = el("a", { href: `data:application/octet-stream;base64,${f.content}`, download: f.path.split("/").pop(), text: "download" });
+  return el("figure", { class: "file binary" }, caption, " ", link);
+}
+
+const statusText = {
+  succeeded: "succeeded",
+  failed: "failed",
+  timeout: "timed out",
+  memory_limit: "hit its memory limit",
+  cancelled: "cancelled",
+  error: "could not run",
+};
+
+// renderJob replaces the contents of container with job. where says where
+// it ran ("on the server", "in this browser"); wall is the time in ms from
+// the click to the answer, when known.
+export function renderJob(container, job, { where = "", wall = null } = {}) {
+  const parts = [];
+  const facts = [];
+  if (job.exit_code !== null && job.exit_code !== undefined) facts.push(`exit code ${job.exit_code}`);
+  if (job.duration_ms !== null && job.duration_ms !== undefined) facts.push(`ran ${job.duration_ms} ms`);
+  if (wall !== null) facts.push(`${Math.round(wall)} ms in all`);
+  if (where) facts.push(where);
+  parts.push(
+    el("p", { class: `status status-${job.status}`, "data-status": job.status },
+      el("strong", { text: statusText[job.status] || job.status }), facts.length ? " · " + facts.join(" · ") : ""),
+  );
+  if (job.message) parts.push(el("p", { class: "message", text: job.message }));
+  if (job.result !== null && job.result !== undefined) parts.push(section("Result", "result", pre(job.result)));
+  if (job.stdout) parts.push(section(job.stdout_truncated ? "Output (cut at the limit)" : "Output", "stdout", pre(job.stdout)));
+  if (job.error) {
+    parts.push(section("Error", "error",
+      el("p", {}, el("strong", { text: job.error.type }), job.error.message ? ": " + job.error.message : ""),
+      job.error.traceback ? pre(job.error.traceback, "traceback") : ""));
+  }
+  // An uncaught exception's traceback is on stderr too; show stderr when
+  // it holds more than that.
+  const stderr = job.error && job.error.traceback ? job.stderr.replace(job.error.traceback, "") : job.stderr;
+  if (stderr && stderr.trim()) parts.push(section(job.stderr_truncated ? "Errors (cut at the limit)" : "Errors", "stderr", pre(job.stderr)));
+  if (job.files && job.files.length) {
+    parts.push(section(job.files_truncated ? "Files (some left out: over the limit)" : "Files", "files", ...job.files.map(fileView)));
+  }
+  container.replaceChildren(...parts);
+}
+
+// renderProblem shows why there is no job: the server unreachable, a
+// refused request, a sandbox that could not start.
+export function renderProblem(container, title, detail) {
+  container.replaceChildren(
+    el("p", { class: "status status-problem", role: "alert", "data-status": "problem" }, el("strong", { text: title })),
+    detail ? el("p", { class: "message", text: detail }) : "",
+  );
+}

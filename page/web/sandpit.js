@@ -1,0 +1,106 @@
+// sandpit's browser SDK: runs Python in the end user's own browser, with the
+// same harness, limits and job fields as the server's POST /v1/run.
+//
+//   import { run } from "https://sandpit.example.com/sdk/sandpit.js";
+//   const job = await run("print('hi')", { timeout_ms: 5000 });
+//   job.status, job.stdout, job.result, job.error, job.files, ...
+//
+// The code runs in a hidden iframe of sandpit's, sandboxed without
+// allow-same-origin: on an opaque origin, it can reach nothing of the page
+// that imports this module (cookies, storage, DOM) nor the network.
+
+const frameURL = new URL("frame.html", import.meta.url).href;
+
+// How long the frame may take to load before run gives up (Python's own
+// start, which downloads Pyodide, is not bounded by this).
+const loadTimeoutMS = 30000;
+
+// SandpitError is a run that did not get as far as a job: an invalid spec
+// (code "invalid"), or a sandbox that could not start ("unavailable").
+export class SandpitError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = "SandpitError";
+    this.code = code;
+  }
+}
+
+// Sandbox is one hidden frame that runs jobs one at a time, each in a fresh
+// interpreter. Its first job waits for Python to start; later ones start
+// from a snapshot in a fraction of a second.
+export class Sandbox {
+  #frame;
+  #ready;
+  #pending = new Map();
+  #seq = 0;
+  #onMessage;
+
+  constructor() {
+    const f = document.createElement("iframe");
+    f.setAttribute("sandbox", "allow-scripts");
+    f.setAttribute("aria-hidden", "true");
+    f.tabIndex = -1;
+    f.title = "sandpit";
+    f.style.display = "none";
+    f.src = frameURL;
+    this.#frame = f;
+    let loaded;
+    this.#ready = new Promise((resolve, reject) => {
+      loaded = resolve;
+      setTimeout(() => reject(new SandpitError("unavailable", `sandpit's frame did not load from ${frameURL}`)), loadTimeoutMS);
+    });
+    this.#ready.catch(() => {});
+    this.#onMessage = (ev) => {
+      if (ev.source !== f.contentWindow || !f.contentWindow) return;
+      const m = ev.data;
+      if (!m || typeof m !== "object") return;
+      if (m.sandpit === "ready") loaded();
+      const p = this.#pending.get(m.id);
+      if (!p) return;
+      if (m.sandpit === "job") {
+        this.#pending.delete(m.id);
+        p.resolve(m.job);
+      } else if (m.sandpit === "error") {
+        this.#pending.delete(m.id);
+        p.reject(new SandpitError(String(m.error?.code), String(m.error?.message)));
+      }
+    };
+    addEventListener("message", this.#onMessage);
+    (document.body || document.documentElement).append(f);
+  }
+
+  // run runs code with options (any fields of a job spec: files, stdin,
+  // timeout_ms, memory_mb, packages, test) and resolves with the finished
+  // job. It rejects with a SandpitError when the spec is invalid or Python
+  // cannot start.
+  async run(code, options = {}) {
+    if (!options || typeof options !== "object") throw new SandpitError("invalid", "options must be an object");
+    await this.#ready;
+    const id = ++this.#seq;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#frame.contentWindow.postMessage({ sandpit: "run", id, spec: { ...options, code } }, "*");
+    });
+  }
+
+  // close removes the frame; pending runs reject.
+  close() {
+    removeEventListener("message", this.#onMessage);
+    this.#frame.remove();
+    for (const p of this.#pending.values()) p.reject(new SandpitError("cancelled", "the sandbox was closed"));
+    this.#pending.clear();
+  }
+}
+
+let shared = null;
+
+// run runs code in a sandbox shared by the page's calls; see Sandbox.run.
+export function run(code, options = {}) {
+  shared ??= new Sandbox();
+  return shared.run(code, options);
+}
+
+// preload starts the shared sandbox ahead of the first run.
+export function preload() {
+  shared ??= new Sandbox();
+}
