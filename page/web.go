@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -36,6 +37,9 @@ type WebConfig struct {
 	PublicURL string
 	// KeyRequired tells the playground to ask for an API key.
 	KeyRequired bool
+	// Packages is the package repository the browser side loads packages
+	// from, as the server's sandboxes do; its preload list does not apply.
+	Packages Options
 }
 
 // Web serves what end users' browsers load: the playground at /, the SDK
@@ -43,6 +47,7 @@ type WebConfig struct {
 // the harness and the Pyodide files they run code with.
 type Web struct {
 	public  string
+	repo    *repository       // the packages served under /web/packages/
 	assets  map[string]*asset // by request path
 	index   []byte            // the playground, key flag filled in
 	frame   []byte            // the SDK's frame, config filled in
@@ -74,15 +79,16 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 		}
 		w.public = u.Scheme + "://" + u.Host
 	}
-	// The viewer's browser has no package repository: its lock names
-	// none, as a server without one does, so that a job fails the same way
-	// in both places.
+	// The viewer's browser loads packages from the server's package
+	// repository, through the same lock as the server's sandboxes, so that
+	// a job imports the same packages, and fails the same way, in both
+	// places. Preloading is the server's own affair.
 	pinned, err := fs.ReadFile(pyodide, "node_modules/pyodide/pyodide-lock.json")
 	if err != nil {
 		return nil, err
 	}
-	stdlibOnly, err := openRepository(pinned, Options{})
-	if err != nil {
+	cfg.Packages.Preload = nil
+	if w.repo, err = openRepository(pinned, cfg.Packages); err != nil {
 		return nil, err
 	}
 	add := func(fsys fs.FS, name, urlPath string, immutable bool) error {
@@ -91,7 +97,7 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 			return fmt.Errorf("embedded %s: %w", name, err)
 		}
 		if urlPath == "/web/pyodide/pyodide-lock.json" {
-			body = stdlibOnly.lock
+			body = w.repo.lock
 		}
 		sum := sha256.Sum256(body)
 		w.assets[urlPath] = &asset{body: body, ctype: contentTypes[path.Ext(name)], immutable: immutable,
@@ -128,7 +134,12 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 		return nil, err
 	}
 	var errs [4]error
-	w.index, errs[0] = doc("index.html", "{{KEY_REQUIRED}}", strconv.FormatBool(cfg.KeyRequired))
+	packages, err := json.Marshal(append([]string{}, w.repo.names...))
+	if err != nil {
+		return nil, err
+	}
+	w.index, errs[0] = doc("index.html", "{{KEY_REQUIRED}}", strconv.FormatBool(cfg.KeyRequired),
+		"{{PACKAGES}}", html.EscapeString(string(packages)))
 	w.frame, errs[1] = doc("frame.html", "{{CONFIG}}", string(config))
 	w.view, errs[2] = doc("view.html")
 	w.missing, errs[3] = doc("missing.html")
@@ -177,7 +188,7 @@ func FrameCSP(origin string) string {
 	return "sandbox allow-scripts; default-src 'none'; " +
 		"script-src " + origin + "/web/ 'wasm-unsafe-eval'; " +
 		"worker-src blob:; " +
-		"connect-src " + origin + "/web/pyodide/ " + origin + "/web/harness.py blob:; " +
+		"connect-src " + origin + "/web/pyodide/ " + origin + "/web/packages/ " + origin + "/web/harness.py blob:; " +
 		"base-uri 'none'; form-action 'none'"
 }
 
@@ -214,6 +225,18 @@ func PlaygroundCSP(origin string) string {
 // inert. (A module's own policy does not apply when it is imported.)
 const assetCSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
 
+// wheel is a package of the repository, as an asset. Wheels are named by
+// version, so they never change.
+func (w *Web) wheel(name string) (*asset, bool) {
+	body, err := w.repo.wheel(name)
+	if err != nil {
+		return nil, false
+	}
+	sum := sha256.Sum256([]byte(name))
+	return &asset{body: body, ctype: contentTypes[".whl"], immutable: true,
+		etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}, true
+}
+
 // ServeHTTP serves the playground, the SDK and the files under /web/. It
 // answers 404 for anything else and 405 for methods other than GET and
 // HEAD.
@@ -230,6 +253,9 @@ func (w *Web) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, ok := w.assets[r.URL.Path]
+	if name, wheel := strings.CutPrefix(r.URL.Path, "/web/packages/"); wheel {
+		a, ok = w.wheel(name)
+	}
 	if !ok {
 		http.NotFound(rw, r)
 		return

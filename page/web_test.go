@@ -1,6 +1,7 @@
 package page
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -70,7 +71,7 @@ func TestPolicies(t *testing.T) {
 		frames  string // frame-ancestors; "-" for absent
 	}{
 		{"playground", "", o + "/v1/run", "'none'"},
-		{"frame", "allow-scripts", o + "/web/pyodide/ " + o + "/web/harness.py blob:", "-"},
+		{"frame", "allow-scripts", o + "/web/pyodide/ " + o + "/web/packages/ " + o + "/web/harness.py blob:", "-"},
 		{"page", "allow-scripts allow-downloads", "", "*"},
 		{"missing", "allow-scripts allow-downloads", "", "*"},
 	}
@@ -212,5 +213,48 @@ func TestFrameCarriesServerLimits(t *testing.T) {
 	}
 	if body := serve(w, "GET", "/").Body.String(); !strings.Contains(body, `data-key-required="true"`) {
 		t.Error("the playground does not know the server needs a key")
+	}
+}
+
+// TestWebServesPackages checks that end users' browsers get the server's
+// package repository: the allowed packages' lock and wheels under /web/,
+// the frame allowed to fetch them, and the playground told what there is.
+func TestWebServesPackages(t *testing.T) {
+	w, err := NewWeb(WebConfig{Packages: Options{PackagesDir: writeRepo(t, PythonVersion()), Allow: []string{"app"}, Preload: []string{"app"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lock lockFile
+	if err := json.Unmarshal(serve(w, "GET", "/web/pyodide/pyodide-lock.json").Body.Bytes(), &lock); err != nil {
+		t.Fatal(err)
+	}
+	if len(lock.Packages) != 2 || lock.Packages["app"] == nil || lock.Packages["lib"] == nil {
+		t.Errorf("lock names %v, want app and lib", lock.Packages)
+	}
+	for name, want := range map[string]int{"app-1-py3-none-any.whl": 200, "lib-1-py3-none-any.whl": 200,
+		"other-1-py3-none-any.whl": 404, "../pyodide-lock.json": 404, "pyodide-lock.json": 404} {
+		rec := serve(w, "GET", "/web/packages/"+name)
+		if rec.Code != want {
+			t.Errorf("GET /web/packages/%s: %d, want %d", name, rec.Code, want)
+		}
+		if want == 200 && (rec.Header().Get("Access-Control-Allow-Origin") != "*" || rec.Header().Get("Content-Security-Policy") != assetCSP) {
+			t.Errorf("GET /web/packages/%s: headers %v", name, rec.Header())
+		}
+	}
+	if csp := FrameCSP("http://sandpit.test:8080"); !strings.Contains(csp, "connect-src http://sandpit.test:8080/web/pyodide/ http://sandpit.test:8080/web/packages/ ") {
+		t.Errorf("the frame may not fetch packages: %s", csp)
+	}
+	if body := serve(w, "GET", "/").Body.String(); !strings.Contains(body, `data-packages="[&#34;app&#34;,&#34;lib&#34;]"`) {
+		t.Errorf("the playground is not told the packages: %.300s", body)
+	}
+	// Without a repository, the browser side's lock names nothing, as the
+	// server's does.
+	bare, err := NewWeb(WebConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var none lockFile
+	if err := json.Unmarshal(serve(bare, "GET", "/web/pyodide/pyodide-lock.json").Body.Bytes(), &none); err != nil || len(none.Packages) != 0 {
+		t.Errorf("lock without a repository names %d packages (%v)", len(none.Packages), err)
 	}
 }

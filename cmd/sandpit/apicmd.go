@@ -16,6 +16,9 @@ func runAPI(ctx context.Context, args []string, std stdio) error {
 	qc.registerPages(f)
 	lc.register(f)
 	ac.register(f)
+	var pc packagesConfig
+	pc.register(f)
+	ac.packages = &pc
 	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}

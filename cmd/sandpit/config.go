@@ -164,6 +164,7 @@ type apiConfig struct {
 	insecure  bool
 	publicURL string
 	access    api.Access
+	packages  *packagesConfig // served to end users' browsers
 }
 
 func (c *apiConfig) register(f *flags) {
@@ -260,9 +261,10 @@ func readiness(q *queue.Queue) func(ctx context.Context) error {
 // tools call the API itself, in process.
 func newAPI(b *backend, l sandpit.Limits, ac *apiConfig, log *slog.Logger) (http.Handler, error) {
 	access := ac.apiAccess()
-	web, err := page.NewWeb(page.WebConfig{Limits: l, PublicURL: ac.publicURL, KeyRequired: len(access.Keys) > 0})
+	web, err := page.NewWeb(page.WebConfig{Limits: l, PublicURL: ac.publicURL, KeyRequired: len(access.Keys) > 0,
+		Packages: ac.packages.options()})
 	if err != nil {
-		return nil, fmt.Errorf("--public-url: %w", err)
+		return nil, fmt.Errorf("browser side: %w", err)
 	}
 	self := &inProcess{}
 	mcp := mcpserver.Handler(self.client(), mcpserver.Options{
@@ -288,9 +290,7 @@ type workerConfig struct {
 	noNetns     bool
 	browserMB   int
 	sessions    int
-	packagesDir string
-	allow       string
-	preload     string
+	packages    *packagesConfig // shared with the API in serve
 }
 
 func (c *workerConfig) register(f *flags) {
@@ -312,7 +312,18 @@ func (c *workerConfig) register(f *flags) {
 	f.envVar("no-netns", "SANDPIT_NO_NETNS")
 	f.IntVar(&c.sessions, "max-sessions", 0, "sessions this worker holds at once, each in a browser tab of its own; 0: the pool size")
 	f.envVar("max-sessions", "SANDPIT_MAX_SESSIONS")
-	f.StringVar(&c.packagesDir, "packages-dir", "", "local Pyodide package repository (a pyodide-lock.json and its wheels) that jobs load packages from; empty: the standard library only")
+}
+
+// packagesConfig are the flags of the package repository, which workers
+// load packages from and the API serves to end users' browsers.
+type packagesConfig struct {
+	dir     string
+	allow   string
+	preload string
+}
+
+func (c *packagesConfig) register(f *flags) {
+	f.StringVar(&c.dir, "packages-dir", "", "local Pyodide package repository (a pyodide-lock.json and its wheels) that jobs load packages from; empty: the standard library only")
 	f.envVar("packages-dir", "SANDPIT_PACKAGES_DIR")
 	f.StringVar(&c.allow, "packages", "", "comma-separated packages of --packages-dir that jobs may load, with their dependencies; empty: all")
 	f.envVar("packages", "SANDPIT_PACKAGES")
@@ -320,9 +331,13 @@ func (c *workerConfig) register(f *flags) {
 	f.envVar("preload", "SANDPIT_PRELOAD")
 }
 
+func (c *packagesConfig) options() page.Options {
+	return page.Options{PackagesDir: c.dir, Allow: splitList(c.allow), Preload: splitList(c.preload)}
+}
+
 // assets serves the sandbox page with the configured package repository.
 func (c *workerConfig) assets() (http.Handler, error) {
-	h, err := page.New(page.Options{PackagesDir: c.packagesDir, Allow: splitList(c.allow), Preload: splitList(c.preload)})
+	h, err := page.New(c.packages.options())
 	if err != nil {
 		return nil, fmt.Errorf("packages: %w", err)
 	}

@@ -93,6 +93,10 @@ func TestSDKMatchesAPI(t *testing.T) {
 		{"timeout", map[string]any{"code": "print('start')\nwhile True:\n    pass", "timeout_ms": 800}},
 		{"memory limit", map[string]any{"code": "x = []\nwhile True:\n    x.append(bytearray(8 << 20))", "memory_mb": 64}},
 		{"null fields are absent ones", map[string]any{"code": "print(repr(input('')))", "stdin": nil, "files": nil, "timeout_ms": nil, "packages": nil}},
+		{"a package by its import", map[string]any{"code": "import greet\nprint(greet.hello('ada'))"}},
+		{"a package by name", map[string]any{"code": "import importlib\nprint(importlib.import_module('gr' + 'eet').hello('bo'))", "packages": []string{"greet"}}},
+		{"an import of no package", map[string]any{"code": "import numpy"}},
+		{"a name of no package", map[string]any{"code": "1", "packages": []string{"nosuch"}}},
 		{"no network", map[string]any{"code": "import js\ntry:\n    await js.fetch('http://127.0.0.1:9/')\nexcept Exception as e:\n    print(type(e).__name__)"}},
 		// Refused specs: the SDK refuses them with the server's message.
 		{"negative timeout", map[string]any{"code": "1", "timeout_ms": -1}},

@@ -26,6 +26,10 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	lc.register(f)
 	ac.register(f)
 	wc.register(f)
+	var pc packagesConfig
+	pc.register(f)
+	ac.packages = &pc
+	wc.packages = &pc
 	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}

@@ -19,6 +19,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/internal/pkgrepo"
+	"github.com/sandpit-dev/sandpit/page"
 	"github.com/sandpit-dev/sandpit/runner"
 )
 
@@ -65,7 +67,19 @@ func startWeb() error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(binary, "serve", "--addr", addr, "--pool-size", "1",
+	// A package repository, which the server's sandboxes and the end
+	// users' browsers both load from.
+	packages, err := os.MkdirTemp("", "sandpit-web-packages-")
+	if err != nil {
+		return err
+	}
+	webStops = append(webStops, func() { os.RemoveAll(packages) })
+	err = pkgrepo.Write(packages, page.PythonVersion(), pkgrepo.Package{Name: "greet", Version: "1.0",
+		Files: map[string]string{"greet/__init__.py": "def hello(name):\n    return f'hello, {name}'\n"}})
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(binary, "serve", "--addr", addr, "--pool-size", "1", "--packages-dir", packages,
 		"--max-output-bytes", fmt.Sprint(webMaxOutput), "--max-files", fmt.Sprint(webMaxFiles))
 	cmd.Env = append(os.Environ(), "SANDPIT_API_KEYS="+webKey)
 	out := &syncBuffer{}

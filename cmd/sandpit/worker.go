@@ -24,6 +24,9 @@ func runWorker(ctx context.Context, args []string, std stdio) error {
 	qc.register(f)
 	lc.register(f)
 	wc.register(f)
+	var pc packagesConfig
+	pc.register(f)
+	wc.packages = &pc
 	f.DurationVar(&grace, "shutdown-grace", 30*time.Second, "how long jobs in flight may run on after SIGTERM before they are handed back")
 	f.envVar("shutdown-grace", "SANDPIT_SHUTDOWN_GRACE")
 	f.StringVar(&mc.addr, "metrics-addr", "", "HOST:PORT to serve Prometheus metrics at /metrics; empty: none")

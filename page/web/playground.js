@@ -70,6 +70,23 @@ total
   },
 };
 
+// A chart drawn with matplotlib, where the server's package repository
+// has it: the figure comes back as a PNG without the code saving it.
+const packages = JSON.parse(document.body.dataset.packages || "[]");
+if (packages.includes("matplotlib")) {
+  examples.chart = {
+    label: "A matplotlib chart",
+    code: `import matplotlib.pyplot as plt
+
+cities = ["Lyon", "Oslo", "Quito", "Pune"]
+visitors = [120, 80, 150, 95]
+plt.bar(cities, visitors, color="#0969da")
+plt.title("Visitors by city")
+plt.show()
+`,
+  };
+}
+
 const select = $("example");
 for (const [id, ex] of Object.entries(examples)) select.append(new Option(ex.label, id));
 select.addEventListener("change", () => {
