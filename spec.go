@@ -124,13 +124,8 @@ func ParseSpec(data []byte, l Limits) (Spec, error) {
 		Spec
 		Code *string `json:"code"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&raw); err != nil {
-		return Spec{}, jsonError(err)
-	}
-	if dec.More() {
-		return Spec{}, Errorf(EINVALID, "request body holds more than one JSON value")
+	if err := decodeStrict(data, &raw, "request body holds more than one JSON value"); err != nil {
+		return Spec{}, err
 	}
 	if raw.Code == nil {
 		return Spec{}, Errorf(EINVALID, "code: required")
@@ -152,13 +147,8 @@ func ParseItem(data []byte, l Limits) (Spec, string, error) {
 		Code *string `json:"code"`
 		ID   any     `json:"id"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&raw); err != nil {
-		return Spec{}, "", jsonError(err)
-	}
-	if dec.More() {
-		return Spec{}, "", Errorf(EINVALID, "more than one JSON value")
+	if err := decodeStrict(data, &raw, "more than one JSON value"); err != nil {
+		return Spec{}, "", err
 	}
 	if raw.Code == nil {
 		return Spec{}, "", Errorf(EINVALID, "code: required")
@@ -179,6 +169,20 @@ func ParseItem(data []byte, l Limits) (Spec, string, error) {
 	s := raw.Spec
 	s.Code = *raw.Code
 	return s, id, s.Validate(l)
+}
+
+// decodeStrict decodes the one JSON value in data into v, refusing unknown
+// fields; more says what a second value is called.
+func decodeStrict(data []byte, v any, more string) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return Errorf(EINVALID, "%s", more)
+	}
+	return nil
 }
 
 // jsonError turns a decoding error into an *Error naming the field.
@@ -346,13 +350,8 @@ func ParseSessionSpec(data []byte, l Limits) (SessionSpec, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return s, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
-		return SessionSpec{}, jsonError(err)
-	}
-	if dec.More() {
-		return SessionSpec{}, Errorf(EINVALID, "request body holds more than one JSON value")
+	if err := decodeStrict(data, &s, "request body holds more than one JSON value"); err != nil {
+		return SessionSpec{}, err
 	}
 	return s, s.Validate(l)
 }

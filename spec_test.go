@@ -46,6 +46,12 @@ func TestParseSpec(t *testing.T) {
 		{"memory too large", `{"code": "x", "memory_mb": 4096}`, EINVALID, "memory_mb: must be between"},
 		{"memory in range", `{"code": "x", "memory_mb": 256}`, "", ""},
 		{"spec too large", `{"code": "` + strings.Repeat("x", 5000) + `"}`, ETOOLARGE, "larger than 4096"},
+		{"packages", `{"code": "x", "packages": ["numpy", "scikit-learn", "Pillow", "ruamel.yaml", "typing_extensions"]}`, "", ""},
+		{"packages not an array", `{"code": "x", "packages": "numpy"}`, EINVALID, "packages: must be an array"},
+		{"package not a name", `{"code": "x", "packages": ["numpy", "numpy==1.0"]}`, EINVALID, `packages[1]: "numpy==1.0" is not a package name`},
+		{"package a URL", `{"code": "x", "packages": ["https://evil.example/x.whl"]}`, EINVALID, "packages[0]"},
+		{"package empty", `{"code": "x", "packages": [""]}`, EINVALID, "packages[0]"},
+		{"too many packages", `{"code": "x", "packages": [` + strings.TrimSuffix(strings.Repeat(`"a",`, MaxPackages+1), ",") + `]}`, EINVALID, "packages: more than 64"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -124,4 +130,36 @@ func FuzzParseSpec(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestParseSessionSpec(t *testing.T) {
+	l := Limits{MaxSpecBytes: 4096, MaxFiles: 1}
+	tests := []struct {
+		name, body, code, message string
+	}{
+		{"empty body: the defaults", ``, "", ""},
+		{"empty object", `{}`, "", ""},
+		{"everything", `{"memory_mb": 256, "packages": ["greet"], "files": [{"path": "a.txt", "content": "x"}]}`, "", ""},
+		{"code is for runs", `{"code": "x"}`, EINVALID, "code: unknown field"},
+		{"memory too small", `{"memory_mb": 8}`, EINVALID, "memory_mb: must be between"},
+		{"bad package", `{"packages": ["a b"]}`, EINVALID, "packages[0]"},
+		{"too many files", `{"files": [{"path": "a", "content": ""}, {"path": "b", "content": ""}]}`, EINVALID, "files: more than 1"},
+		{"bad path", `{"files": [{"path": "../a", "content": ""}]}`, EINVALID, "files[0].path"},
+		{"two values", `{} {}`, EINVALID, "more than one"},
+		{"too large", `{"files": [{"path": "a", "content": "` + strings.Repeat("x", 5000) + `"}]}`, ETOOLARGE, "larger than 4096"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseSessionSpec([]byte(tc.body), l)
+			if tc.code == "" {
+				if err != nil {
+					t.Fatalf("err = %v, want none", err)
+				}
+				return
+			}
+			if ErrorCode(err) != tc.code || !strings.Contains(ErrorMessage(err), tc.message) {
+				t.Fatalf("err = %v, want %s containing %q", err, tc.code, tc.message)
+			}
+		})
+	}
 }

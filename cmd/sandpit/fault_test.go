@@ -27,6 +27,12 @@ type deployment struct {
 
 func deploy(t *testing.T, workers int, workerArgs ...string) *deployment {
 	t.Helper()
+	return deployWith(t, workers, workerArgs, nil)
+}
+
+// deployWith is deploy with flags for the workers and for the api.
+func deployWith(t *testing.T, workers int, workerArgs, apiArgs []string) *deployment {
+	t.Helper()
 	rs, err := redisserver.Start(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +45,7 @@ func deploy(t *testing.T, workers int, workerArgs ...string) *deployment {
 	}
 	addr := freeAddr(t)
 	d.base = "http://" + addr
-	d.api = start(t, "api", "--addr", addr, "--redis-url", rs.URL())
+	d.api = start(t, append([]string{"api", "--addr", addr, "--redis-url", rs.URL()}, apiArgs...)...)
 	waitReady(t, d.base, d.api)
 	d.client, _ = client.New(d.base)
 	return d

@@ -9,29 +9,13 @@ import (
 	"time"
 
 	"github.com/sandpit-dev/sandpit"
-	"github.com/sandpit-dev/sandpit/client"
-	"github.com/sandpit-dev/sandpit/internal/redisserver"
 )
 
 // sessionDeployment is a redis-server, an api and workers that share the
 // session flags.
 func sessionDeployment(t *testing.T, workers int, flags ...string) *deployment {
 	t.Helper()
-	rs, err := redisserver.Start(context.Background(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rs.Kill() })
-	d := &deployment{redis: rs}
-	for range workers {
-		d.workers = append(d.workers, start(t, append([]string{"worker", "--redis-url", rs.URL(), "--pool-size", "1", "--max-sessions", "3"}, flags...)...))
-	}
-	addr := freeAddr(t)
-	d.base = "http://" + addr
-	d.api = start(t, append([]string{"api", "--addr", addr, "--redis-url", rs.URL()}, flags...)...)
-	waitReady(t, d.base, d.api)
-	d.client, _ = client.New(d.base)
-	return d
+	return deployWith(t, workers, append([]string{"--max-sessions", "3"}, flags...), flags)
 }
 
 func errorCode(err error) string {
