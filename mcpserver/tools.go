@@ -101,14 +101,14 @@ var (
 // sandboxDoc is what every run tool's description says of the sandbox;
 // packages says where the tool's packages are named.
 func sandboxDoc(packages string) string {
-	return `The code runs in Pyodide (CPython compiled to WebAssembly) inside a sandboxed headless browser. There is no network access: no HTTP requests, no sockets, no pip installs from the internet. The standard library is available; other packages must come from the server's package repository (` + packages + `). The working directory is /home/pyodide: input files are written there before the code runs, and every file the code creates or changes there is returned, images (PNG, JPEG, GIF, WebP) as image content and other files as embedded resources. To show a chart, save it there as a PNG file. Standard input is empty. Top-level await works. The result reports the status, stdout, stderr, the repr() of the last line's value when it is an expression (as in a notebook cell), and the traceback of an uncaught exception; a run that raises, exits non-zero, times out or runs out of memory is reported as an error result that says why. The run is stopped after timeout_ms and its memory is capped.`
+	return `The code runs in Pyodide (CPython compiled to WebAssembly) inside a sandboxed headless browser. There is no network access: no HTTP requests, no sockets, no pip installs from the internet. The standard library is available; other packages come only from the server's package repository: those the code imports load by themselves (` + packages + `), and an unknown one fails with a ModuleNotFoundError listing what the server has. The working directory is /home/pyodide: input files are written there before the code runs, and every file the code creates or changes there is returned, images (PNG, JPEG, GIF, WebP) as image content and other files as embedded resources. Matplotlib figures (shown with plt.show() or still open at the end) come back as PNG images by themselves; save other charts there as PNG files. Standard input is empty. Top-level await works. The result reports the status, stdout, stderr, the repr() of the last line's value when it is an expression (as in a notebook cell), and the traceback of an uncaught exception; a run that raises, exits non-zero, times out or runs out of memory is reported as an error result that says why. The run is stopped after timeout_ms and its memory is capped.`
 }
 
 var runPythonTool = &mcp.Tool{
 	Name:  "run_python",
 	Title: "Run Python in a fresh sandbox",
 	Description: `Run Python 3 code in a fresh, isolated interpreter and return its output. Every call starts from nothing: no variables, imports or files carry over from earlier calls (use create_session and run_in_session for that). ` +
-		sandboxDoc("name them in packages"),
+		sandboxDoc("name in packages those loaded without an import statement"),
 	InputSchema:  refineTimeout(refineFiles(schemaFor[runInput]())),
 	OutputSchema: schemaFor[jobOutput](),
 	Annotations:  &mcp.ToolAnnotations{Title: "Run Python", DestructiveHint: no, OpenWorldHint: no},
@@ -127,7 +127,7 @@ var runInSessionTool = &mcp.Tool{
 	Name:  "run_in_session",
 	Title: "Run Python in a session",
 	Description: `Run Python 3 code in an open session (see create_session), in the same interpreter as the session's earlier runs: the variables, imports, functions and files they left are still there. ` +
-		sandboxDoc("name them in create_session's packages"),
+		sandboxDoc("name others in create_session's packages"),
 	InputSchema:  refineTimeout(refineFiles(schemaFor[runInSessionInput]())),
 	OutputSchema: schemaFor[jobOutput](),
 	Annotations:  &mcp.ToolAnnotations{Title: "Run Python in a session", DestructiveHint: no, OpenWorldHint: no},
