@@ -66,7 +66,7 @@ return {'run', redis.call('HGET', KEYS[1], 'spec'), tostring(attempts), redis.ca
 // KEYS[4] stream, KEYS[5] session key prefix, KEYS[6] job key prefix
 // ARGV[1] session id, ARGV[2] job id, ARGV[3] spec JSON, ARGV[4] now,
 // ARGV[5] per-caller limit (0: none), ARGV[6] owner, ARGV[7] request id,
-// ARGV[8] memory_mb
+// ARGV[8] memory_mb, ARGV[9] retention in seconds (of the caller's set)
 // Returns {"new"} or {"full", open count}.
 var openSessionScript = redis.NewScript(`
 for _, sid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
@@ -86,6 +86,7 @@ if limit > 0 and n >= limit then
   return {'full', tostring(n)}
 end
 redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[9])
 redis.call('HSET', KEYS[1], 'status', 'starting', 'owner', ARGV[6], 'created_at', ARGV[4], 'last_used_at', ARGV[4],
   'runs', 0, 'memory_mb', ARGV[8], 'open_job', ARGV[2])
 redis.call('HSET', KEYS[3], 'status', 'queued', 'spec', ARGV[3], 'created_at', ARGV[4], 'attempts', 0,

@@ -53,7 +53,8 @@ func (q *Queue) CreateSession(ctx context.Context, spec sandpit.SessionSpec, own
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	res, err := openSessionScript.Run(ctx, q.rdb,
 		[]string{q.keys.session(sid), q.keys.ownerSessions(owner), q.keys.job(jid), q.keys.stream(), q.keys.session(""), q.keys.job("")},
-		sid, jid, data, now, q.opts.MaxSessionsPerOwner, owner, sandpit.RequestID(ctx), spec.MemoryMB).StringSlice()
+		sid, jid, data, now, q.opts.MaxSessionsPerOwner, owner, sandpit.RequestID(ctx), spec.MemoryMB,
+		int(q.opts.Retention.Seconds())).StringSlice()
 	if err != nil {
 		return sandpit.Session{}, fmt.Errorf("create session: %w", err)
 	}

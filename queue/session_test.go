@@ -48,7 +48,7 @@ func code(err error) string {
 }
 
 func TestSessionRunsGoToItsWorker(t *testing.T) {
-	q, _ := newQueue(t, Options{MaxSessionsPerOwner: 1})
+	q, rdb := newQueue(t, Options{MaxSessionsPerOwner: 1})
 	workers := []*sessionWorker{{}, {}}
 	for i, w := range workers {
 		work(t, q, w, WorkerOptions{ID: []string{"w1", "w2"}[i], Concurrency: 2})
@@ -105,6 +105,12 @@ func TestSessionRunsGoToItsWorker(t *testing.T) {
 	}
 	if _, err := q.CreateSession(ctx, sandpit.SessionSpec{}, "alice"); err != nil {
 		t.Fatalf("session after a closed and a failed one: %v", err)
+	}
+	// Nothing of a session stays in Redis for good.
+	for _, key := range []string{q.keys.session(s.ID), q.keys.ownerSessions("alice")} {
+		if ttl := rdb.TTL(ctx, key).Val(); ttl <= 0 {
+			t.Errorf("%s has no expiry (TTL %v)", key, ttl)
+		}
 	}
 }
 
