@@ -399,3 +399,26 @@ func TestFinishedHook(t *testing.T) {
 		t.Fatalf("Finished calls: %v (ran %v); want one succeeded of at least 30ms", got, ran)
 	}
 }
+
+// TestCancelSeenInTheRecord stops a running job whose cancellation was
+// recorded but never announced, as when a worker misses the message during
+// a Redis reconnect.
+func TestCancelSeenInTheRecord(t *testing.T) {
+	q, rdb := newQueue(t, Options{})
+	started, stopped := make(chan struct{}), make(chan struct{})
+	work(t, q, HandlerFunc(func(ctx context.Context, task Task) (sandpit.Result, error) {
+		close(started)
+		<-ctx.Done()
+		close(stopped)
+		return sandpit.Result{}, ctx.Err()
+	}), WorkerOptions{Lease: 300 * time.Millisecond})
+	ctx := context.Background()
+	j, _ := q.Enqueue(ctx, sandpit.Spec{Code: "x"}, "")
+	<-started
+	rdb.HSet(ctx, q.keys.job(j.ID), "status", string(sandpit.StatusCancelled))
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a job cancelled in its record was not stopped")
+	}
+}

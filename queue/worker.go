@@ -124,7 +124,13 @@ func (q *Queue) Work(ctx context.Context, h Handler, opts WorkerOptions) error {
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(hardStop)
 	defer stopBG()
-	wg.Go(func() { w.listenCancels(bg) })
+	// The subscription to cancellations is confirmed before any job is
+	// taken, so that a job cancelled just after it starts is stopped.
+	cancels := q.rdb.Subscribe(bg, q.keys.cancel())
+	if _, err := cancels.Receive(ctx); err != nil {
+		q.log.Warn("subscribe to cancellations", "err", err)
+	}
+	wg.Go(func() { w.listenCancels(bg, cancels) })
 	wg.Go(func() { w.heartbeat(bg) })
 
 	var slots sync.WaitGroup
@@ -298,7 +304,7 @@ func (w *worker) process(e entry) {
 	defer cancel()
 	w.track(id, cancel)
 	defer w.untrack(id)
-	stopBeat := w.renewLease(jctx, e)
+	stopBeat := w.renewLease(jctx, id, e)
 	log.Info("job started", "attempt", task.Attempt)
 	if task.Kind == KindRunInSession {
 		w.sessions.begin(task.Session)
@@ -418,8 +424,10 @@ func (w *worker) requeue(id string, e entry) {
 }
 
 // renewLease keeps the entry's idle time low while the job runs, so that no
-// other worker takes it over. It returns a func that stops renewing.
-func (w *worker) renewLease(ctx context.Context, e entry) func() {
+// other worker takes it over. It also stops a job found cancelled in its
+// record, should the announcement have been missed (a Redis reconnect). It
+// returns a func that stops renewing.
+func (w *worker) renewLease(ctx context.Context, id string, e entry) func() {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -433,6 +441,9 @@ func (w *worker) renewLease(ctx context.Context, e entry) func() {
 					Stream: e.stream, Group: group, Consumer: w.opts.ID,
 					MinIdle: 0, Messages: []string{e.msg.ID},
 				})
+				if w.q.rdb.HGet(ctx, w.q.keys.job(id), "status").Val() == string(sandpit.StatusCancelled) {
+					w.stop(id)
+				}
 			case <-ctx.Done():
 				return
 			}
@@ -445,6 +456,16 @@ func (w *worker) track(id string, cancel context.CancelFunc) {
 	w.mu.Lock()
 	w.running[id] = cancel
 	w.mu.Unlock()
+}
+
+// stop cancels the run of job id, if this worker runs it.
+func (w *worker) stop(id string) {
+	w.mu.Lock()
+	cancel := w.running[id]
+	w.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
 }
 
 func (w *worker) untrack(id string) {
@@ -460,8 +481,7 @@ func (w *worker) inFlight() int {
 }
 
 // listenCancels stops running jobs that the queue announces as cancelled.
-func (w *worker) listenCancels(ctx context.Context) {
-	ps := w.q.rdb.Subscribe(ctx, w.q.keys.cancel())
+func (w *worker) listenCancels(ctx context.Context, ps *redis.PubSub) {
 	defer ps.Close()
 	ch := ps.Channel()
 	for {
@@ -470,12 +490,7 @@ func (w *worker) listenCancels(ctx context.Context) {
 			if !ok {
 				return
 			}
-			w.mu.Lock()
-			cancel := w.running[msg.Payload]
-			w.mu.Unlock()
-			if cancel != nil {
-				cancel()
-			}
+			w.stop(msg.Payload)
 		case <-ctx.Done():
 			return
 		}
