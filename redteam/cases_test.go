@@ -210,7 +210,7 @@ func runAttack(t *testing.T, s *server, a attack) {
 			t.Fatalf("the next job found traces: %q %s", next.Stdout, next.Stderr)
 		}
 	}
-	if contact := bird.take(); len(contact) > 0 {
+	if contact := bird.Take(); len(contact) > 0 {
 		t.Fatalf("the canary was contacted: %v", contact)
 	}
 	s.healthy(t)

@@ -11,12 +11,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +22,7 @@ import (
 
 	"github.com/sandpit-dev/sandpit"
 	"github.com/sandpit-dev/sandpit/api"
+	"github.com/sandpit-dev/sandpit/internal/canary"
 	"github.com/sandpit-dev/sandpit/internal/redisserver"
 	"github.com/sandpit-dev/sandpit/page"
 	"github.com/sandpit-dev/sandpit/queue"
@@ -37,64 +36,9 @@ type server struct {
 	close  func()
 }
 
-// canary records any contact on loopback, over TCP (HTTP) and UDP.
-type canary struct {
-	tcp net.Listener
-	udp net.PacketConn
-	mu  sync.Mutex
-	log []string
-}
-
-func newCanary() (*canary, error) {
-	c := &canary{}
-	var err error
-	if c.tcp, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-		return nil, err
-	}
-	if c.udp, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
-		return nil, err
-	}
-	go func() {
-		for {
-			conn, err := c.tcp.Accept()
-			if err != nil {
-				return
-			}
-			c.record("tcp from " + conn.RemoteAddr().String())
-			conn.Close()
-		}
-	}()
-	go func() {
-		buf := make([]byte, 2048)
-		for {
-			_, addr, err := c.udp.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			c.record("udp from " + addr.String())
-		}
-	}()
-	return c, nil
-}
-
-func (c *canary) record(s string) {
-	c.mu.Lock()
-	c.log = append(c.log, s)
-	c.mu.Unlock()
-}
-
-// take returns and forgets what the canary recorded.
-func (c *canary) take() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	l := c.log
-	c.log = nil
-	return l
-}
-
 var (
 	redisURL string
-	bird     *canary
+	bird     *canary.Canary
 	full     *server // every layer on
 	bare     *server // no network namespace: request interception alone
 )
@@ -106,7 +50,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	redisURL = rs.URL()
-	if bird, err = newCanary(); err != nil {
+	if bird, err = canary.New(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -202,7 +146,5 @@ func (s *server) healthy(t *testing.T) {
 
 // expand fills in the canary's addresses.
 func expand(code string) string {
-	_, tport, _ := net.SplitHostPort(bird.tcp.Addr().String())
-	_, uport, _ := net.SplitHostPort(bird.udp.LocalAddr().String())
-	return strings.NewReplacer("{TCP}", tport, "{UDP}", uport).Replace(code)
+	return strings.NewReplacer("{TCP}", bird.TCPPort(), "{UDP}", bird.UDPPort()).Replace(code)
 }

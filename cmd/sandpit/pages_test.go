@@ -151,14 +151,14 @@ func TestClientPageIsolation(t *testing.T) {
 	defer func() {
 		ctrl := tab(t)
 		do(t, ctrl, time.Minute, chromedp.Navigate(strings.Replace(app, "localhost", "127.0.0.1", 1)+"/embed?src=about:blank"))
-		eval[any](t, ctrl, 10*time.Second, `fetch("`+c.url()+`/control", {mode: "no-cors"}).then(() => null)`)
-		if got := c.take(); len(got) == 0 {
+		eval[any](t, ctrl, 10*time.Second, `fetch("`+c.URL()+`/control", {mode: "no-cors"}).then(() => null)`)
+		if got := c.Take(); len(got) == 0 {
 			t.Error("the control request did not reach the canary: the test proves nothing")
 		}
 	}()
 
-	host := strings.TrimPrefix(c.url(), "http://")
-	code := strings.NewReplacer("{C}", c.url(), "{S}", webBase, "{HOST}", host).Replace(isolationCode)
+	host := strings.TrimPrefix(c.URL(), "http://")
+	code := strings.NewReplacer("{C}", c.URL(), "{S}", webBase, "{HOST}", host).Replace(isolationCode)
 	pageURL := createPage(t, map[string]any{"code": code, "timeout_ms": 20000})
 	start := app + "/embed?src=" + pageURL
 	do(t, ctx, time.Minute, chromedp.Navigate(start))
@@ -186,7 +186,7 @@ func TestClientPageIsolation(t *testing.T) {
 	}
 	// Give late requests (a refresh, a preconnect) time to be made.
 	time.Sleep(2 * time.Second)
-	if got := c.take(); len(got) > 0 {
+	if got := c.Take(); len(got) > 0 {
 		t.Errorf("the canary was contacted: %v", got)
 	}
 	state := eval[map[string]any](t, ctx, 10*time.Second, `({

@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/internal/canary"
 	"github.com/sandpit-dev/sandpit/internal/pkgrepo"
 	"github.com/sandpit-dev/sandpit/page"
 	"github.com/sandpit-dev/sandpit/runner"
@@ -247,52 +248,15 @@ func createPage(t *testing.T, spec map[string]any) string {
 	return p.URL
 }
 
-// canary records every TCP connection made to it.
-type canary struct {
-	ln  net.Listener
-	mu  sync.Mutex
-	log []string
-}
-
-func newCanary(t *testing.T) *canary {
+// newCanary starts a loopback canary for the test.
+func newCanary(t *testing.T) *canary.Canary {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	c, err := canary.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &canary{ln: ln}
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				conn.SetReadDeadline(time.Now().Add(2 * time.Second))
-				buf := make([]byte, 512)
-				n, _ := conn.Read(buf)
-				line, _, _ := strings.Cut(string(buf[:n]), "\r\n")
-				c.mu.Lock()
-				c.log = append(c.log, "contact: "+line)
-				c.mu.Unlock()
-				io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nAccess-Control-Allow-Origin: *\r\n\r\n")
-			}()
-		}
-	}()
-	t.Cleanup(func() { ln.Close() })
+	t.Cleanup(c.Close)
 	return c
-}
-
-func (c *canary) url() string { return "http://" + c.ln.Addr().String() }
-
-// take returns and forgets what the canary recorded.
-func (c *canary) take() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	l := c.log
-	c.log = nil
-	return l
 }
 
 // appServer is an application on another origin: http://localhost:port,
