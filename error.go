@@ -18,6 +18,7 @@ const (
 	ETIMEOUT     = "timeout"      // waiting took too long
 	EMETHOD      = "method"       // the method is not allowed on the path
 	EUNAUTH      = "unauthorized" // no valid credentials
+	EFORBIDDEN   = "forbidden"    // the request may not be made from where it comes
 	ERATELIMITED = "rate_limited" // the caller's key is over its rate or concurrency limit
 )
 

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/sandpit-dev/sandpit/page"
-	"github.com/sandpit-dev/sandpit/queue"
 )
 
 // TestOpenAPIMatchesRoutes checks the OpenAPI document against the routes
@@ -20,7 +19,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := New(Config{Batches: (*queue.Queue)(nil), Sessions: (*queue.Queue)(nil), Pages: (*queue.Queue)(nil), Web: web,
+	fake := newFakeService()
+	e := New(Config{Jobs: fake, Batches: fake, Sessions: fake, Pages: fake, Web: web,
 		Metrics: http.NotFoundHandler(), MCP: http.NotFoundHandler()})
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, httptest.NewRequest("GET", "/openapi.json", nil))

@@ -21,6 +21,7 @@ import (
 	"github.com/sandpit-dev/sandpit/page"
 	"github.com/sandpit-dev/sandpit/queue"
 	"github.com/sandpit-dev/sandpit/runner"
+	"github.com/sandpit-dev/sandpit/service"
 )
 
 // serverURL is a whole sandpit (API, Redis queue, worker, Chromium) that the
@@ -62,7 +63,8 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		srv := httptest.NewServer(api.New(api.Config{Jobs: q, Batches: q, Pages: q, Web: web, Logger: quiet}))
+		svc := service.New(q, service.Config{Logger: quiet})
+		srv := httptest.NewServer(api.New(api.Config{Jobs: svc, Batches: svc, Pages: svc, Web: web, Logger: quiet}))
 		defer srv.Close()
 		serverURL = srv.URL
 		return m.Run()

@@ -32,7 +32,7 @@ import (
 // own.
 
 // webKey is the API key of the shared server.
-const webKey = "web-test-key"
+const webKey = "web-test-key-0123456789"
 
 // The shared server's caps, small enough for tests to pass them.
 const (

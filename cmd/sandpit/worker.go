@@ -38,6 +38,7 @@ func runWorker(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return err
 	}
+	limits := lc.resolve()
 	if err := wc.check(); err != nil {
 		return err
 	}
@@ -47,7 +48,7 @@ func runWorker(ctx context.Context, args []string, std stdio) error {
 	}
 	defer b.close()
 	q, m := b.q, b.m
-	r, err := wc.startRunner(ctx, lc.l, m, log)
+	r, err := wc.startRunner(ctx, limits, m, log)
 	if err != nil {
 		return err
 	}
@@ -55,10 +56,10 @@ func runWorker(ctx context.Context, args []string, std stdio) error {
 	g, gctx := errgroup.WithContext(ctx)
 	if mc.addr != "" {
 		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", m.handler())
+		mux.Handle("GET /metrics", m.Handler())
 		mc.grace = time.Second
 		g.Go(func() error { return mc.serve(gctx, mux, log) })
 	}
-	g.Go(func() error { return wc.work(gctx, q, r, grace, m) })
+	g.Go(func() error { return wc.work(gctx, q, r, grace, m, log) })
 	return g.Wait()
 }
