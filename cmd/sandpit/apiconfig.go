@@ -24,7 +24,7 @@ type apiConfig struct {
 	keys      string
 	insecure  bool
 	publicURL string
-	limits    service.Access // how much each key may ask
+	limits    service.Access  // how much each key may ask
 	packages  *packagesConfig // served to end users' browsers
 }
 

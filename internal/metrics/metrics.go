@@ -19,14 +19,14 @@ import (
 
 // Metrics are a process's Prometheus metrics, on a registry of its own.
 type Metrics struct {
-	reg        *prometheus.Registry
-	requests   *prometheus.HistogramVec
-	jobs       *prometheus.CounterVec
-	wait       prometheus.Histogram
-	run        prometheus.Histogram
-	refill     prometheus.Histogram
-	restarts   prometheus.Counter
-	crashes    prometheus.Counter
+	reg      *prometheus.Registry
+	requests *prometheus.HistogramVec
+	jobs     *prometheus.CounterVec
+	wait     prometheus.Histogram
+	run      prometheus.Histogram
+	refill   prometheus.Histogram
+	restarts prometheus.Counter
+	crashes  prometheus.Counter
 	// RedisErrors counts failed Redis operations.
 	RedisErrors prometheus.Counter
 }
