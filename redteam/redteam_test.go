@@ -97,7 +97,7 @@ func start(prefix string, rc runner.Config) (*server, error) {
 		}
 		return nil
 	}
-	hs := httptest.NewServer(api.New(api.Config{Jobs: q, Limits: limits, Ready: ready, Logger: log}))
+	hs := httptest.NewServer(api.New(api.Config{Jobs: q, Batches: q, Limits: limits, Ready: ready, Logger: log}))
 	return &server{url: hs.URL, runner: r, close: func() {
 		hs.Close()
 		cancel()

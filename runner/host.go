@@ -184,6 +184,7 @@ type outcome struct {
 	Error           *sandpit.PyError `json:"error"`
 	Files           []sandpit.File   `json:"files"`
 	FilesTruncated  bool             `json:"files_truncated"`
+	Passed          *bool            `json:"passed"`
 	Message         string           `json:"message"`
 }
 
@@ -218,7 +219,9 @@ func parseOutcome(raw []byte, spec sandpit.Spec, timeout time.Duration, memoryMB
 		res.Result = o.Result
 		res.Error = o.Error
 		if spec.Test != "" {
-			passed := o.Status == sandpit.StatusSucceeded
+			// The harness says whether the test ran to the end; a job that
+			// exited or raised before, with any code, did not pass.
+			passed := o.Passed != nil && *o.Passed && o.Status == sandpit.StatusSucceeded && o.Error == nil
 			res.Passed = &passed
 		}
 		total := 0

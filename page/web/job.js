@@ -220,7 +220,9 @@ export function toJob(outcome, spec, config, times) {
       res.exit_code = o.exit_code;
       res.result = o.result ?? null;
       res.error = error;
-      if (spec.test) res.passed = o.status === "succeeded";
+      // Passed only when the harness saw the test run to the end: a job
+      // that exited or raised before, with any code, did not pass.
+      if (spec.test) res.passed = o.passed === true && o.status === "succeeded" && error === null;
       let total = 0;
       for (const f of Array.isArray(o.files) ? o.files : []) {
         const data = f && typeof f.content === "string" && f.encoding === "base64" ? decodeBase64(f.content) : null;
