@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
@@ -493,4 +495,38 @@ func verdict(p *bool) string {
 		return "<nil>"
 	}
 	return fmt.Sprint(*p)
+}
+
+// TestPageProtocol checks that the sandbox page offers the protocol the
+// runner calls (page/protocol.go), and that what the runner passes reaches
+// the code as data, whatever it holds.
+func TestPageProtocol(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	h, err := testRunner.take(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { testRunner.wg.Go(func() { testRunner.recycle(h, true) }) }()
+	tctx, tcancel := context.WithTimeout(h.ctx, time.Minute)
+	defer tcancel()
+	methods, err := chromedp.Run(tctx, chromedp.CallFunctionOn[[]string](
+		"function () { return Object.keys(this).filter((k) => typeof this[k] === 'function').sort(); }",
+		func(p *cdpruntime.CallFunctionOnParams) { p.ObjectID = h.page }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{page.MethodInterruptSession, page.MethodReady, page.MethodRun, page.MethodRunInSession}
+	slices.Sort(want)
+	if !slices.Equal(methods, want) {
+		t.Fatalf("the page's protocol object has %v, want %v", methods, want)
+	}
+	code := "print(\"\\u2028 ${x} `q` */ </script> \\\" ' \\\\\")"
+	res, err := h.run(ctx, page.MethodRun, sandpit.Spec{Code: code}, testRunner.cfg.Limits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "\u2028 ${x} `q` */ </script> \" ' \\\n"; res.Stdout != want {
+		t.Fatalf("stdout %q, want %q (stderr %q)", res.Stdout, want, res.Stderr)
+	}
 }

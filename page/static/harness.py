@@ -174,23 +174,23 @@ def _outcome(exc, has_test=False):
 class _Job:
     """One job: set up by the constructor, run once by run or run_async."""
 
-    def __init__(self, spec_json):
+    def __init__(self, spec_json, limits_json, session):
         spec = json.loads(spec_json)
-        self.limits = spec.pop("_limits")
+        self.limits = json.loads(limits_json)
         os.makedirs(_HOME, exist_ok=True)
         os.chdir(_HOME)
         self.inputs = _write_inputs(spec.get("files") or [])
-        if spec.get("_session"):
+        if session:
             # A session's run returns the files it created or changed, not
             # those of earlier runs.
             self.inputs = _all_files()
-        sys.stdin = io.TextIOWrapper(io.BytesIO(spec.get("stdin", "").encode("utf-8")), encoding="utf-8")
+        sys.stdin = io.TextIOWrapper(io.BytesIO((spec.get("stdin") or "").encode("utf-8")), encoding="utf-8")
         # Unbuffered text streams: every write reaches the page at once, so
         # the output printed before a timeout is kept.
         sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="surrogateescape", write_through=True)
         sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace", write_through=True)
         self.namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": _MAIN}
-        if spec.get("_session"):
+        if session:
             global _session_namespace
             if _session_namespace is None:
                 _session_namespace = self.namespace

@@ -2,7 +2,7 @@
 // a host's outcome becomes. Both follow the server's own (spec.go and the
 // runner's parseOutcome), so that code run in an end user's browser gives
 // a job with the same fields, the same limits and the same messages as
-// POST /v1/run.
+// POST /v1/run. limits are the server's, as page.Limits gives them.
 
 // SpecError is a spec that breaks a rule; its message names the field, as
 // the server's 400 answers do.
@@ -122,17 +122,6 @@ export function timeoutMS(spec, limits) {
 // memoryMB is the spec's memory cap, or the default when it gives none.
 export function memoryMB(spec, limits) {
   return spec.memory_mb || limits.default_memory_mb;
-}
-
-// hostLimits are the limits a host enforces on one job.
-export function hostLimits(spec, limits) {
-  return {
-    timeout_ms: timeoutMS(spec, limits),
-    max_output_bytes: limits.max_output_bytes,
-    max_files: limits.max_files,
-    max_file_bytes: limits.max_file_bytes,
-    max_memory_bytes: memoryMB(spec, limits) * 1024 * 1024,
-  };
 }
 
 // goDuration writes a whole number of milliseconds as Go's
