@@ -99,7 +99,7 @@ func start(prefix string, rc runner.Config) (*server, error) {
 		return nil
 	}
 	svc := service.New(q, service.Config{Limits: limits, Logger: log})
-	hs := httptest.NewServer(api.New(api.Config{Jobs: svc, Limits: limits, Ready: ready, Logger: log}))
+	hs := httptest.NewServer(api.New(api.Config{Jobs: svc, Batches: svc, Limits: limits, Ready: ready, Logger: log}))
 	return &server{url: hs.URL, runner: r, close: func() {
 		hs.Close()
 		cancel()

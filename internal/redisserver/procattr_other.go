@@ -4,6 +4,6 @@ package redisserver
 
 import "syscall"
 
-// procAttr gives redis-server no attributes of its own where the kernel
-// cannot kill it with its parent; Close stops it.
+// procAttr is nothing outside Linux, which alone kills a child when its
+// parent dies; Close stops the server.
 func procAttr() *syscall.SysProcAttr { return nil }
