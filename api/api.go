@@ -127,6 +127,7 @@ func New(cfg Config) *echo.Echo {
 	// path or method under /v1 still gets its own 404 or 405.
 	guard := newAccess(cfg.Access).middleware
 	v1 := e.Group("/v1")
+	v1.GET("/info", s.info, guard)
 	v1.POST("/run", s.run, guard)
 	v1.POST("/jobs", s.submit, guard)
 	v1.GET("/jobs/:id", s.getJob, guard)
