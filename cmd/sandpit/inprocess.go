@@ -18,7 +18,10 @@ type inProcess struct{ h http.Handler }
 
 // client returns a client of the API that p's handler serves.
 func (p *inProcess) client() *client.Client {
-	c, err := client.New("http://in-process", client.WithHTTPClient(&http.Client{Transport: p}))
+	// No retries: a refusal goes back to the agent at once, and the call
+	// holds its caller's /mcp request while it lasts.
+	c, err := client.New("http://in-process", client.WithHTTPClient(&http.Client{Transport: p}),
+		client.WithRetry(client.RetryPolicy{MaxAttempts: 1}))
 	if err != nil {
 		panic(err) // the URL is a constant
 	}
