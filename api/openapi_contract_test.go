@@ -104,7 +104,9 @@ print("hi")
 	})
 
 	t.Run("queue full", func(t *testing.T) {
-		// The queue holds contractMaxQueue jobs, waiting or running.
+		// The queue holds contractMaxQueue jobs, waiting or running; the
+		// jobs cancelled before must have left it first.
+		c.waitMetric(t, "sandpit_queue_depth 0")
 		var ids []string
 		for range contractMaxQueue {
 			ids = append(ids, c.job(t, call{method: "POST", path: "/v1/jobs", body: `{"code": "import time\ntime.sleep(60)"}`, status: 202}).ID)
@@ -428,6 +430,25 @@ func (c *contract) do(t *testing.T, k call) []byte {
 		}
 	}
 	return body
+}
+
+// waitMetric waits until the server's metrics have the line want.
+func (c *contract) waitMetric(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(c.base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if slices.Contains(strings.Split(string(data), "\n"), want) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("/metrics never had %q", want)
 }
 
 // job calls k and decodes the job it answers.
