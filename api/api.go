@@ -122,6 +122,7 @@ func New(cfg Config) *echo.Echo {
 	// Access is checked per route, not on the group, so that an unknown
 	// path or method under /v1 still gets its own 404 or 405.
 	v1 := e.Group("/v1")
+	v1.GET("/info", s.info, guard)
 	v1.POST("/run", s.run, guard)
 	v1.POST("/jobs", s.submit, guard)
 	v1.GET("/jobs/:id", s.getJob, guard)

@@ -8,6 +8,7 @@
 //	sandpit batch    run a JSON-lines file of jobs as a batch
 //	sandpit bench    measure a running server
 //	sandpit mcp      serve MCP tools over stdio for an agent
+//	sandpit version  print sandpit's version (also --version)
 package main
 
 import (
@@ -19,6 +20,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/sandpit-dev/sandpit/internal/version"
 )
 
 // command is one subcommand.
@@ -63,6 +66,10 @@ func run(ctx context.Context, args []string, std stdio) int {
 		}
 		return 0
 	}
+	if args[0] == "version" || args[0] == "--version" || args[0] == "-version" {
+		fmt.Fprintf(std.out, "sandpit %s\n", version.String())
+		return 0
+	}
 	for _, c := range commands {
 		if c.name != args[0] {
 			continue
@@ -92,5 +99,6 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
+	fmt.Fprintf(w, "  %-8s %s\n", "version", "print sandpit's version (also --version)")
 	fmt.Fprintln(w, "\nRun 'sandpit COMMAND --help' for a command's flags.")
 }
