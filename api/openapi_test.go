@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -21,7 +22,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := New(Config{Batches: (*queue.Queue)(nil), Sessions: (*queue.Queue)(nil), Pages: (*queue.Queue)(nil), Web: web,
-		Metrics: http.NotFoundHandler(), MCP: http.NotFoundHandler()})
+		Metrics: http.NotFoundHandler(), MCP: http.NotFoundHandler(),
+		Capacity: func(context.Context) (Capacity, error) { return Capacity{}, nil }})
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, httptest.NewRequest("GET", "/openapi.json", nil))
 	var doc struct {

@@ -236,23 +236,33 @@ func (c *apiConfig) apiAccess() api.Access {
 	return a
 }
 
-// readiness is /readyz: Redis answers and some worker has a sandbox ready.
+// readiness is /readyz: jobs can be accepted, which needs Redis and
+// nothing else. Whether a worker has a sandbox ready is capacity's
+// (/readyz/sandboxes): an API that answered 503 while the workers were all
+// busy would be taken out of its load balancer exactly at peak load.
 func readiness(q *queue.Queue) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
 		if err := q.Ping(ctx); err != nil {
 			return errors.New("redis is unreachable")
 		}
-		workers, ready, err := q.Capacity(ctx)
-		if err != nil {
-			return errors.New("redis is unreachable")
-		}
-		if workers == 0 {
-			return errors.New("no worker is running")
-		}
-		if ready == 0 {
-			return errors.New("no worker has a sandbox ready")
-		}
 		return nil
+	}
+}
+
+// capacity is /readyz/sandboxes: the workers, their ready sandboxes and
+// the queues' depths, from Redis.
+func capacity(q *queue.Queue) func(ctx context.Context) (api.Capacity, error) {
+	return func(ctx context.Context) (api.Capacity, error) {
+		var c api.Capacity
+		var err error
+		if c.Workers, c.SandboxesReady, err = q.Capacity(ctx); err != nil {
+			return c, err
+		}
+		if c.QueueDepth, err = q.Depth(ctx); err != nil {
+			return c, err
+		}
+		c.BatchQueueDepth, err = q.BatchDepth(ctx)
+		return c, err
 	}
 }
 
@@ -273,7 +283,7 @@ func newAPI(b *backend, l sandpit.Limits, ac *apiConfig, log *slog.Logger) (http
 		MaxRequestBytes: int64(l.WithDefaults().MaxSpecBytes) + 1<<20,
 	})
 	h := api.New(api.Config{Jobs: b.q, Batches: b.q, Sessions: b.q, Pages: b.q, Web: web, PublicURL: ac.publicURL,
-		Limits: l, Ready: readiness(b.q), Access: access, Logger: log,
+		Limits: l, Ready: readiness(b.q), Capacity: capacity(b.q), Access: access, Logger: log,
 		Metrics: b.m.handler(), Observe: b.m.observeRequest, MCP: mcp})
 	self.h = h
 	return h, nil
@@ -298,9 +308,10 @@ func (c *workerConfig) register(f *flags) {
 	f.envVar("chromium", "SANDPIT_CHROMIUM")
 	f.StringVar(&c.user, "chromium-user", "sandpit", "unprivileged account Chromium runs as when sandpit runs as root")
 	f.envVar("chromium-user", "SANDPIT_CHROMIUM_USER")
-	f.IntVar(&c.pool, "pool-size", runtime.NumCPU(), "ready sandboxes kept, which is also how many jobs run at once")
+	pool, refill := ownPoolSizes(runtime.NumCPU(), sandpit.DefaultLimits.DefaultMemoryMB)
+	f.IntVar(&c.pool, "pool-size", pool, "ready sandboxes kept, which is also how many jobs run at once; default: one per CPU the container may use, as many as its memory limit holds")
 	f.envVar("pool-size", "SANDPIT_POOL_SIZE")
-	f.IntVar(&c.refill, "refill", max(1, runtime.NumCPU()/2), "sandboxes built at once to refill the pool")
+	f.IntVar(&c.refill, "refill", refill, "sandboxes built at once to refill the pool; default: half the pool size")
 	f.envVar("refill", "SANDPIT_REFILL")
 	f.DurationVar(&c.lease, "lease", 30*time.Second, "a job whose worker is silent this long is taken over by another")
 	f.envVar("lease", "SANDPIT_LEASE")
