@@ -21,7 +21,8 @@ FROM debian:bookworm-slim AS runtime
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends chromium util-linux redis-server tini ca-certificates curl fonts-liberation \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --create-home --home-dir /var/lib/sandpit --shell /usr/sbin/nologin sandpit
+ && groupadd --system --gid 10001 sandpit \
+ && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /var/lib/sandpit --shell /usr/sbin/nologin sandpit
 COPY --from=build /sandpit /usr/local/bin/sandpit
 # 8080: the API; 9090: a worker's metrics and health (--metrics-addr).
 EXPOSE 8080 9090
