@@ -122,12 +122,12 @@ func (s *server) run(t *testing.T, spec any) (int, sandpit.Job) {
 	return resp.StatusCode, job
 }
 
-// healthy waits for a ready sandbox and runs one ordinary job.
+// healthy waits for /readyz and runs one ordinary job.
 func (s *server) healthy(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
-		resp, err := http.Get(s.url + "/readyz/sandboxes")
+		resp, err := http.Get(s.url + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
