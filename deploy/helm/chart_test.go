@@ -1,4 +1,6 @@
-package main
+// Package helm tests the Helm chart in sandpit/ against the Kubernetes API,
+// KEDA, the sandpit binary's flags and the queue's streams.
+package helm
 
 import (
 	"bytes"
@@ -36,8 +38,59 @@ const (
 	kubeconformModule = "github.com/yannh/kubeconform/cmd/kubeconform@v0.8.0"
 	kubernetesModule  = "k8s.io/kubernetes@v1.30.14"
 	kubeVersion       = "1.30.14"
-	chartDir          = "../../deploy/helm/sandpit"
+	chartDir          = "sandpit"
 )
+
+// binary is sandpit, built for the tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "sandpit-chart-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "sandpit")
+	if out, err := exec.Command("go", "build", "-o", binary, "../../cmd/sandpit").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build sandpit: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+var flagRE = regexp.MustCompile(`(?m)^\s+-([a-z][a-z0-9-]*)`)
+
+// checkArgs fails on each --flag of args that `sandpit command` lacks.
+func checkArgs(t *testing.T, where, command string, args []string) {
+	t.Helper()
+	help, _ := exec.Command(binary, command, "--help").CombinedOutput()
+	var flags []string
+	for _, m := range flagRE.FindAllStringSubmatch(string(help), -1) {
+		flags = append(flags, m[1])
+	}
+	if len(flags) == 0 {
+		t.Fatalf("sandpit %s --help lists no flags:\n%s", command, help)
+	}
+	for _, arg := range args {
+		if f, ok := strings.CutPrefix(arg, "--"); ok && !slices.Contains(flags, strings.SplitN(f, "=", 2)[0]) {
+			t.Errorf("%s uses --%s, which `sandpit %s` does not have (it has %v)", where, f, command, flags)
+		}
+	}
+}
+
+// argValue returns the value of --name in args, or "".
+func argValue(args []string, name string) string {
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a, "--"+name+"="); ok {
+			return v
+		}
+		if a == "--"+name && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
+}
 
 // goRun runs a pinned Go command and returns its output; the first run
 // compiles it (helm takes minutes), later ones come from the build cache.
@@ -181,7 +234,7 @@ func validate(t *testing.T, dir string, rendered map[string]map[string]object, f
 			apiVersion, kind := fmt.Sprint(o["apiVersion"]), fmt.Sprint(o["kind"])
 			file := schemaFile(kind, apiVersion)
 			if strings.HasPrefix(apiVersion, "keda.sh/") {
-				data, err := os.ReadFile(filepath.Join("../../deploy/helm/schemas", file))
+				data, err := os.ReadFile(filepath.Join("schemas", file))
 				if err != nil {
 					t.Fatalf("no schema for %s %s: %v", apiVersion, kind, err)
 				}
