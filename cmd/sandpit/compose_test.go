@@ -188,6 +188,14 @@ func TestComposeFile(t *testing.T) {
 			t.Errorf("Dockerfile builds packages from Pyodide %s, but page/package-lock.json pins %s", arg[1], pinned)
 		}
 	}
+	// The build context leaves out what is large and built anew: a package
+	// repository made by `make packages`, its archive, node_modules.
+	ignore, _ := os.ReadFile("../../.dockerignore")
+	for _, dir := range []string{"packages/", ".cache/", "page/node_modules/"} {
+		if !slices.Contains(strings.Fields(string(ignore)), dir) {
+			t.Errorf(".dockerignore does not leave out %s", dir)
+		}
+	}
 	const packagesDir = "/srv/pyodide-packages"
 	if !strings.Contains(df, "ENV SANDPIT_PACKAGES_DIR="+packagesDir) {
 		t.Errorf("the full image does not set SANDPIT_PACKAGES_DIR=%s", packagesDir)
