@@ -36,8 +36,11 @@ type Config struct {
 	// and host of each request.
 	PublicURL string
 	Limits    sandpit.Limits
-	// Ready reports whether a job could run now; nil means always.
+	// Ready reports whether jobs can be accepted now; nil means always.
 	Ready func(ctx context.Context) error
+	// Capacity, when set, serves GET /readyz/sandboxes: what the workers
+	// can take on now.
+	Capacity func(ctx context.Context) (Capacity, error)
 	// Access says who may call /v1 and how much; the zero value lets
 	// everyone in without limits.
 	Access Access
@@ -113,6 +116,9 @@ func New(cfg Config) *echo.Echo {
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	if cfg.Capacity != nil {
+		e.GET("/readyz/sandboxes", sandboxes(cfg.Capacity))
+	}
 	e.GET("/openapi.json", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, openAPI)
 	})

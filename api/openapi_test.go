@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -21,7 +22,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	fake := newFakeService()
 	e := New(Config{Jobs: fake, Batches: fake, Sessions: fake, Pages: fake, Web: web,
-		Metrics: http.NotFoundHandler(), MCP: http.NotFoundHandler()})
+		Metrics: http.NotFoundHandler(), MCP: http.NotFoundHandler(),
+		Capacity: func(context.Context) (Capacity, error) { return Capacity{}, nil }})
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, httptest.NewRequest("GET", "/openapi.json", nil))
 	var doc struct {

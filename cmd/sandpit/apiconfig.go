@@ -105,23 +105,33 @@ func (c *apiConfig) apiAccess() api.Access {
 	return api.Access{Keys: splitList(c.keys)}
 }
 
-// readiness is /readyz: Redis answers and some worker has a sandbox ready.
+// readiness is /readyz: jobs can be accepted, which needs Redis and
+// nothing else. Whether a worker has a sandbox ready is capacity's
+// (/readyz/sandboxes): an API that answered 503 while the workers were all
+// busy would be taken out of its load balancer exactly at peak load.
 func readiness(q *queue.Queue) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
 		if err := q.Ping(ctx); err != nil {
 			return errors.New("redis is unreachable")
 		}
-		workers, ready, err := q.Capacity(ctx)
-		if err != nil {
-			return errors.New("redis is unreachable")
-		}
-		if workers == 0 {
-			return errors.New("no worker is running")
-		}
-		if ready == 0 {
-			return errors.New("no worker has a sandbox ready")
-		}
 		return nil
+	}
+}
+
+// capacity is /readyz/sandboxes: the workers, their ready sandboxes and
+// the queues' depths, from Redis.
+func capacity(q *queue.Queue) func(ctx context.Context) (api.Capacity, error) {
+	return func(ctx context.Context) (api.Capacity, error) {
+		var c api.Capacity
+		var err error
+		if c.Workers, c.SandboxesReady, err = q.Capacity(ctx); err != nil {
+			return c, err
+		}
+		if c.QueueDepth, err = q.Depth(ctx); err != nil {
+			return c, err
+		}
+		c.BatchQueueDepth, err = q.BatchDepth(ctx)
+		return c, err
 	}
 }
 
@@ -142,6 +152,6 @@ func newAPI(b *backend, l sandpit.Limits, ac *apiConfig, log *slog.Logger) (http
 		MaxRequestBytes: int64(l.MaxSpecBytes) + 1<<20,
 	})
 	return api.New(api.Config{Jobs: svc, Batches: svc, Sessions: svc, Pages: svc, Web: web, PublicURL: ac.publicURL,
-		Limits: l, Ready: readiness(b.q), Access: access, Logger: log,
+		Limits: l, Ready: readiness(b.q), Capacity: capacity(b.q), Access: access, Logger: log,
 		Metrics: b.m.Handler(), Observe: b.m.ObserveRequest, MCP: mcp}), nil
 }

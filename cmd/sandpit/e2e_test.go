@@ -119,7 +119,7 @@ func waitReady(t *testing.T, base string, p *proc) {
 			t.Fatalf("sandpit exited early:\n%s", p.out.String())
 		default:
 		}
-		resp, err := http.Get(base + "/readyz")
+		resp, err := http.Get(base + "/readyz/sandboxes")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {

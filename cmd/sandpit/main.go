@@ -9,6 +9,7 @@
 //	sandpit bench    measure a running server
 //	sandpit mcp      serve MCP tools over stdio for an agent
 //	sandpit version  print sandpit's version (also --version)
+//	sandpit packages make a package repository from a Pyodide release
 package main
 
 import (
@@ -45,6 +46,7 @@ var commands = []command{
 	{"batch", "run a JSON-lines file of jobs as one batch and write the results as JSON lines", runBatch},
 	{"bench", "measure a running server: latency, throughput, and the naive baseline", runBench},
 	{"mcp", "serve MCP tools over stdio for an LLM agent, running code on a server", runMCP},
+	{"packages", "make a package repository for --packages-dir from a Pyodide release archive", runPackages},
 }
 
 // exitError ends the program with a given code and no message of its own.

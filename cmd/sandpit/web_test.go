@@ -101,7 +101,7 @@ func startWeb() error {
 	})
 	webBase = "http://" + addr
 	for deadline := time.Now().Add(3 * time.Minute); ; {
-		resp, err := http.Get(webBase + "/readyz")
+		resp, err := http.Get(webBase + "/readyz/sandboxes")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
