@@ -206,3 +206,31 @@ func CancelledResult() Result {
 func ErrorResult(msg string) Result {
 	return Result{Status: StatusError, Files: []File{}, Message: msg}
 }
+
+// Event is one thing that happened to a job, in the order it happened: a
+// change of status, a piece of its output, or its end.
+type Event struct {
+	// ID is the event's place in the job's events: reading again after
+	// it gives the events that followed. Empty for an event made for one
+	// reader (the status a reader finds on arrival, a quiet period).
+	ID   string
+	Type EventType
+	// Data is the status for EventStatus, the text written for
+	// EventStdout and EventStderr.
+	Data string
+	// Job is the finished job, with EventDone.
+	Job *Job
+}
+
+// EventType says what an Event is.
+type EventType string
+
+// The types of event. EventQuiet is no event at all: nothing happened for
+// a while, which a reader may want to say to keep its connection open.
+const (
+	EventStatus EventType = "status"
+	EventStdout EventType = "stdout"
+	EventStderr EventType = "stderr"
+	EventDone   EventType = "done"
+	EventQuiet  EventType = ""
+)

@@ -24,6 +24,11 @@ type JobService interface {
 	// Cancel ends a queued or running job as cancelled; a job that has
 	// already ended gives a conflict error with the job.
 	Cancel(ctx context.Context, id string) (Job, error)
+	// Events yields what happens to the job, after the event with ID after
+	// ("" for all, preceded by the status it has now), until its
+	// EventDone: status changes and output as it is written. While
+	// nothing happens it yields an EventQuiet now and then.
+	Events(ctx context.Context, id, after string) iter.Seq2[Event, error]
 }
 
 // Item is one job of a batch: a spec, and the caller's own id for it.
@@ -58,6 +63,9 @@ type SessionService interface {
 	// RunInSession runs spec in the session's interpreter and waits for
 	// the job's end.
 	RunInSession(ctx context.Context, id string, spec Spec) (Job, error)
+	// SubmitInSession queues spec to run in the session's interpreter and
+	// returns the queued job, whose events JobService.Events gives.
+	SubmitInSession(ctx context.Context, id string, spec Spec) (Job, error)
 	// CloseSession ends the session; closing one that has ended returns
 	// it as it is.
 	CloseSession(ctx context.Context, id string) (Session, error)

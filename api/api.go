@@ -132,6 +132,7 @@ func New(cfg Config) *echo.Echo {
 	v1.POST("/run", s.run, guard)
 	v1.POST("/jobs", s.submit, guard)
 	v1.GET("/jobs/:id", s.getJob, guard)
+	v1.GET("/jobs/:id/events", s.jobEvents, guard)
 	v1.DELETE("/jobs/:id", s.cancelJob, guard)
 	v1.GET("/jobs/:id/files/*", s.jobFile, guard)
 	if cfg.Batches != nil {
@@ -213,11 +214,20 @@ func (s *server) submission(c echo.Context) (context.Context, sandpit.Spec, erro
 	return sandpit.WithIdempotencyKey(c.Request().Context(), key), spec, nil
 }
 
-// run submits a job and answers when it has ended.
+// run submits a job and answers when it has ended; asked for
+// text/event-stream, it streams the job's events until then.
 func (s *server) run(c echo.Context) error {
 	ctx, spec, err := s.submission(c)
 	if err != nil {
 		return err
+	}
+	if wantsEvents(c) {
+		job, err := s.jobs.Submit(ctx, spec)
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Set(echo.HeaderLocation, "/v1/jobs/"+job.ID)
+		return s.streamEvents(c, job.ID, "")
 	}
 	job, err := s.jobs.Run(ctx, spec)
 	if err != nil {

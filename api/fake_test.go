@@ -91,6 +91,16 @@ func (f *fakeService) Cancel(ctx context.Context, id string) (sandpit.Job, error
 	return j, nil
 }
 
+func (f *fakeService) Events(ctx context.Context, id, after string) iter.Seq2[sandpit.Event, error] {
+	f.called(ctx)
+	return func(yield func(sandpit.Event, error) bool) { yield(sandpit.Event{}, errFake) }
+}
+
+func (f *fakeService) SubmitInSession(ctx context.Context, id string, spec sandpit.Spec) (sandpit.Job, error) {
+	f.called(ctx)
+	return sandpit.Job{}, errFake
+}
+
 var errFake = sandpit.Errorf(sandpit.ENOTFOUND, "not kept by the fake service")
 
 func (f *fakeService) SubmitBatch(ctx context.Context, items iter.Seq2[sandpit.Item, error]) (sandpit.Batch, error) {

@@ -40,6 +40,7 @@ func TestOpenAPIContract(t *testing.T) {
 	t.Run("server", func(t *testing.T) {
 		c.do(t, call{method: "GET", path: "/healthz", status: 200})
 		c.do(t, call{method: "GET", path: "/readyz", status: 200})
+		c.do(t, call{method: "GET", path: "/readyz/sandboxes", status: 200})
 		c.do(t, call{method: "GET", path: "/metrics", status: 200})
 		if body := c.do(t, call{method: "GET", path: "/openapi.json", status: 200}); !bytes.Equal(body, openAPI) {
 			t.Error("GET /openapi.json is not the embedded document")
@@ -200,6 +201,7 @@ print("hi")
 	t.Run("redis down", func(t *testing.T) {
 		c.redis.Close()
 		c.do(t, call{method: "GET", path: "/readyz", status: 503})
+		c.do(t, call{method: "GET", path: "/readyz/sandboxes", status: 503})
 		c.do(t, call{method: "GET", path: "/v1/jobs/" + finished.ID, status: 500})
 		c.do(t, call{method: "POST", path: "/v1/jobs", body: `{"code": "print(1)"}`, status: 500})
 		c.do(t, call{method: "GET", path: "/v1/batches/" + unknownID, status: 500})
@@ -326,7 +328,7 @@ func startContract(t *testing.T) *contract {
 	c := &contract{base: "http://" + addr, doc: doc, router: router, redis: rs, seen: map[string]bool{}}
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		resp, err := http.Get(c.base + "/readyz")
+		resp, err := http.Get(c.base + "/readyz/sandboxes")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {

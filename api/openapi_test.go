@@ -25,7 +25,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		Metrics: http.NotFoundHandler(), MCP: http.NotFoundHandler(),
 		Capacity: func(context.Context) (Capacity, error) { return Capacity{}, nil }})
 	rec := httptest.NewRecorder()
-	e.ServeHTTP(rec, httptest.NewRequest("GET", "/openapi.json", nil))
+	e.ServeHTTP(rec, httptest.NewRequest("GET", "http://localhost/openapi.json", nil))
 	var doc struct {
 		OpenAPI string                                `json:"openapi"`
 		Paths   map[string]map[string]json.RawMessage `json:"paths"`

@@ -44,6 +44,14 @@ func (s *server) runInSession(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if wantsEvents(c) {
+		job, err := s.sessions.SubmitInSession(c.Request().Context(), c.Param("id"), spec)
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Set(echo.HeaderLocation, "/v1/jobs/"+job.ID)
+		return s.streamEvents(c, job.ID, "")
+	}
 	job, err := s.sessions.RunInSession(c.Request().Context(), c.Param("id"), spec)
 	if err != nil {
 		return err

@@ -14,7 +14,11 @@ import (
 //	runInSession(spec, limits)    runs spec in the session's one interpreter; resolves with an Outcome
 //	interruptSession()            raises KeyboardInterrupt in the session's running code
 //
-// spec is a sandpit.Spec and limits a Limits. The frame that runs code in an
+// spec is a sandpit.Spec and limits a Limits. While a job runs, the page
+// calls OutputBinding, a function the runner adds to it with DevTools'
+// Runtime.addBinding, with the JSON [fd, text] for each piece of output as
+// it comes (fd 1 for stdout, 2 for stderr), all before the job's outcome.
+// The frame that runs code in an
 // end user's browser (web/frame.js) runs the same host (static/host.js) with
 // the same Limits and the same Outcome.
 const (
@@ -33,6 +37,10 @@ const (
 	MethodRun              = "run"
 	MethodRunInSession     = "runInSession"
 	MethodInterruptSession = "interruptSession"
+
+	// OutputBinding is the page's function that takes a job's output as
+	// it comes.
+	OutputBinding = "sandpitOutput"
 )
 
 // Limits are the limits a sandbox enforces, as the headless page and the

@@ -35,6 +35,10 @@ func (k keys) streams() []string { return []string{k.stream(), k.batchStream()} 
 // job is the hash of one job: status, spec, times, result.
 func (k keys) job(id string) string { return k.prefix + "job:" + id }
 
+// events is the stream of one job's events (status changes, output,
+// its end), kept as long as the job's record.
+func (k keys) events(id string) string { return k.prefix + "events:" + id }
+
 // idempotency maps a caller's idempotency key (already hashed) to its job.
 func (k keys) idempotency(hash string) string { return k.prefix + "idem:" + hash }
 

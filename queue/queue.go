@@ -190,7 +190,7 @@ func (q *Queue) Cancel(ctx context.Context, id, owner string) (sandpit.Job, erro
 	if err != nil {
 		return sandpit.Job{}, err
 	}
-	keys := []string{q.keys.job(id)}
+	keys := []string{q.keys.job(id), q.keys.events(id)}
 	argv := []any{res, formatTime(time.Now()), int(q.opts.Retention.Seconds()), id,
 		q.keys.done(), q.keys.cancel(), q.keys.prefix, q.keys.batches(), owner}
 	v, err := q.runScript(ctx, "cancel job", cancelScript, keys, argv...)

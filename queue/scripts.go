@@ -30,9 +30,9 @@ return {'new', ARGV[1]}
 
 // startScript marks a job running for a worker that took its stream entry.
 //
-// KEYS[1] job hash, KEYS[2] stream
+// KEYS[1] job hash, KEYS[2] stream, KEYS[3] job's events
 // ARGV[1] started_at, ARGV[2] worker id, ARGV[3] stream entry id, ARGV[4] group,
-// ARGV[5] max attempts
+// ARGV[5] max attempts, ARGV[6] most events kept, ARGV[7] retention in seconds
 // Returns {"run", record} when the worker should run the job, record being
 // the job's hash as HGETALL gives it; {"exhausted", record} when it has
 // used up its attempts; {"skip"} when the job is gone or already ended (its
@@ -50,6 +50,8 @@ if attempts >= tonumber(ARGV[5]) then
 end
 redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('HSET', KEYS[1], 'status', 'running', 'started_at', ARGV[1], 'worker', ARGV[2])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 't', 'status', 'd', 'running')
+redis.call('EXPIRE', KEYS[3], ARGV[7])
 return {'run', redis.call('HGETALL', KEYS[1])}
 `)
 
@@ -161,7 +163,8 @@ end
 // entry, counts it in its batch and announces it. A job that already ended
 // (a cancelled one) keeps its first outcome.
 //
-// KEYS[1] job hash, KEYS[2] stream, KEYS[3] batch hash ("" for none)
+// KEYS[1] job hash, KEYS[2] stream, KEYS[3] batch hash ("" for none),
+// KEYS[4] job's events
 // ARGV[1] status, ARGV[2] result JSON, ARGV[3] finished_at, ARGV[4] retention
 // in seconds, ARGV[5] stream entry id, ARGV[6] group, ARGV[7] job id,
 // ARGV[8] done channel, ARGV[9] passed ("1", "0" or ""), ARGV[10] batch
@@ -176,6 +179,8 @@ if st ~= 'queued' and st ~= 'running' then
 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'result', ARGV[2], 'finished_at', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('XADD', KEYS[4], '*', 't', 'done', 'd', ARGV[1])
+redis.call('EXPIRE', KEYS[4], ARGV[4])
 redis.call('PUBLISH', ARGV[8], ARGV[7])
 if KEYS[3] ~= '' then
   tally(KEYS[3], ARGV[1], ARGV[9], ARGV[10], ARGV[11], ARGV[4], ARGV[3])
@@ -186,7 +191,7 @@ return 1
 // requeueScript hands a running job back to the queue after an
 // infrastructure failure: a new stream entry replaces the old one.
 //
-// KEYS[1] job hash, KEYS[2] stream
+// KEYS[1] job hash, KEYS[2] stream, KEYS[3] job's events
 // ARGV[1] stream entry id, ARGV[2] group, ARGV[3] job id
 // Returns 1 when requeued, 0 when the job had already ended.
 var requeueScript = redis.NewScript(`
@@ -199,13 +204,16 @@ end
 redis.call('HSET', KEYS[1], 'status', 'queued')
 redis.call('HDEL', KEYS[1], 'started_at', 'worker')
 redis.call('XADD', KEYS[2], '*', 'id', ARGV[3])
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('XADD', KEYS[3], '*', 't', 'status', 'd', 'queued')
+end
 return 1
 `)
 
 // cancelScript ends a queued or running job as cancelled and tells the
 // workers to stop it.
 //
-// KEYS[1] job hash
+// KEYS[1] job hash, KEYS[2] job's events
 // ARGV[1] result JSON, ARGV[2] finished_at, ARGV[3] retention in seconds,
 // ARGV[4] job id, ARGV[5] done channel, ARGV[6] cancel channel, ARGV[7] key
 // prefix (a batch's hash is prefix .. "batch:" .. id, in the same slot),
@@ -220,6 +228,8 @@ end
 if st == 'queued' or st == 'running' then
   redis.call('HSET', KEYS[1], 'status', 'cancelled', 'result', ARGV[1], 'finished_at', ARGV[2])
   redis.call('EXPIRE', KEYS[1], ARGV[3])
+  redis.call('XADD', KEYS[2], '*', 't', 'done', 'd', 'cancelled')
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
   redis.call('PUBLISH', ARGV[6], ARGV[4])
   redis.call('PUBLISH', ARGV[5], ARGV[4])
   local b = redis.call('HGET', KEYS[1], 'batch')

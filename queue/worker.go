@@ -339,8 +339,9 @@ func (w *worker) process(e entry) {
 // start marks job id running for this worker and returns its record, with
 // the script's verdict: "run", "skip" or "exhausted".
 func (w *worker) start(ctx context.Context, id string, e entry) (record, string, error) {
-	keys := []string{w.q.keys.job(id), e.stream}
-	argv := []any{formatTime(time.Now()), w.opts.ID, e.msg.ID, group, w.opts.MaxAttempts}
+	keys := []string{w.q.keys.job(id), e.stream, w.q.keys.events(id)}
+	argv := []any{formatTime(time.Now()), w.opts.ID, e.msg.ID, group, w.opts.MaxAttempts, maxEvents,
+		int(w.q.opts.Retention.Seconds())}
 	v, err := w.q.runScript(ctx, "start job", startScript, keys, argv...)
 	if err != nil {
 		return record{}, "", err
@@ -421,7 +422,7 @@ func (q *Queue) finish(ctx context.Context, rec record, e entry, r sandpit.Resul
 	if rec.Batch != "" {
 		batchKey = q.keys.batch(rec.Batch)
 	}
-	keys := []string{q.keys.job(rec.ID), e.stream, batchKey}
+	keys := []string{q.keys.job(rec.ID), e.stream, batchKey, q.keys.events(rec.ID)}
 	argv := []any{string(r.Status), data, formatTime(time.Now()), int(q.opts.Retention.Seconds()),
 		e.msg.ID, group, rec.ID, q.keys.done(), passed, q.keys.batches(), rec.Batch}
 	v, err := q.runScript(ctx, "record job result", finishScript, keys, argv...)
@@ -433,8 +434,8 @@ func (q *Queue) finish(ctx context.Context, rec record, e entry, r sandpit.Resul
 }
 
 func (w *worker) requeue(id string, e entry) {
-	err := requeueScript.Run(context.WithoutCancel(w.hardStop), w.q.rdb, []string{w.q.keys.job(id), e.stream},
-		e.msg.ID, group, id).Err()
+	keys := []string{w.q.keys.job(id), e.stream, w.q.keys.events(id)}
+	_, err := w.q.runScript(context.WithoutCancel(w.hardStop), "requeue job", requeueScript, keys, e.msg.ID, group, id)
 	if err != nil {
 		w.q.log.Error("requeue job", "job", id, "err", err)
 	}

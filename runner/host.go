@@ -46,6 +46,9 @@ type host struct {
 	page    cdpruntime.RemoteObjectID // the page's protocol object
 	jobs    int
 	crashed chan struct{} // closed when the tab's renderer dies
+
+	mu   sync.Mutex
+	sink *outputSink // of the job running, nil when none watches
 }
 
 // newHost opens a tab in a new browser context, loads the page at path and
@@ -55,8 +58,13 @@ func (r *Runner) newHost(ctx context.Context, path string) (*host, error) {
 	var once sync.Once
 	tctx, cancel := chromedp.NewContext(r.current().ctx, chromedp.WithNewBrowserContext(),
 		chromedp.WithListener(func(ev any) {
-			if _, ok := ev.(*inspector.EventTargetCrashed); ok {
+			switch ev := ev.(type) {
+			case *inspector.EventTargetCrashed:
 				once.Do(func() { close(h.crashed) })
+			case *cdpruntime.EventBindingCalled:
+				if ev.Name == page.OutputBinding {
+					h.output(ev.Payload)
+				}
 			}
 		}))
 	h.ctx, h.cancel = tctx, cancel
@@ -70,6 +78,11 @@ func (r *Runner) newHost(ctx context.Context, path string) (*host, error) {
 	defer scancel()
 	stop := context.AfterFunc(ctx, scancel)
 	defer stop()
+	// The binding outlives navigations: the page finds it when it loads.
+	if _, err := chromedp.Call(sctx, cdpruntime.AddBinding, cdpruntime.AddBindingParams{Name: page.OutputBinding}); err != nil {
+		h.close()
+		return nil, fmt.Errorf("add the output binding: %w", err)
+	}
 	err := chromedp.Do(sctx,
 		chromedp.Navigate(Origin+path),
 		h.bind(),
@@ -154,6 +167,10 @@ func (h *host) run(ctx context.Context, method string, spec sandpit.Spec, l sand
 	defer cancel()
 	stop := context.AfterFunc(ctx, cancel)
 	defer stop()
+	if watch := outputOf(ctx); watch != nil {
+		h.watch(&outputSink{fn: watch, room: 2*l.WithDefaults().MaxOutputBytes + 1<<10})
+		defer h.watch(nil)
+	}
 	go func() {
 		select {
 		case <-h.crashed:

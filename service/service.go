@@ -282,24 +282,32 @@ func (s *Service) GetSession(ctx context.Context, id string) (sandpit.Session, e
 // RunInSession runs spec in a session of the caller and waits for it.
 func (s *Service) RunInSession(ctx context.Context, id string, spec sandpit.Spec) (sandpit.Job, error) {
 	return call(s, ctx, func() (sandpit.Job, error) {
-		if spec.MemoryMB != 0 {
-			return sandpit.Job{}, sandpit.Errorf(sandpit.EINVALID, "memory_mb: a session's memory is set when the session is created")
-		}
-		if spec.Test != "" {
-			return sandpit.Job{}, sandpit.Errorf(sandpit.EINVALID, "test: not taken by a session run; run the test as code")
-		}
-		if err := spec.Validate(s.limits); err != nil {
-			return sandpit.Job{}, err
-		}
-		// The memory cap is the session's own; only the timeout is resolved.
-		spec.TimeoutMS = int(s.limits.Timeout(spec).Milliseconds())
-		o := owner(ctx)
-		job, err := s.q.RunInSession(ctx, id, o, spec)
+		job, err := s.submitInSession(ctx, id, spec)
 		if err != nil {
 			return sandpit.Job{}, err
 		}
-		return s.q.Wait(ctx, job.ID, o)
+		return s.q.Wait(ctx, job.ID, owner(ctx))
 	})
+}
+
+// SubmitInSession queues spec to run in a session of the caller.
+func (s *Service) SubmitInSession(ctx context.Context, id string, spec sandpit.Spec) (sandpit.Job, error) {
+	return call(s, ctx, func() (sandpit.Job, error) { return s.submitInSession(ctx, id, spec) })
+}
+
+func (s *Service) submitInSession(ctx context.Context, id string, spec sandpit.Spec) (sandpit.Job, error) {
+	if spec.MemoryMB != 0 {
+		return sandpit.Job{}, sandpit.Errorf(sandpit.EINVALID, "memory_mb: a session's memory is set when the session is created")
+	}
+	if spec.Test != "" {
+		return sandpit.Job{}, sandpit.Errorf(sandpit.EINVALID, "test: not taken by a session run; run the test as code")
+	}
+	if err := spec.Validate(s.limits); err != nil {
+		return sandpit.Job{}, err
+	}
+	// The memory cap is the session's own; only the timeout is resolved.
+	spec.TimeoutMS = int(s.limits.Timeout(spec).Milliseconds())
+	return s.q.RunInSession(ctx, id, owner(ctx), spec)
 }
 
 // CloseSession ends a session of the caller; one that has ended already

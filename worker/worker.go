@@ -130,15 +130,20 @@ func (w *Worker) Run(ctx context.Context) error {
 	return err
 }
 
-// Handle runs one task: it is the queue's handler.
+// Handle runs one task: it is the queue's handler. A job's output goes to
+// its events as it is written.
 func (w *Worker) Handle(ctx context.Context, t queue.Task) (sandpit.Result, error) {
 	switch t.Kind {
 	case queue.KindOpenSession:
 		return w.open(ctx, t)
-	case queue.KindRunInSession:
-		return w.runIn(ctx, t)
 	case queue.KindCloseSession:
 		return w.close(ctx, t)
+	}
+	out := newOutput(w.q, t.ID, w.log)
+	defer out.close()
+	ctx = runner.WithOutput(ctx, out.write)
+	if t.Kind == queue.KindRunInSession {
+		return w.runIn(ctx, t)
 	}
 	return w.r.Run(ctx, t.Spec)
 }

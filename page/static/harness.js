@@ -13,15 +13,19 @@ const host = fetch("/config.json")
   .then((r) => r.json())
   .then(({ preload }) => new Host({ workerURL: "/worker.js", cold: location.hash === "#cold", preload }));
 
+// output hands a job's output to the runner as it comes, through the
+// DevTools binding the runner adds to the page (page.OutputBinding).
+const output = (fd, text) => globalThis.sandpitOutput?.(JSON.stringify([fd, text]));
+
 globalThis.sandpit = Object.freeze({
   // ready resolves when the host can take a job.
   ready: async () => (await host).ready(),
   // run runs one job (a job spec) in the ready worker, under limits (the
   // server's, page.Limits), and resolves with its outcome (page.Outcome).
-  run: async (spec, limits) => (await host).run(spec, limits),
+  run: async (spec, limits) => (await host).run(spec, limits, output),
   // runInSession runs one job of the session this host serves, in the
   // session's one worker, and resolves with its outcome.
-  runInSession: async (spec, limits) => (await host).runInSession(spec, limits),
+  runInSession: async (spec, limits) => (await host).runInSession(spec, limits, output),
   // interruptSession stops the session's running code.
   interruptSession: async () => (await host).interruptSession(),
 });

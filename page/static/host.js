@@ -52,12 +52,16 @@ function interruptBuffer() {
   return globalThis.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : null;
 }
 
+// Stream keeps what a job writes to stdout or stderr, up to limit bytes,
+// and hands each piece it keeps, as text, to onText as it comes.
 export class Stream {
-  constructor(limit) {
+  constructor(limit, onText = null) {
     this.limit = limit;
     this.chunks = [];
     this.size = 0;
     this.truncated = false;
+    this.onText = onText;
+    this.decoder = onText ? new TextDecoder("utf-8") : null;
   }
   freeze() {
     this.frozen = true;
@@ -72,6 +76,11 @@ export class Stream {
     if (bytes.length === 0) return;
     this.chunks.push(bytes);
     this.size += bytes.length;
+    if (this.onText) {
+      // A character cut between two writes comes with the second.
+      const text = this.decoder.decode(bytes, { stream: true });
+      if (text) this.onText(text);
+    }
   }
   text() {
     const all = new Uint8Array(this.size);
@@ -81,6 +90,42 @@ export class Stream {
       off += c.length;
     }
     return new TextDecoder("utf-8").decode(all);
+  }
+}
+
+// Relay hands a job's output to send as it comes, gathering what is written
+// within a short while into one piece per stream, so that a loop of small
+// prints makes a few messages, not thousands.
+export class Relay {
+  static wait = 50; // ms
+  static most = 16 << 10; // characters held before a piece goes at once
+  constructor(send) {
+    this.send = send;
+    this.pending = []; // [fd, text] in order; the last one grows
+    this.size = 0;
+    this.timer = null;
+  }
+  push(fd, text) {
+    const last = this.pending[this.pending.length - 1];
+    if (last && last[0] === fd) last[1] += text;
+    else this.pending.push([fd, text]);
+    this.size += text.length;
+    if (this.size >= Relay.most) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), Relay.wait);
+  }
+  flush() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    const pending = this.pending;
+    this.pending = [];
+    this.size = 0;
+    for (const [fd, text] of pending) {
+      try {
+        this.send(fd, text);
+      } catch {
+        // Whoever watches may have gone; the job goes on.
+      }
+    }
   }
 }
 
@@ -99,16 +144,20 @@ function jobLimits(spec, limits) {
 // runIn runs one job in worker w and resolves with its outcome. The worker
 // is terminated after the job, unless keep is set (a session's worker),
 // in which case it is terminated only when it does not stop on a timeout,
-// and the outcome says so with stopped.
-function runIn(w, interrupt, spec, serverLimits, keep = false) {
+// and the outcome says so with stopped. onOutput, when given, is called
+// with (1 or 2, text) as the job writes to stdout or stderr, all of it
+// before the outcome.
+function runIn(w, interrupt, spec, serverLimits, keep = false, onOutput = null) {
   const limits = jobLimits(spec, serverLimits);
   return new Promise((resolve) => {
-    const stdout = new Stream(limits.max_output_bytes);
-    const stderr = new Stream(limits.max_output_bytes);
+    const relay = onOutput ? new Relay(onOutput) : null;
+    const stdout = new Stream(limits.max_output_bytes, relay && ((text) => relay.push(1, text)));
+    const stderr = new Stream(limits.max_output_bytes, relay && ((text) => relay.push(2, text)));
     let settled = false;
     const finish = (outcome) => {
       if (settled) return;
       settled = true;
+      relay?.flush();
       clearTimeout(timer);
       w.onmessage = null;
       w.onerror = null;
@@ -238,16 +287,17 @@ export class Host {
 
   // run runs one job in the ready worker and resolves with its outcome.
   // limits are the server's (page.Limits); the spec's timeout_ms and
-  // memory_mb, when set, are the job's own. The next worker starts
-  // booting once the job is over.
-  async run(spec, limits) {
+  // memory_mb, when set, are the job's own. onOutput, when given, gets the
+  // job's output as it comes (see runIn). The next worker starts booting
+  // once the job is over.
+  async run(spec, limits, onOutput = null) {
     if (this.#busy) throw new Error("host is busy");
     this.#busy = true;
     try {
       await this.#ready;
       const w = await this.#next;
       this.#next = null;
-      return await runIn(w, this.#interrupts.get(w), spec, limits);
+      return await runIn(w, this.#interrupts.get(w), spec, limits, false, onOutput);
     } finally {
       // The next worker boots once the job is over, so that it takes no
       // CPU from the job, and once its result is on its way: handing the
@@ -266,13 +316,13 @@ export class Host {
   // another: one that comes while another is still going (say, the other's
   // caller gave up on it) waits for it. Once the worker had to be stopped,
   // the session is over.
-  runInSession(spec, limits) {
-    const run = this.#sessionQueue.then(() => this.#runInSession(spec, limits));
+  runInSession(spec, limits, onOutput = null) {
+    const run = this.#sessionQueue.then(() => this.#runInSession(spec, limits, onOutput));
     this.#sessionQueue = run.catch(() => {});
     return run;
   }
 
-  async #runInSession(spec, limits) {
+  async #runInSession(spec, limits, onOutput) {
     await this.#ready;
     if (this.#session === null) {
       this.#session = await this.#next;
@@ -280,7 +330,7 @@ export class Host {
     }
     if (this.#session === "stopped") throw new Error("the session's interpreter was stopped");
     const w = this.#session;
-    const outcome = await runIn(w, this.#interrupts.get(w), spec, limits, true);
+    const outcome = await runIn(w, this.#interrupts.get(w), spec, limits, true, onOutput);
     if (outcome.stopped) this.#session = "stopped";
     return outcome;
   }
