@@ -88,26 +88,38 @@ def _stop(server: Server) -> None:
             server.proc.wait()
 
 
+# The servers the tests use: "open", with no API keys and the default limits,
+# and "guarded", with an API key, a rate limit of 2 requests a second (burst
+# 2), a queue of one job and specs of at most 64 KiB, for the tests of
+# authentication and limits.
+SERVERS = {
+    "open": (["--pool-size", "2"], {"SANDPIT_API_KEYS": ""}),
+    "guarded": (
+        ["--pool-size", "1", "--rate-limit", "2", "--rate-burst", "2", "--max-queue", "1", "--max-spec-bytes", "65536"],
+        {"SANDPIT_API_KEYS": API_KEY},
+    ),
+}
+_needed: set[str] = set()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Notes which servers the selected tests use, so that only those start."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        _needed.update(name for name in SERVERS if (name if name != "open" else "server") in names)
+
+
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Server]]:
-    """Two servers, started at once: "open", with no API keys and the
-    default limits, and "guarded", with an API key, a rate limit of 2
-    requests a second (burst 2), a queue of one job and specs of at most
-    64 KiB, for the tests of authentication and limits."""
+    """The servers the selected tests use, started at once, ready, and
+    stopped at the end."""
     binary = _binary()
     logdir = tmp_path_factory.mktemp("sandpit")
-    env_open = {"SANDPIT_API_KEYS": ""}
-    started = {
-        "open": _start(binary, logdir, "open", ["--pool-size", "2"], env_open),
-        "guarded": _start(
-            binary,
-            logdir,
-            "guarded",
-            ["--pool-size", "1", "--rate-limit", "2", "--rate-burst", "2", "--max-queue", "1", "--max-spec-bytes", "65536"],
-            {"SANDPIT_API_KEYS": API_KEY},
-        ),
-    }
+    started: dict[str, Server] = {}
     try:
+        for name in sorted(_needed):
+            args, env = SERVERS[name]
+            started[name] = _start(binary, logdir, name, args, env)
         deadline = time.monotonic() + 180
         for server in started.values():
             _wait_ready(server, deadline)
