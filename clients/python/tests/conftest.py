@@ -52,7 +52,7 @@ def _binary() -> Path:
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 def _start(binary: Path, logdir: Path, name: str, args: list[str], env: dict[str, str]) -> Server:

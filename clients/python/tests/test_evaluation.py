@@ -107,7 +107,7 @@ def test_check_correctness_batch(server: Server) -> None:
     other = dict(PROBLEM, task_id="Test/1")
     problems = {"Test/0": PROBLEM, "Test/1": other}
     completions = [RIGHT, WRONG, ENDLESS, EXIT_0, RAISES]
-    samples = [{"task_id": "Test/0", "completion": c} for c in completions]
+    samples: list[dict[str, Any]] = [{"task_id": "Test/0", "completion": c} for c in completions]
     samples.insert(2, {"task_id": "Test/1", "completion": RIGHT})
     samples.append({"task_id": "Test/1", "completion": TRUNCATED, "completion_id": 41})
     with Sandpit(server.url, api_key="") as client:

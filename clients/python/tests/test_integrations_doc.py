@@ -4,8 +4,7 @@ a real server."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
@@ -23,7 +22,7 @@ def _tool_section_code() -> str:
 
 
 @pytest.fixture
-def tools(server: Server, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def tools(server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     monkeypatch.setenv("SANDPIT_URL", server.url)
     monkeypatch.delenv("SANDPIT_API_KEY", raising=False)
     namespace: dict[str, Any] = {"__name__": "integrations_doc"}

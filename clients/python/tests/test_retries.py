@@ -18,7 +18,7 @@ from sandpit_client import ConnectionFailedError, Retry, Sandpit
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 def test_connection_refused_is_retried_until_the_server_is_there(server: Server) -> None:

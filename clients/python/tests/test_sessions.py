@@ -21,7 +21,8 @@ def test_session_keeps_state_and_closes(client: Sandpit) -> None:
         assert isinstance(info, SessionInfo)
         assert info.runs == 2 and info.status == "open"
         sid = s.id
-    assert s.info.status == "closed"
+    closed = s.info  # as close() returned it
+    assert closed.status == "closed"
     assert client.get_session(sid).status == "closed"
     with pytest.raises(ConflictError, match="closed"):
         s.run("1")

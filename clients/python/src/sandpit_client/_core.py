@@ -84,7 +84,7 @@ class Retry:
 
     def backoff_delay(self, attempt: int) -> float:
         """The pause after the attempt-th failure (from 1), with jitter."""
-        return min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+        return min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1)) * random.uniform(0.5, 1.0)
 
     def after_answer(self, err: APIError, attempt: int) -> float | None:
         """The pause before trying again after err, or None to give up."""

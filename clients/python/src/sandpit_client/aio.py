@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import IO, Any, AsyncIterator, Generator, Iterable, Mapping
+from typing import IO, Any, AsyncGenerator, AsyncIterator, Generator, Iterable, Mapping
 
 import httpx
 
@@ -343,7 +343,7 @@ class AsyncBatchResults(AsyncIterator[Job]):
         """Stops reading and closes the stream."""
         await self._jobs.aclose()
 
-    async def _read(self) -> AsyncIterator[Job]:
+    async def _read(self) -> AsyncGenerator[Job, None]:
         client, cursor, retry = self._client, self._cursor, self._client.retry
         failures = 0
         while True:

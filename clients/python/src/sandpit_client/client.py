@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Generator, Iterable, Iterator, Mapping
 
 import httpx
 
@@ -357,7 +357,7 @@ class BatchResults(Iterator[Job]):
         """Stops reading and closes the stream."""
         self._jobs.close()
 
-    def _read(self) -> Iterator[Job]:
+    def _read(self) -> Generator[Job, None, None]:
         client, cursor, retry = self._client, self._cursor, self._client.retry
         failures = 0
         while True:

