@@ -1,6 +1,7 @@
 """Starts real `sandpit serve` processes for the tests: each on a free port
-with its own private redis-server, its Chromium pool ready (GET /readyz)
-before any test runs, and stopped at the end of the session.
+with its own private redis-server, a sandbox of its Chromium pool ready
+(GET /readyz/sandboxes) before any test runs, and stopped at the end of the
+session.
 
 The binary is $SANDPIT_BIN, else bin/sandpit of the repository, built with
 `go build` first (which needs `make deps` to have been run)."""
@@ -22,7 +23,7 @@ import pytest
 from sandpit_client import Sandpit
 
 ROOT = Path(__file__).resolve().parents[3]
-API_KEY = "test-key-7f3c"
+API_KEY = "test-key-7f3c0a9e1b5d42"
 
 
 @dataclass
@@ -69,7 +70,8 @@ def _wait_ready(server: Server, deadline: float) -> None:
         if server.proc.poll() is not None:
             break
         try:
-            if httpx.get(server.url + "/readyz", timeout=2).status_code == 200:
+            # /readyz/sandboxes: jobs can be accepted and one could start now.
+            if httpx.get(server.url + "/readyz/sandboxes", timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass

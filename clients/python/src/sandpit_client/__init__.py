@@ -22,6 +22,7 @@ from .errors import (
     APIError,
     ConflictError,
     ConnectionFailedError,
+    ForbiddenError,
     InternalError,
     InvalidError,
     MethodNotAllowedError,
@@ -37,7 +38,7 @@ from .errors import (
     UnsupportedMediaTypeError,
     WaitTimeoutError,
 )
-from .models import Batch, File, Job, Page, PyError, SessionInfo
+from .models import Batch, File, Info, Job, Limits, Page, PyError, SessionInfo
 
 __all__ = [
     "ERRORS_BY_CODE",
@@ -50,9 +51,12 @@ __all__ = [
     "ConflictError",
     "ConnectionFailedError",
     "File",
+    "ForbiddenError",
+    "Info",
     "InternalError",
     "InvalidError",
     "Job",
+    "Limits",
     "MethodNotAllowedError",
     "NoVerdictError",
     "NotFoundError",

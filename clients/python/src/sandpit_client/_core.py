@@ -62,12 +62,12 @@ class Retry:
     """When and how long the client waits before trying a request again.
 
     A request is tried at most ``attempts`` times. It is tried again after a
-    429 or 503 answer, waiting what the server's ``Retry-After`` says (and
-    giving up at once when that is more than ``max_retry_after`` seconds),
-    and after a connection error, waiting an exponential backoff from
-    ``backoff`` seconds up to ``max_backoff``, with jitter. A connection
-    that broke after the request was sent is retried only for requests
-    that may be repeated: reads, cancels, closes, and job submissions,
+    429 answer with ``Retry-After`` or a 503, waiting what ``Retry-After``
+    says (and giving up at once when that is more than ``max_retry_after``
+    seconds), and after a connection error, waiting an exponential backoff
+    from ``backoff`` seconds up to ``max_backoff``, with jitter. A
+    connection that broke after the request was sent is retried only for
+    requests that do the same when sent twice: reads, and job submissions,
     which carry an Idempotency-Key so that the server returns the job the
     first attempt made instead of running it twice."""
 
@@ -91,7 +91,9 @@ class Retry:
         if attempt >= self.attempts or err.status not in (429, 503):
             return None
         if err.retry_after is None:
-            return self.backoff_delay(attempt)
+            # A 429 that does not say when is a limit that waiting does not
+            # lift (a key's open sessions); a 503 may pass.
+            return self.backoff_delay(attempt) if err.status == 503 else None
         if err.retry_after > self.max_retry_after:
             return None
         return err.retry_after * random.uniform(1.0, 1.1)

@@ -30,7 +30,7 @@ from ._core import (
     submission,
 )
 from .errors import ConflictError, ConnectionFailedError, NotFoundError, WaitTimeoutError
-from .models import Batch, Job, Page, SessionInfo
+from .models import Batch, Info, Job, Page, SessionInfo
 
 
 class AsyncSandpit:
@@ -64,6 +64,11 @@ class AsyncSandpit:
         """Closes the client's connections (not an http_client given to it)."""
         if self._own_http:
             await self._http.aclose()
+
+    async def info(self) -> Info:
+        """The server's version, the Pyodide and Python versions jobs run
+        in, the limits in force and the packages jobs may import."""
+        return Info.from_dict(await self._json(Call("GET", "/v1/info")))
 
     # Jobs
 
@@ -120,7 +125,7 @@ class AsyncSandpit:
 
     async def cancel(self, job: Job | str) -> Job:
         """Cancels a queued or running job; see Sandpit.cancel."""
-        return Job.from_dict(await self._json(Call("DELETE", f"/v1/jobs/{path_id(job)}")))
+        return Job.from_dict(await self._json(Call("DELETE", f"/v1/jobs/{path_id(job)}", replayable=False)))
 
     async def file(self, job: Job | str, path: str) -> bytes:
         """The bytes of one output file of a finished job."""
@@ -150,7 +155,7 @@ class AsyncSandpit:
 
     async def close_session(self, session: AsyncSession | SessionInfo | str) -> SessionInfo:
         """Closes a session and frees its interpreter."""
-        return SessionInfo.from_dict(await self._json(Call("DELETE", f"/v1/sessions/{path_id(session)}")))
+        return SessionInfo.from_dict(await self._json(Call("DELETE", f"/v1/sessions/{path_id(session)}", replayable=False)))
 
     # Batches
 
@@ -169,7 +174,7 @@ class AsyncSandpit:
 
     async def cancel_batch(self, batch: Batch | str) -> Batch:
         """Cancels the items of a batch that have not ended."""
-        return Batch.from_dict(await self._json(Call("DELETE", f"/v1/batches/{path_id(batch)}")))
+        return Batch.from_dict(await self._json(Call("DELETE", f"/v1/batches/{path_id(batch)}", replayable=False)))
 
     def batch_results(self, batch: Batch | str, *, start: int = 0) -> AsyncBatchResults:
         """The batch's jobs in submission order as they end, resumed after a

@@ -29,7 +29,7 @@ from ._core import (
     submission,
 )
 from .errors import ConflictError, ConnectionFailedError, NotFoundError, WaitTimeoutError
-from .models import Batch, Job, Page, SessionInfo
+from .models import Batch, Info, Job, Page, SessionInfo
 
 
 class Sandpit:
@@ -72,6 +72,11 @@ class Sandpit:
         """Closes the client's connections (not an http_client given to it)."""
         if self._own_http:
             self._http.close()
+
+    def info(self) -> Info:
+        """The server's version, the Pyodide and Python versions jobs run
+        in, the limits in force and the packages jobs may import."""
+        return Info.from_dict(self._json(Call("GET", "/v1/info")))
 
     # Jobs
 
@@ -139,7 +144,7 @@ class Sandpit:
     def cancel(self, job: Job | str) -> Job:
         """Cancels a queued or running job and returns it; ConflictError if
         it had already ended."""
-        return Job.from_dict(self._json(Call("DELETE", f"/v1/jobs/{path_id(job)}")))
+        return Job.from_dict(self._json(Call("DELETE", f"/v1/jobs/{path_id(job)}", replayable=False)))
 
     def file(self, job: Job | str, path: str) -> bytes:
         """The bytes of one output file of a finished job."""
@@ -172,7 +177,7 @@ class Sandpit:
 
     def close_session(self, session: Session | SessionInfo | str) -> SessionInfo:
         """Closes a session and frees its interpreter."""
-        return SessionInfo.from_dict(self._json(Call("DELETE", f"/v1/sessions/{path_id(session)}")))
+        return SessionInfo.from_dict(self._json(Call("DELETE", f"/v1/sessions/{path_id(session)}", replayable=False)))
 
     # Batches
 
@@ -197,7 +202,7 @@ class Sandpit:
 
     def cancel_batch(self, batch: Batch | str) -> Batch:
         """Cancels the items of a batch that have not ended."""
-        return Batch.from_dict(self._json(Call("DELETE", f"/v1/batches/{path_id(batch)}")))
+        return Batch.from_dict(self._json(Call("DELETE", f"/v1/batches/{path_id(batch)}", replayable=False)))
 
     def batch_results(self, batch: Batch | str, *, start: int = 0) -> BatchResults:
         """The batch's jobs in submission order, each as soon as it has

@@ -70,6 +70,13 @@ class MethodNotAllowedError(APIError):
     error_code = "method"
 
 
+class ForbiddenError(APIError):
+    """403 ``forbidden``: the request may not be made from where it comes (a
+    Host or Origin that a server without API keys does not answer)."""
+
+    error_code = "forbidden"
+
+
 class ConflictError(APIError):
     """409 ``conflict``: cancelling a job that has already ended, running in a
     session that has ended."""
@@ -129,6 +136,7 @@ ERRORS_BY_CODE: dict[str, type[APIError]] = {
     for cls in (
         InvalidError,
         UnauthorizedError,
+        ForbiddenError,
         NotFoundError,
         MethodNotAllowedError,
         ConflictError,

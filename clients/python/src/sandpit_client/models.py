@@ -225,6 +225,53 @@ class Page:
         return cls(id=d["id"], url=d["url"], expires_at=parse_time(d.get("expires_at")))
 
 
+@dataclass(frozen=True)
+class Limits:
+    """The limits a server holds job specs to, in the units of the spec's
+    own fields."""
+
+    default_timeout_ms: int = 0
+    max_timeout_ms: int = 0
+    default_memory_mb: int = 0
+    min_memory_mb: int = 0
+    max_memory_mb: int = 0
+    max_spec_bytes: int = 0
+    max_code_bytes: int = 0
+    max_stdin_bytes: int = 0
+    max_output_bytes: int = 0
+    max_files: int = 0
+    max_file_bytes: int = 0
+    max_path_bytes: int = 0
+    max_packages: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Limits:
+        names = cls.__dataclass_fields__
+        return cls(**{k: int(v) for k, v in d.items() if k in names})
+
+
+@dataclass(frozen=True)
+class Info:
+    """What GET /v1/info says of a server: its version, the interpreter
+    jobs run in, the limits in force and the packages jobs may import."""
+
+    version: str
+    pyodide_version: str = ""
+    python_version: str = ""
+    limits: Limits = field(default_factory=Limits)
+    packages: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Info:
+        return cls(
+            version=d.get("version", ""),
+            pyodide_version=d.get("pyodide_version") or "",
+            python_version=d.get("python_version") or "",
+            limits=Limits.from_dict(d.get("limits") or {}),
+            packages=list(d.get("packages") or []),
+        )
+
+
 _FRACTION = re.compile(r"\.(\d+)")
 
 
