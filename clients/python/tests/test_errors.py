@@ -95,7 +95,8 @@ def test_forbidden(server: Server) -> None:
 @pytest.fixture
 def full_bucket(guarded: Server) -> Iterator[Server]:
     """The guarded server, once its rate limit (2 a second, burst 2) has
-    refilled after earlier tests."""
+    refilled after earlier tests, for a test whose requests must not be
+    refused for their rate."""
     time.sleep(1.1)
     yield guarded
 
@@ -111,17 +112,17 @@ def test_unauthorized(guarded: Server) -> None:
             c.run("print(1)")
 
 
-def test_api_key_from_the_environment(full_bucket: Server, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SANDPIT_URL", full_bucket.url)
+def test_api_key_from_the_environment(guarded: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SANDPIT_URL", guarded.url)
     monkeypatch.setenv("SANDPIT_API_KEY", API_KEY)
     with Sandpit() as c:
-        assert c.base_url == full_bucket.url
+        assert c.base_url == guarded.url
         with pytest.raises(NotFoundError):
             c.get("0" * 32)
 
 
-def test_too_large(full_bucket: Server) -> None:
-    with Sandpit(full_bucket.url, api_key=API_KEY) as c:
+def test_too_large(guarded: Server) -> None:
+    with Sandpit(guarded.url, api_key=API_KEY) as c:
         with pytest.raises(TooLargeError) as e:
             c.run("x = 1\n" + "#" * 70_000)
     assert e.value.status == 413 and e.value.code == "too_large"
@@ -140,19 +141,19 @@ def _drain(guarded: Server) -> RateLimitedError:
     raise AssertionError("the server never refused 20 requests at a rate limit of 2 a second")
 
 
-def test_rate_limited(full_bucket: Server) -> None:
-    err = _drain(full_bucket)
+def test_rate_limited(guarded: Server) -> None:
+    err = _drain(guarded)
     assert err.status == 429 and err.code == "rate_limited"
     assert err.retry_after == 1.0
     assert "rate limit" in err.message
 
 
-def test_rate_limited_request_is_retried_after_retry_after(full_bucket: Server) -> None:
+def test_rate_limited_request_is_retried_after_retry_after(guarded: Server) -> None:
     seen: list[tuple[int, float]] = []
     http = httpx.Client(event_hooks={"response": [lambda r: seen.append((r.status_code, time.monotonic()))]})
     # A backoff of 10 ms: a pause of a second can only come from Retry-After.
-    with Sandpit(full_bucket.url, api_key=API_KEY, http_client=http, retry=Retry(backoff=0.01)) as c:
-        _drain(full_bucket)
+    with Sandpit(guarded.url, api_key=API_KEY, http_client=http, retry=Retry(backoff=0.01)) as c:
+        _drain(guarded)
         job = c.run("6 * 7")
     http.close()
     assert job.result == "42"
