@@ -10,7 +10,7 @@ ARGS     ?=
 # Flags for `go test`, e.g. make test TESTFLAGS="-run TestSemantics -v".
 TESTFLAGS ?=
 
-.PHONY: all build run test cross-build deps system-deps fuzz bench screenshot clean packages
+.PHONY: all build run test test-python cross-build deps system-deps fuzz bench screenshot clean packages
 
 all: build
 
@@ -48,6 +48,26 @@ run: deps build
 test: deps cross-build
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m $(TESTFLAGS) ./...
+	$(MAKE) --no-print-directory test-python
+
+# The Python client (clients/python), installed with pip into a venv that
+# sees Debian's pytest and httpx, tested against a real `sandpit serve`.
+# Debian's python3 on purpose: that is where apt-get puts the packages.
+PYTHON   ?= /usr/bin/python3
+PY_DEBS  := python3-venv python3-setuptools python3-wheel python3-pytest python3-pytest-asyncio python3-httpx
+PY_VENV  := clients/python/.venv
+test-python: deps build
+	@missing=""; \
+	for p in $(PY_DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "missing:$$missing; install them with apt-get (as root)"; exit 1; fi; \
+		echo "installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	rm -rf $(PY_VENV)
+	$(PYTHON) -m venv --system-site-packages $(PY_VENV)
+	$(PY_VENV)/bin/pip install --quiet --no-index --no-build-isolation ./clients/python
+	cd clients/python && SANDPIT_BIN=$(CURDIR)/$(BIN) .venv/bin/python -m pytest -q -p no:cacheprovider tests
 
 # The whole module builds for macOS and Windows too: what is Linux's alone
 # (cgroups, /proc, unshare, Pdeathsig) lives in _linux.go files with stubs.
