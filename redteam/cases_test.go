@@ -181,6 +181,12 @@ var sandboxAttacks = []attack{
 				t.Fatalf("status %s, want failed, error or memory_limit", job.Status)
 			}
 		}},
+	{name: "hoard an asset in the worker under many spellings of its path",
+		code: "ok = 0\nfor i in range(1, 41):\n    try:\n        r = await js.fetch('/pyodide/' + '/' * i + 'pyodide.asm.wasm')\n        if r.ok:\n            await r.arrayBuffer()\n            ok += 1\n    except Exception:\n        pass\nprint('SAFE' if ok == 0 else ('BREACH', ok))",
+		spec: map[string]any{"timeout_ms": 60000}},
+	{name: "flood the DevTools pipe by fetching one asset over and over",
+		code: "ok = refused = 0\nfor i in range(100):\n    try:\n        r = await js.fetch('/pyodide/pyodide.asm.wasm')\n        await r.arrayBuffer()\n        ok += 1\n    except Exception:\n        refused += 1\nprint('SAFE' if ok > 0 and refused > 0 else ('BREACH', ok, refused))",
+		spec: map[string]any{"timeout_ms": 60000}},
 	{name: "spawn a storm of workers", code: try("for i in range(1000):\n    js.Worker.new('/worker.js')")},
 	{name: "exhaust the API with a huge spec", code: strings.Repeat("#", 2<<20),
 		check: func(t *testing.T, code int, job sandpit.Job) {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/inspector"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/storage"
@@ -43,6 +44,8 @@ var ErrCrashed = errors.New("the sandbox's renderer crashed")
 type host struct {
 	ctx     context.Context // the tab's chromedp context
 	cancel  context.CancelFunc
+	frame   cdp.FrameID               // the tab's, whose requests the assets answer
+	assets  *assetCache               // which keeps the tab's fetch budget
 	page    cdpruntime.RemoteObjectID // the page's protocol object
 	jobs    int
 	crashed chan struct{} // closed when the tab's renderer dies
@@ -51,7 +54,7 @@ type host struct {
 // newHost opens a tab in a new browser context, loads the page at path and
 // waits until its first sandbox is ready.
 func (r *Runner) newHost(ctx context.Context, path string) (*host, error) {
-	h := &host{crashed: make(chan struct{})}
+	h := &host{crashed: make(chan struct{}), assets: r.assets}
 	var once sync.Once
 	tctx, cancel := chromedp.NewContext(r.current().ctx, chromedp.WithNewBrowserContext(),
 		chromedp.WithListener(func(ev any) {
@@ -66,6 +69,8 @@ func (r *Runner) newHost(ctx context.Context, path string) (*host, error) {
 		h.close()
 		return nil, fmt.Errorf("open host tab: %w", err)
 	}
+	h.frame = cdp.FrameID(chromedp.FromContext(tctx).Target.TargetID)
+	h.assets.open(h.frame)
 	sctx, scancel := context.WithTimeout(tctx, startTimeout)
 	defer scancel()
 	stop := context.AfterFunc(ctx, scancel)
@@ -140,13 +145,17 @@ func (h *host) reset(ctx context.Context) error {
 }
 
 // close closes the tab and disposes of its browser context.
-func (h *host) close() { h.cancel() }
+func (h *host) close() {
+	h.cancel()
+	h.assets.forget(h.frame)
+}
 
 // run runs one job through the page's method (page.MethodRun or
 // page.MethodRunInSession): spec with its timeout and memory cap made
 // explicit, and the limits as their own argument.
 func (h *host) run(ctx context.Context, method string, spec sandpit.Spec, l sandpit.Limits) (sandpit.Result, error) {
 	h.jobs++
+	h.assets.open(h.frame) // each job has a fetch budget of its own
 	timeout := l.Timeout(spec)
 	memoryMB := l.MemoryMB(spec)
 	spec.TimeoutMS, spec.MemoryMB = int(timeout.Milliseconds()), memoryMB
