@@ -81,13 +81,16 @@ type PyError struct {
 
 // Result is what running a spec produced. Status is terminal.
 type Result struct {
-	Status          Status   `json:"status"`
-	ExitCode        *int     `json:"exit_code"`
-	Stdout          string   `json:"stdout"`
-	Stderr          string   `json:"stderr"`
-	StdoutTruncated bool     `json:"stdout_truncated,omitempty"`
-	StderrTruncated bool     `json:"stderr_truncated,omitempty"`
-	Result          *string  `json:"result"`
+	Status          Status  `json:"status"`
+	ExitCode        *int    `json:"exit_code"`
+	Stdout          string  `json:"stdout"`
+	Stderr          string  `json:"stderr"`
+	StdoutTruncated bool    `json:"stdout_truncated,omitempty"`
+	StderrTruncated bool    `json:"stderr_truncated,omitempty"`
+	Result          *string `json:"result"`
+	// ResultTruncated says Result passed the output cap and only its head
+	// is kept.
+	ResultTruncated bool     `json:"result_truncated,omitempty"`
 	Error           *PyError `json:"error"`
 	Files           []File   `json:"files"`
 	FilesTruncated  bool     `json:"files_truncated,omitempty"`

@@ -2,12 +2,8 @@ package runner
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
-	"path"
 	"sync"
 	"time"
 
@@ -182,98 +178,5 @@ func (h *host) run(ctx context.Context, method string, spec sandpit.Spec, l sand
 		}
 		return sandpit.Result{}, fmt.Errorf("run in sandbox: %w", err)
 	}
-	return parseOutcome(raw, spec, timeout, memoryMB, l)
-}
-
-// parseOutcome validates the page's report and turns it into a result.
-func parseOutcome(raw []byte, spec sandpit.Spec, timeout time.Duration, memoryMB int, l sandpit.Limits) (sandpit.Result, error) {
-	// Output is capped in the page; anything much larger is not from it.
-	if max := 2*l.MaxOutputBytes*4 + l.MaxFileBytes*2 + l.MaxOutputBytes + 1<<20; len(raw) > max {
-		return sandpit.Result{}, fmt.Errorf("sandbox result is %d bytes, over %d", len(raw), max)
-	}
-	var o page.Outcome
-	if err := json.Unmarshal(raw, &o); err != nil {
-		return sandpit.Result{}, fmt.Errorf("decode sandbox result: %w", err)
-	}
-	res := sandpit.Result{
-		Status:          o.Status,
-		Stdout:          capString(o.Stdout, l.MaxOutputBytes),
-		Stderr:          capString(o.Stderr, l.MaxOutputBytes),
-		StdoutTruncated: o.StdoutTruncated || len(o.Stdout) > l.MaxOutputBytes,
-		StderrTruncated: o.StderrTruncated || len(o.Stderr) > l.MaxOutputBytes,
-		Files:           []sandpit.File{},
-		FilesTruncated:  o.FilesTruncated,
-	}
-	switch o.Status {
-	case sandpit.StatusSucceeded, sandpit.StatusFailed:
-		if o.ExitCode == nil {
-			return sandpit.Result{}, errors.New("sandbox result has no exit code")
-		}
-		res.ExitCode = o.ExitCode
-		if (*o.ExitCode == 0) != (o.Status == sandpit.StatusSucceeded) {
-			return sandpit.Result{}, fmt.Errorf("sandbox result: status %s with exit code %d", o.Status, *o.ExitCode)
-		}
-		res.Result = o.Result.Result
-		res.Error = o.Error
-		if spec.Test != "" {
-			// The harness says whether the test ran to the end; a job that
-			// exited or raised before, with any code, did not pass.
-			passed := o.Passed != nil && *o.Passed && o.Status == sandpit.StatusSucceeded && o.Error == nil
-			res.Passed = &passed
-		}
-		total := 0
-		for _, f := range o.Files {
-			data, err := base64.StdEncoding.DecodeString(f.Content)
-			if err != nil || f.Encoding != sandpit.EncodingBase64 || f.Path == "" {
-				return sandpit.Result{}, fmt.Errorf("sandbox result: bad file %q", f.Path)
-			}
-			total += len(data)
-			if len(res.Files) >= l.MaxFiles || total > l.MaxFileBytes {
-				res.FilesTruncated = true
-				break
-			}
-			res.Files = append(res.Files, sandpit.File{
-				Path:     f.Path,
-				Content:  f.Content,
-				Encoding: sandpit.EncodingBase64,
-				MimeType: mimeType(f.Path),
-				Size:     len(data),
-			})
-		}
-	case sandpit.StatusTimeout:
-		res.Message = fmt.Sprintf("the code ran longer than its timeout of %v", timeout)
-		res.Passed = failedTest(spec)
-	case sandpit.StatusMemoryLimit:
-		res.Message = fmt.Sprintf("the code tried to use more than its memory limit of %d MB", memoryMB)
-		res.Error = o.Error
-		res.Passed = failedTest(spec)
-	case sandpit.StatusError:
-		return sandpit.Result{}, fmt.Errorf("sandbox failed: %s", capString(o.Message, 500))
-	default:
-		return sandpit.Result{}, fmt.Errorf("sandbox result has unknown status %q", o.Status)
-	}
-	return res, nil
-}
-
-// failedTest is Passed for a job that ended without a verdict of its own.
-func failedTest(spec sandpit.Spec) *bool {
-	if spec.Test == "" {
-		return nil
-	}
-	f := false
-	return &f
-}
-
-func capString(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
-
-func mimeType(p string) string {
-	if t := mime.TypeByExtension(path.Ext(p)); t != "" {
-		return t
-	}
-	return "application/octet-stream"
+	return parseOutcome(raw, spec, timeout, memoryMB, l), nil
 }
