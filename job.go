@@ -84,13 +84,16 @@ type PyError struct {
 // The jsonschema tags describe the fields to the agents that read a job as
 // an MCP tool's structured output.
 type Result struct {
-	Status          Status   `json:"status,omitempty" jsonschema:"succeeded, failed (the code raised or exited non-zero), timeout, memory_limit, cancelled or error (the sandbox broke)"`
-	ExitCode        *int     `json:"exit_code" jsonschema:"as python main.py would exit; null after a timeout"`
-	Stdout          string   `json:"stdout"`
-	Stderr          string   `json:"stderr"`
-	StdoutTruncated bool     `json:"stdout_truncated,omitempty" jsonschema:"stdout passed the server's cap and only its beginning is kept"`
-	StderrTruncated bool     `json:"stderr_truncated,omitempty" jsonschema:"stderr passed the server's cap and only its beginning is kept"`
-	Result          *string  `json:"result" jsonschema:"repr() of the last line's value when it is an expression"`
+	Status          Status  `json:"status,omitempty" jsonschema:"succeeded, failed (the code raised or exited non-zero), timeout, memory_limit, cancelled or error (the sandbox broke)"`
+	ExitCode        *int    `json:"exit_code" jsonschema:"as python main.py would exit; null after a timeout"`
+	Stdout          string  `json:"stdout"`
+	Stderr          string  `json:"stderr"`
+	StdoutTruncated bool    `json:"stdout_truncated,omitempty" jsonschema:"stdout passed the server's cap and only its beginning is kept"`
+	StderrTruncated bool    `json:"stderr_truncated,omitempty" jsonschema:"stderr passed the server's cap and only its beginning is kept"`
+	Result          *string `json:"result" jsonschema:"repr() of the last line's value when it is an expression"`
+	// ResultTruncated says Result passed the output cap and only its head
+	// is kept.
+	ResultTruncated bool     `json:"result_truncated,omitempty" jsonschema:"result passed the server's cap and only its beginning is kept"`
 	Error           *PyError `json:"error" jsonschema:"the uncaught exception"`
 	Files           []File   `json:"files"`
 	FilesTruncated  bool     `json:"files_truncated,omitempty" jsonschema:"more files were made than the server returns"`

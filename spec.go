@@ -318,6 +318,11 @@ func validFiles(files []File, l Limits) error {
 	return nil
 }
 
+// CheckPath returns an error saying what is wrong with p unless it is a
+// relative, clean, slash-separated path inside the working directory, of at
+// most max bytes: what an input file's path must be.
+func CheckPath(p string, max int) error { return validPath(p, max) }
+
 // validPath accepts a relative, clean, slash-separated path inside the
 // working directory.
 func validPath(p string, max int) error {

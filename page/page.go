@@ -93,7 +93,14 @@ func New(opts Options) (http.Handler, error) {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		name := path.Clean(r.URL.Path)
+		// Each asset has one path: other spellings of it are not found,
+		// so that a sandbox cannot have one file rendered and cached
+		// under any number of names.
+		name := r.URL.Path
+		if path.Clean(name) != name {
+			http.NotFound(w, r)
+			return
+		}
 		var body []byte
 		var err error
 		file := strings.TrimPrefix(name, "/")

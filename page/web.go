@@ -26,6 +26,12 @@ import (
 //go:embed web
 var web embed.FS
 
+// DOMPurify, from the npm package pinned by package-lock.json, sanitises
+// the HTML files a job writes before the browser side shows them.
+//
+//go:embed node_modules/dompurify/dist/purify.es.mjs
+var purify embed.FS
+
 // WebConfig configures what Web serves.
 type WebConfig struct {
 	// Limits bound the jobs run in end users' browsers, as they bound the
@@ -118,6 +124,9 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 		if err := add(pyodide, "node_modules/pyodide/"+name, "/web/pyodide/"+name, true); err != nil {
 			return nil, err
 		}
+	}
+	if err := add(purify, "node_modules/dompurify/dist/purify.es.mjs", "/web/purify.es.mjs", false); err != nil {
+		return nil, err
 	}
 	if err := add(web, "web/sandpit.js", "/sdk/sandpit.js", false); err != nil {
 		return nil, err

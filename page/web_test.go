@@ -164,6 +164,7 @@ func TestAssets(t *testing.T) {
 		{"/web/worker.js", "text/javascript"},
 		{"/web/harness.py", "text/x-python"},
 		{"/web/view.css", "text/css"},
+		{"/web/purify.es.mjs", "text/javascript"},
 		{"/web/pyodide/pyodide.asm.wasm", "application/wasm"},
 		{"/web/pyodide/python_stdlib.zip", "application/zip"},
 	} {

@@ -117,6 +117,48 @@ var sandboxAttacks = []attack{
 				t.Fatalf("status %s message %q; want error without host details", job.Status, job.Message)
 			}
 		}},
+	{name: "force its own retries by forging a sandbox failure",
+		code: "from pyodide.ffi import to_js\njs.postMessage(to_js({'type': 'fatal', 'message': 'forged'}, dict_converter=js.Object.fromEntries))\nimport time\ntime.sleep(1)",
+		check: func(t *testing.T, code int, job sandpit.Job) {
+			if job.Status != sandpit.StatusError || job.Message != "the sandbox failed: forged" {
+				t.Fatalf("status %s message %q; want the job's own error, once, not retried", job.Status, job.Message)
+			}
+		}},
+	{name: "force its own retries by killing its own worker",
+		code: "import asyncio\nfrom pyodide.ffi import create_proxy\ndef boom():\n    raise RuntimeError('x')\njs.setTimeout(create_proxy(boom), 0)\nawait asyncio.sleep(2)",
+		check: func(t *testing.T, code int, job sandpit.Job) {
+			if job.Status != sandpit.StatusError || !strings.HasPrefix(job.Message, "the sandbox failed: sandbox worker failed") {
+				t.Fatalf("status %s message %q; want the job's own error, once, not retried", job.Status, job.Message)
+			}
+		}},
+	{name: "force its own retries by reporting nonsense",
+		code: "import __main__\n__main__._Job._report = lambda self, *a: '{\"status\": \"pwned\"}'",
+		check: func(t *testing.T, code int, job sandpit.Job) {
+			if job.Status != sandpit.StatusError || job.Message != `the sandbox failed: its result has unknown status "pwned"` {
+				t.Fatalf("status %s message %q; want the job's own error, once, not retried", job.Status, job.Message)
+			}
+		}},
+	{name: "return a huge value from the last line",
+		code: "'x' * (400 << 20)", spec: map[string]any{"memory_mb": 1024, "timeout_ms": 60000},
+		check: func(t *testing.T, code int, job sandpit.Job) {
+			if job.Status != sandpit.StatusSucceeded || job.Result.Result == nil || len(*job.Result.Result) != 256<<10 || !job.ResultTruncated {
+				t.Fatalf("status %s (%s) result truncated %v; want success with the first 256 KiB", job.Status, job.Message, job.ResultTruncated)
+			}
+		}},
+	{name: "raise an exception with a huge message",
+		code: "raise ValueError('x' * (100 << 20))", spec: map[string]any{"memory_mb": 1024, "timeout_ms": 60000},
+		check: func(t *testing.T, code int, job sandpit.Job) {
+			if job.Status != sandpit.StatusFailed || job.Error == nil || len(job.Error.Message) != 256<<10 || len(job.Error.Traceback) > 256<<10 {
+				t.Fatalf("status %s (%s) error %.100v; want failed with a capped error", job.Status, job.Message, job.Error)
+			}
+		}},
+	{name: "name an output file to break the header it is served with",
+		code: "open('a\\r\\nSet-Cookie: x=1', 'w').write('x')\nopen('ok.txt', 'w').write('x')",
+		check: func(t *testing.T, code int, job sandpit.Job) {
+			if job.Status != sandpit.StatusSucceeded || len(job.Files) != 1 || job.Files[0].Path != "ok.txt" || !job.FilesTruncated {
+				t.Fatalf("status %s files %v truncated %v; want ok.txt alone", job.Status, job.Files, job.FilesTruncated)
+			}
+		}},
 	// Dialogs, popups and downloads.
 	{name: "open a dialog", code: try("js.alert('x')")},
 	{name: "open a popup", code: try("js.open('https://example.com/')")},
@@ -181,6 +223,12 @@ var sandboxAttacks = []attack{
 				t.Fatalf("status %s, want failed, error or memory_limit", job.Status)
 			}
 		}},
+	{name: "hoard an asset in the worker under many spellings of its path",
+		code: "ok = 0\nfor i in range(1, 41):\n    try:\n        r = await js.fetch('/pyodide/' + '/' * i + 'pyodide.asm.wasm')\n        if r.ok:\n            await r.arrayBuffer()\n            ok += 1\n    except Exception:\n        pass\nprint('SAFE' if ok == 0 else ('BREACH', ok))",
+		spec: map[string]any{"timeout_ms": 60000}},
+	{name: "flood the DevTools pipe by fetching one asset over and over",
+		code: "ok = refused = 0\nfor i in range(100):\n    try:\n        r = await js.fetch('/pyodide/pyodide.asm.wasm')\n        await r.arrayBuffer()\n        ok += 1\n    except Exception:\n        refused += 1\nprint('SAFE' if ok > 0 and refused > 0 else ('BREACH', ok, refused))",
+		spec: map[string]any{"timeout_ms": 60000}},
 	{name: "spawn a storm of workers", code: try("for i in range(1000):\n    js.Worker.new('/worker.js')")},
 	{name: "exhaust the API with a huge spec", code: strings.Repeat("#", 2<<20),
 		check: func(t *testing.T, code int, job sandpit.Job) {

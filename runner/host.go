@@ -2,15 +2,12 @@ package runner
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
-	"path"
 	"sync"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/inspector"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/storage"
@@ -43,6 +40,8 @@ var ErrCrashed = errors.New("the sandbox's renderer crashed")
 type host struct {
 	ctx     context.Context // the tab's chromedp context
 	cancel  context.CancelFunc
+	frame   cdp.FrameID               // the tab's, whose requests the assets answer
+	assets  *assetCache               // which keeps the tab's fetch budget
 	page    cdpruntime.RemoteObjectID // the page's protocol object
 	jobs    int
 	crashed chan struct{} // closed when the tab's renderer dies
@@ -54,7 +53,7 @@ type host struct {
 // newHost opens a tab in a new browser context, loads the page at path and
 // waits until its first sandbox is ready.
 func (r *Runner) newHost(ctx context.Context, path string) (*host, error) {
-	h := &host{crashed: make(chan struct{})}
+	h := &host{crashed: make(chan struct{}), assets: r.assets}
 	var once sync.Once
 	tctx, cancel := chromedp.NewContext(r.current().ctx, chromedp.WithNewBrowserContext(),
 		chromedp.WithListener(func(ev any) {
@@ -74,6 +73,8 @@ func (r *Runner) newHost(ctx context.Context, path string) (*host, error) {
 		h.close()
 		return nil, fmt.Errorf("open host tab: %w", err)
 	}
+	h.frame = cdp.FrameID(chromedp.FromContext(tctx).Target.TargetID)
+	h.assets.open(h.frame)
 	sctx, scancel := context.WithTimeout(tctx, startTimeout)
 	defer scancel()
 	stop := context.AfterFunc(ctx, scancel)
@@ -153,13 +154,17 @@ func (h *host) reset(ctx context.Context) error {
 }
 
 // close closes the tab and disposes of its browser context.
-func (h *host) close() { h.cancel() }
+func (h *host) close() {
+	h.cancel()
+	h.assets.forget(h.frame)
+}
 
 // run runs one job through the page's method (page.MethodRun or
 // page.MethodRunInSession): spec with its timeout and memory cap made
 // explicit, and the limits as their own argument.
 func (h *host) run(ctx context.Context, method string, spec sandpit.Spec, l sandpit.Limits) (sandpit.Result, error) {
 	h.jobs++
+	h.assets.open(h.frame) // each job has a fetch budget of its own
 	timeout := l.Timeout(spec)
 	memoryMB := l.MemoryMB(spec)
 	spec.TimeoutMS, spec.MemoryMB = int(timeout.Milliseconds()), memoryMB
@@ -190,98 +195,5 @@ func (h *host) run(ctx context.Context, method string, spec sandpit.Spec, l sand
 		}
 		return sandpit.Result{}, fmt.Errorf("run in sandbox: %w", err)
 	}
-	return parseOutcome(raw, spec, timeout, memoryMB, l)
-}
-
-// parseOutcome validates the page's report and turns it into a result.
-func parseOutcome(raw []byte, spec sandpit.Spec, timeout time.Duration, memoryMB int, l sandpit.Limits) (sandpit.Result, error) {
-	// Output is capped in the page; anything much larger is not from it.
-	if max := 2*l.MaxOutputBytes*4 + l.MaxFileBytes*2 + l.MaxOutputBytes + 1<<20; len(raw) > max {
-		return sandpit.Result{}, fmt.Errorf("sandbox result is %d bytes, over %d", len(raw), max)
-	}
-	var o page.Outcome
-	if err := json.Unmarshal(raw, &o); err != nil {
-		return sandpit.Result{}, fmt.Errorf("decode sandbox result: %w", err)
-	}
-	res := sandpit.Result{
-		Status:          o.Status,
-		Stdout:          capString(o.Stdout, l.MaxOutputBytes),
-		Stderr:          capString(o.Stderr, l.MaxOutputBytes),
-		StdoutTruncated: o.StdoutTruncated || len(o.Stdout) > l.MaxOutputBytes,
-		StderrTruncated: o.StderrTruncated || len(o.Stderr) > l.MaxOutputBytes,
-		Files:           []sandpit.File{},
-		FilesTruncated:  o.FilesTruncated,
-	}
-	switch o.Status {
-	case sandpit.StatusSucceeded, sandpit.StatusFailed:
-		if o.ExitCode == nil {
-			return sandpit.Result{}, errors.New("sandbox result has no exit code")
-		}
-		res.ExitCode = o.ExitCode
-		if (*o.ExitCode == 0) != (o.Status == sandpit.StatusSucceeded) {
-			return sandpit.Result{}, fmt.Errorf("sandbox result: status %s with exit code %d", o.Status, *o.ExitCode)
-		}
-		res.Result = o.Result.Result
-		res.Error = o.Error
-		if spec.Test != "" {
-			// The harness says whether the test ran to the end; a job that
-			// exited or raised before, with any code, did not pass.
-			passed := o.Passed != nil && *o.Passed && o.Status == sandpit.StatusSucceeded && o.Error == nil
-			res.Passed = &passed
-		}
-		total := 0
-		for _, f := range o.Files {
-			data, err := base64.StdEncoding.DecodeString(f.Content)
-			if err != nil || f.Encoding != sandpit.EncodingBase64 || f.Path == "" {
-				return sandpit.Result{}, fmt.Errorf("sandbox result: bad file %q", f.Path)
-			}
-			total += len(data)
-			if len(res.Files) >= l.MaxFiles || total > l.MaxFileBytes {
-				res.FilesTruncated = true
-				break
-			}
-			res.Files = append(res.Files, sandpit.File{
-				Path:     f.Path,
-				Content:  f.Content,
-				Encoding: sandpit.EncodingBase64,
-				MimeType: mimeType(f.Path),
-				Size:     len(data),
-			})
-		}
-	case sandpit.StatusTimeout:
-		res.Message = fmt.Sprintf("the code ran longer than its timeout of %v", timeout)
-		res.Passed = failedTest(spec)
-	case sandpit.StatusMemoryLimit:
-		res.Message = fmt.Sprintf("the code tried to use more than its memory limit of %d MB", memoryMB)
-		res.Error = o.Error
-		res.Passed = failedTest(spec)
-	case sandpit.StatusError:
-		return sandpit.Result{}, fmt.Errorf("sandbox failed: %s", capString(o.Message, 500))
-	default:
-		return sandpit.Result{}, fmt.Errorf("sandbox result has unknown status %q", o.Status)
-	}
-	return res, nil
-}
-
-// failedTest is Passed for a job that ended without a verdict of its own.
-func failedTest(spec sandpit.Spec) *bool {
-	if spec.Test == "" {
-		return nil
-	}
-	f := false
-	return &f
-}
-
-func capString(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
-
-func mimeType(p string) string {
-	if t := mime.TypeByExtension(path.Ext(p)); t != "" {
-		return t
-	}
-	return "application/octet-stream"
+	return parseOutcome(raw, spec, timeout, memoryMB, l), nil
 }

@@ -6,11 +6,15 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"path"
 	"sync"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+	"golang.org/x/time/rate"
 )
 
 // Origin is where a sandbox believes its page lives. Nothing answers there:
@@ -19,6 +23,22 @@ import (
 // never opens a connection of its own.
 const Origin = "https://sandpit.invalid"
 
+// What the asset cache holds, and what one job may fetch. Every answer
+// crosses the DevTools pipe that all jobs share, which carries about 10 MB
+// a second, so a job that fetched the same asset over and over would stall
+// the others: each tab has a budget of bytes, full at the start of each job
+// and refilled slowly, and a request past it is refused. Each request costs
+// at least minRequestCost, so that a flood of small or refused requests is
+// bounded too. A host's start (Pyodide's files) and a job that loads a few
+// large packages fit in the burst.
+const (
+	cacheMaxBytes  = 128 << 20
+	cacheMaxItems  = 4096
+	fetchBurst     = 64 << 20
+	fetchRate      = 1 << 20 // bytes a second
+	minRequestCost = 4 << 10
+)
+
 // response is one asset, rendered once by the asset handler.
 type response struct {
 	status  int
@@ -26,27 +46,45 @@ type response struct {
 	body    []byte
 }
 
-// assetCache renders each asset path once; the handler's answers are fixed for
-// the life of the process.
+// notFound answers what is not an asset.
+var notFound = &response{status: http.StatusNotFound}
+
+// assetCache answers the sandboxes' requests from the asset handler. It
+// renders each asset once and keeps the most recently used, up to
+// cacheMaxBytes; the handler's answers are fixed for the life of the
+// process. It keeps each tab's fetch budget.
 type assetCache struct {
 	handler http.Handler
-	mu      sync.Mutex
-	byPath  map[string]*response
+
+	mu     sync.Mutex
+	byPath *simplelru.LRU[string, *response] // by canonical path
+	size   int                               // bytes of the bodies held
+	frames map[cdp.FrameID]*rate.Limiter     // the fetch budget of each open tab
 }
 
 func newAssetCache(h http.Handler) *assetCache {
-	return &assetCache{handler: h, byPath: make(map[string]*response)}
+	c := &assetCache{handler: h, frames: make(map[cdp.FrameID]*rate.Limiter)}
+	c.byPath, _ = simplelru.NewLRU(cacheMaxItems, func(_ string, r *response) { c.size -= len(r.body) })
+	return c
 }
 
-func (c *assetCache) get(path string) *response {
+// canonical reports whether p is the one spelling of a path: absolute, with
+// no empty, "." or ".." element and no trailing slash. Each asset has one
+// URL, so that it is rendered, cached and counted once.
+func canonical(p string) bool {
+	return len(p) > 1 && p[0] == '/' && path.Clean(p) == p
+}
+
+// get returns the handler's answer for p, a canonical path.
+func (c *assetCache) get(p string) *response {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if r, ok := c.byPath[path]; ok {
+	if r, ok := c.byPath.Get(p); ok {
 		return r
 	}
-	req, err := http.NewRequest(http.MethodGet, Origin+path, nil)
+	req, err := http.NewRequest(http.MethodGet, Origin+p, nil)
 	if err != nil {
-		return &response{status: http.StatusBadRequest}
+		return notFound
 	}
 	rec := &recorder{header: make(http.Header), status: http.StatusOK}
 	c.handler.ServeHTTP(rec, req)
@@ -57,10 +95,45 @@ func (c *assetCache) get(path string) *response {
 		}
 	}
 	r.headers = append(r.headers, &fetch.HeaderEntry{Name: "Access-Control-Allow-Origin", Value: Origin})
-	if r.status == http.StatusOK {
-		c.byPath[path] = r
+	if r.status == http.StatusOK && len(r.body) <= cacheMaxBytes/4 {
+		c.byPath.Add(p, r)
+		c.size += len(r.body)
+		for c.size > cacheMaxBytes {
+			c.byPath.RemoveOldest()
+		}
 	}
 	return r
+}
+
+// cached returns how many assets and bytes the cache holds.
+func (c *assetCache) cached() (items, size int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byPath.Len(), c.size
+}
+
+// open gives the tab frame a full fetch budget: when it opens, and at the
+// start of each of its jobs.
+func (c *assetCache) open(frame cdp.FrameID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.frames[frame] = rate.NewLimiter(fetchRate, fetchBurst)
+}
+
+// forget drops the budget of a tab that has closed.
+func (c *assetCache) forget(frame cdp.FrameID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.frames, frame)
+}
+
+// spend takes n bytes from frame's budget, and reports whether there were
+// enough. A tab the cache does not know has none.
+func (c *assetCache) spend(frame cdp.FrameID, n int) bool {
+	c.mu.Lock()
+	lim := c.frames[frame]
+	c.mu.Unlock()
+	return lim != nil && lim.AllowN(time.Now(), min(max(n, minRequestCost), fetchBurst))
 }
 
 // recorder is an in-memory http.ResponseWriter.
@@ -82,8 +155,9 @@ func (r *recorder) Write(p []byte) (int, error) {
 	return r.body.Write(p)
 }
 
-// decide answers one paused request: GETs of sandpit's own origin get the
-// asset, everything else is refused.
+// decide answers one paused request: a GET of sandpit's own origin, by the
+// canonical path of an asset, within its tab's budget, gets the asset;
+// everything else is refused.
 func (c *assetCache) decide(ev *fetch.EventRequestPaused) (*response, bool) {
 	if ev.Request == nil || ev.Request.Method != http.MethodGet {
 		return nil, false
@@ -92,7 +166,13 @@ func (c *assetCache) decide(ev *fetch.EventRequestPaused) (*response, bool) {
 	if err != nil || u.Scheme+"://"+u.Host != Origin || u.User != nil {
 		return nil, false
 	}
-	r := c.get(u.Path)
+	r := notFound
+	if canonical(u.Path) {
+		r = c.get(u.Path)
+	}
+	if !c.spend(ev.FrameID, len(r.body)) {
+		return nil, false
+	}
 	return r, r.status == http.StatusOK
 }
 

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chromedp/cdproto/cdp"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
@@ -528,5 +529,68 @@ func TestPageProtocol(t *testing.T) {
 	}
 	if want := "\u2028 ${x} `q` */ </script> \" ' \\\n"; res.Stdout != want {
 		t.Fatalf("stdout %q, want %q (stderr %q)", res.Stdout, want, res.Stderr)
+	}
+}
+
+// TestResultIsCapped: a last line whose value is far over the output cap,
+// and an exception whose message is, come back capped (head kept), as a
+// result of the job's own, not an infrastructure failure.
+func TestResultIsCapped(t *testing.T) {
+	r := run(t, sandpit.Spec{Code: "'x' * (8 << 20)", MemoryMB: 256})
+	if r.Status != sandpit.StatusSucceeded || r.Result == nil || !r.ResultTruncated {
+		t.Fatalf("status %s, result truncated %v, error %+v", r.Status, r.ResultTruncated, r.Error)
+	}
+	if len(*r.Result) != testOutputCap || !strings.HasPrefix(*r.Result, "'xxx") {
+		t.Fatalf("result is %d bytes (%.10q…), want the first %d", len(*r.Result), *r.Result, testOutputCap)
+	}
+	if r := run(t, sandpit.Spec{Code: "'✓' * 100000"}); len(*r.Result) > testOutputCap || !utf8.ValidString(*r.Result) || !r.ResultTruncated {
+		t.Fatalf("a result of 3-byte characters: %d bytes, valid UTF-8 %v", len(*r.Result), utf8.ValidString(*r.Result))
+	}
+	if r := run(t, sandpit.Spec{Code: "'short'"}); str(r.Result) != "'short'" || r.ResultTruncated {
+		t.Fatalf("a short result: %s, truncated %v", str(r.Result), r.ResultTruncated)
+	}
+	r = run(t, sandpit.Spec{Code: "raise ValueError('y' * (8 << 20))", MemoryMB: 256})
+	if r.Status != sandpit.StatusFailed || r.Error == nil || r.Error.Type != "ValueError" {
+		t.Fatalf("status %s, error type %v", r.Status, r.Error)
+	}
+	if len(r.Error.Message) != testOutputCap || len(r.Error.Traceback) > testOutputCap || !strings.HasPrefix(r.Error.Message, "yyy") {
+		t.Fatalf("error message %d bytes, traceback %d; want at most %d", len(r.Error.Message), len(r.Error.Traceback), testOutputCap)
+	}
+}
+
+// TestJobCausedSandboxFailuresAreFinal: code that makes the page report a
+// sandbox failure (a forged fatal message, an uncaught error that kills its
+// own worker, a harness rewritten to report nonsense) gets a final error
+// result, not an infrastructure failure that would have the job retried.
+func TestJobCausedSandboxFailuresAreFinal(t *testing.T) {
+	tests := []struct{ name, code, message string }{
+		{"forge a fatal message",
+			"import js\nfrom pyodide.ffi import to_js\njs.postMessage(to_js({'type': 'fatal', 'message': 'forged'}, dict_converter=js.Object.fromEntries))\nimport time\ntime.sleep(1)",
+			"the sandbox failed: forged"},
+		{"kill its own worker with an uncaught error",
+			"import js, asyncio\nfrom pyodide.ffi import create_proxy\ndef boom():\n    raise RuntimeError('uncaught')\njs.setTimeout(create_proxy(boom), 0)\nawait asyncio.sleep(2)",
+			"the sandbox failed: sandbox worker failed"},
+		{"report an unknown status",
+			"import __main__\n__main__._Job._report = lambda self, *a: '{\"status\": \"pwned\"}'",
+			`the sandbox failed: its result has unknown status "pwned"`},
+		{"report a status that does not fit its exit code",
+			"import __main__\n__main__._Job._report = lambda self, *a: '{\"status\": \"succeeded\", \"exit_code\": 1}'",
+			"the sandbox failed: its result has status succeeded with exit code 1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			r, err := testRunner.Run(ctx, sandpit.Spec{Code: tc.code, Test: "pass"})
+			if err != nil {
+				t.Fatalf("Run: %v; want a result of the job's own", err)
+			}
+			if r.Status != sandpit.StatusError || !strings.HasPrefix(r.Message, tc.message) || r.Passed == nil || *r.Passed {
+				t.Fatalf("status %s message %q passed %s; want error %q, not passed", r.Status, r.Message, verdict(r.Passed), tc.message)
+			}
+		})
+	}
+	if r := run(t, sandpit.Spec{Code: "print('next')"}); r.Stdout != "next\n" {
+		t.Fatalf("next job: %+v", r)
 	}
 }

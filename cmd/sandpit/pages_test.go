@@ -225,3 +225,53 @@ func TestClientPageTimeout(t *testing.T) {
 		t.Fatalf("second run: status %s, want timeout", st)
 	}
 }
+
+// shadowCode writes an HTML file that hides what the output sanitiser
+// drops inside declarative shadow roots, which a parser that does not
+// attach them (DOMParser, as the sanitiser once used) leaves as inert
+// templates, and the frame's srcdoc then brings to life. {C} is the
+// canary's URL.
+const shadowCode = `open("shadow.html", "w").write("""<!doctype html><html><body>
+<p id="shown">visible text</p>
+<div><template shadowrootmode="open"><iframe src="{C}/shadow-iframe"></iframe><link rel="preconnect" href="{C}"><p>in a shadow root</p></template></div>
+<div><template shadowrootmode="closed"><object data="{C}/shadow-object"></object><embed src="{C}/shadow-embed"></template></div>
+<div><template shadowrootmode="open"><div><template shadowrootmode="open"><iframe src="{C}/nested-shadow-iframe"></iframe></template></div></template></div>
+<div><template shadowroot="open"><iframe src="{C}/old-shadow-iframe"></iframe></template></div>
+<svg><foreignObject><div><template shadowrootmode="open"><iframe src="{C}/svg-shadow-iframe"></iframe></template></div></foreignObject></svg>
+</body></html>""")
+print("written")
+`
+
+// TestClientPageHTMLInShadowRoots shows HTML output that puts frames,
+// objects and hints inside declarative shadow roots: none of them reaches
+// the canary, and none is in the document the output frame gets.
+func TestClientPageHTMLInShadowRoots(t *testing.T) {
+	c := newCanary(t)
+	ctx := tab(t)
+	defer func() {
+		ctrl := tab(t)
+		do(t, ctrl, time.Minute, chromedp.Navigate(webBase+"/healthz"))
+		eval[any](t, ctrl, 10*time.Second, `fetch("`+c.URL()+`/control", {mode: "no-cors"}).then(() => null)`)
+		if got := c.Take(); len(got) == 0 {
+			t.Error("the control request did not reach the canary: the test proves nothing")
+		}
+	}()
+	url := createPage(t, map[string]any{"code": strings.ReplaceAll(shadowCode, "{C}", c.URL())})
+	do(t, ctx, time.Minute, chromedp.Navigate(url))
+	if st := waitStatus(t, ctx); st != "succeeded" {
+		t.Fatalf("status %s: %s", st, eval[string](t, ctx, 5*time.Second, `document.body.innerText`))
+	}
+	time.Sleep(2 * time.Second) // late requests: a preconnect, a frame's navigation
+	if got := c.Take(); len(got) > 0 {
+		t.Errorf("the canary was contacted: %v", got)
+	}
+	srcdoc := eval[string](t, ctx, 5*time.Second, `document.querySelector("iframe.html").srcdoc`)
+	for _, gone := range []string{"<iframe", "<object", "<embed", "<link", "shadowroot"} {
+		if strings.Contains(strings.ToLower(srcdoc), gone) {
+			t.Errorf("the output frame's document holds %s:\n%s", gone, srcdoc)
+		}
+	}
+	if !strings.Contains(srcdoc, "visible text") {
+		t.Errorf("the output frame's document lost the file's text:\n%s", srcdoc)
+	}
+}

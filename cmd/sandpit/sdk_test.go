@@ -88,6 +88,12 @@ func TestSDKMatchesAPI(t *testing.T) {
 			"files": []map[string]any{{"path": "in/a.txt", "content": "input"}, {"path": "same.txt", "content": "aGk=", "encoding": "base64"}}}},
 		{"output over the cap", map[string]any{"code": "print('x' * 10000)\nimport sys\nsys.stderr.write('y' * 10000)"}},
 		{"files over the limit", map[string]any{"code": "for i in range(5):\n    open(f'f{i}.txt', 'w').write(str(i))"}},
+		{"result over the cap", map[string]any{"code": "'x' * 10000"}},
+		{"result over the cap in 3-byte characters", map[string]any{"code": "'✓' * 10000"}},
+		{"error over the cap", map[string]any{"code": "raise ValueError('y' * 10000)"}},
+		{"output file names that are refused", map[string]any{"code": "open('a\\r\\nb', 'w').write('x')\nopen('a\\\\b', 'w').write('x')\nopen('ok.txt', 'w').write('y')"}},
+		{"a forged sandbox failure", map[string]any{"code": "import js\nfrom pyodide.ffi import to_js\njs.postMessage(to_js({'type': 'fatal', 'message': 'forged'}, dict_converter=js.Object.fromEntries))\nimport time\ntime.sleep(1)", "test": "pass"}},
+		{"a report of an unknown status", map[string]any{"code": "import __main__\n__main__._Job._report = lambda self, *a: '{\"status\": \"pwned\"}'"}},
 		{"test passes", map[string]any{"code": "def add(a, b):\n    return a + b", "test": "assert add(2, 3) == 5"}},
 		{"test fails", map[string]any{"code": "def add(a, b):\n    return a - b", "test": "assert add(2, 3) == 5"}},
 		{"test after an exit 0", map[string]any{"code": "import sys\ndef add(a, b):\n    return a - b\nsys.exit(0)", "test": "assert add(2, 3) == 5"}},
@@ -116,7 +122,7 @@ func TestSDKMatchesAPI(t *testing.T) {
 		{"memory under the minimum", map[string]any{"code": "1", "memory_mb": 10}},
 		{"bad package name", map[string]any{"code": "1", "packages": []string{"no way"}}},
 	}
-	compared := []string{"status", "exit_code", "stdout", "stderr", "stdout_truncated", "stderr_truncated", "result", "error",
+	compared := []string{"status", "exit_code", "stdout", "stderr", "stdout_truncated", "stderr_truncated", "result", "result_truncated", "error",
 		"files", "files_truncated", "passed", "message"}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

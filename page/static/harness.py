@@ -132,6 +132,22 @@ def _collect_outputs(inputs, max_files, max_bytes):
     return out, dropped
 
 
+def _head(text, limit):
+    """Returns the head of text that fits in limit bytes of UTF-8, cut at a
+    character, and whether it was cut."""
+    if len(text) * 4 <= limit:
+        return text, False
+    # limit characters hold at least limit bytes: only they are encoded.
+    data = text[:limit].encode("utf-8", "surrogatepass")
+    if len(text) <= limit and len(data) <= limit:
+        return text, False
+    if len(data) <= limit:
+        return text[:limit], True
+    while limit > 0 and data[limit] & 0xC0 == 0x80:
+        limit -= 1
+    return data[:limit].decode("utf-8", "surrogatepass"), True
+
+
 def _user_traceback(exc):
     """Formats exc as CPython prints it for a script, without the frames of
     this harness."""
@@ -242,12 +258,18 @@ class _Job:
         return self._report(*_outcome(exc, self.test is not None), None)
 
     def _report(self, exit_code, error, value):
-        result = None
+        # What the report carries is capped here, before it is encoded and
+        # copied out of the interpreter; the page and the runner cap it
+        # again.
+        cap = self.limits["max_output_bytes"]
+        result, result_truncated = None, False
         if value is not None:
             try:
-                result = repr(value)
+                result, result_truncated = _head(repr(value), cap)
             except BaseException as e:
                 exit_code, error = _outcome(e, self.test is not None)
+        if error is not None:
+            error = {k: _head(str(error[k]), cap)[0] for k in ("type", "message", "traceback")}
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
@@ -263,6 +285,7 @@ class _Job:
             "status": "succeeded" if exit_code == 0 else "failed",
             "exit_code": exit_code,
             "result": result,
+            "result_truncated": result_truncated,
             "error": error,
             "files": files,
             "files_truncated": dropped,

@@ -141,6 +141,54 @@ function jobLimits(spec, limits) {
   };
 }
 
+const utf8 = new TextEncoder();
+
+// head returns the head of s that fits in n bytes of UTF-8, cut at a
+// character, and whether it was cut.
+export function head(s, n) {
+  if (s.length * 3 <= n) return [s, false];
+  const b = utf8.encode(s);
+  if (b.length <= n) return [s, false];
+  let end = n;
+  while (end > 0 && (b[end] & 0xc0) === 0x80) end--;
+  return [new TextDecoder().decode(b.subarray(0, end)), true];
+}
+
+// reportLimit is the size past which a worker's report cannot be one the
+// harness built: four capped strings (the result and the error's three
+// fields), each up to six characters of JSON a byte, and the output files
+// in base64. (stdout and stderr come apart.)
+function reportLimit(limits) {
+  return 6 * 4 * limits.max_output_bytes + 2 * limits.max_file_bytes + (1 << 20);
+}
+
+// report takes from a worker's report the fields a host passes on, with
+// its strings capped whatever the worker claims; the reader of the outcome
+// checks the rest.
+function report(o, limits) {
+  const cap = (v) => (typeof v === "string" ? head(v, limits.max_output_bytes) : [v, false]);
+  const [result, cut] = cap(o.result);
+  let error = o.error;
+  if (error && typeof error === "object") {
+    error = { type: cap(error.type)[0], message: cap(error.message)[0], traceback: cap(error.traceback)[0] };
+  }
+  return {
+    status: o.status,
+    exit_code: o.exit_code,
+    result,
+    result_truncated: cut || o.result_truncated === true,
+    error,
+    files: o.files,
+    files_truncated: o.files_truncated === true,
+    passed: o.passed === true,
+  };
+}
+
+// failed is the outcome of a job whose sandbox failed while it ran.
+function failed(message) {
+  return { status: "error", message: head(String(message), 1000)[0], stopped: true };
+}
+
 // runIn runs one job in worker w and resolves with its outcome. The worker
 // is terminated after the job, unless keep is set (a session's worker),
 // in which case it is terminated only when it does not stop on a timeout,
@@ -164,8 +212,8 @@ function runIn(w, interrupt, spec, serverLimits, keep = false, onOutput = null) 
       const stopped = !keep || outcome.stopped === true;
       if (stopped) w.terminate();
       resolve({
-        stopped,
         ...outcome,
+        stopped,
         stdout: stdout.text(),
         stderr: stderr.text(),
         stdout_truncated: stdout.truncated,
@@ -194,25 +242,30 @@ function runIn(w, interrupt, spec, serverLimits, keep = false, onOutput = null) 
       } else if (m.type === "done" && timedOut) {
         finish({ status: "timeout" });
       } else if (m.type === "done" && typeof m.result === "string") {
+        if (m.result.length > reportLimit(limits)) {
+          finish(failed(`the report was ${m.result.length} characters, over ${reportLimit(limits)}`));
+          return;
+        }
         let outcome;
         try {
           outcome = JSON.parse(m.result);
         } catch {
-          outcome = { status: "error", message: "sandbox sent a malformed result" };
+          outcome = null;
         }
         if (!outcome || typeof outcome !== "object") {
-          outcome = { status: "error", message: "sandbox sent a malformed result" };
+          finish(failed("sandbox sent a malformed result"));
         } else if (m.memory_limit === true) {
-          outcome = { ...outcome, status: "memory_limit", exit_code: null, result: null, files: [] };
+          finish({ ...report(outcome, limits), status: "memory_limit", exit_code: null, result: null, result_truncated: false, files: [] });
+        } else {
+          finish(report(outcome, limits));
         }
-        finish(outcome);
       } else if (m.type === "fatal") {
-        finish({ status: "error", message: String(m.message), stopped: true });
+        finish(failed(m.message));
       }
     };
     w.onerror = (ev) => {
       ev.preventDefault();
-      finish({ status: "error", message: "sandbox worker failed: " + (ev.message || "unknown error"), stopped: true });
+      finish(failed("sandbox worker failed: " + (ev.message || "unknown error")));
     };
     w.postMessage({ type: "run", spec, limits, session: keep });
   });

@@ -143,11 +143,22 @@ export function newID() {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
+// cap returns the head of s that fits in n bytes of UTF-8, cut at a
+// character, as the server's runner does. The host already capped what it
+// reports; this holds whatever it reported.
 function cap(s, n) {
-  // Output is capped by bytes, as on the server; the host already did so,
-  // and this holds whatever it reported.
   const b = utf8.encode(s);
-  return b.length <= n ? s : new TextDecoder().decode(b.subarray(0, n));
+  if (b.length <= n) return s;
+  let end = n;
+  while (end > 0 && (b[end] & 0xc0) === 0x80) end--;
+  return new TextDecoder().decode(b.subarray(0, end));
+}
+
+// outputPath reports whether p may name an output file: a path an input
+// file could have, with no control character (as the server's runner has
+// it).
+function outputPath(p, max) {
+  return typeof p === "string" && checkPath(p, max) === null && !/[\x00-\x1f\x7f]/.test(p);
 }
 
 function mimeType(path, types) {
@@ -162,6 +173,10 @@ function pyError(e) {
   const { type, message, traceback } = e;
   if (![type, message, traceback].every((s) => typeof s === "string")) return undefined;
   return { type, message, traceback };
+}
+
+function capError(e, n) {
+  return e === null ? null : { type: cap(e.type, n), message: cap(e.message, n), traceback: cap(e.traceback, n) };
 }
 
 // toJob turns a host's outcome into a job. The outcome comes from a worker
@@ -181,14 +196,20 @@ export function toJob(outcome, spec, config, times) {
     stdout_truncated: o.stdout_truncated === true || bytes(stdout) > limits.max_output_bytes,
     stderr_truncated: o.stderr_truncated === true || bytes(stderr) > limits.max_output_bytes,
     result: null,
+    result_truncated: false,
     error: null,
     files: [],
-    files_truncated: o.files_truncated === true,
+    files_truncated: false,
     passed: null,
     message: "",
   };
-  const broken = (why) => ({ ...res, status: "error", passed: null, files_truncated: false, message: "the sandbox failed: " + why });
   const failedTest = spec.test ? false : null;
+  // A report that is wrong was made so by the job's code: the job ends as
+  // error, with its output so far.
+  const broken = (why) => ({
+    ...res, status: "error", exit_code: null, result: null, result_truncated: false, error: null, files: [],
+    files_truncated: false, passed: failedTest, message: "the sandbox failed: " + why,
+  });
   let job = res;
   switch (o.status) {
     case "succeeded":
@@ -207,17 +228,25 @@ export function toJob(outcome, spec, config, times) {
         break;
       }
       res.exit_code = o.exit_code;
-      res.result = o.result ?? null;
-      res.error = error;
+      if (typeof o.result === "string") {
+        res.result = cap(o.result, limits.max_output_bytes);
+        res.result_truncated = o.result_truncated === true || res.result.length < o.result.length;
+      }
+      res.error = capError(error, limits.max_output_bytes);
       // Passed only when the harness saw the test run to the end: a job
       // that exited or raised before, with any code, did not pass.
       if (spec.test) res.passed = o.passed === true && o.status === "succeeded" && error === null;
+      res.files_truncated = o.files_truncated === true;
       let total = 0;
       for (const f of Array.isArray(o.files) ? o.files : []) {
         const data = f && typeof f.content === "string" && f.encoding === "base64" ? decodeBase64(f.content) : null;
-        if (data === null || typeof f.path !== "string" || f.path === "") {
+        if (data === null) {
           job = broken("it sent a bad file");
           break;
+        }
+        if (!outputPath(f.path, limits.max_path_bytes)) {
+          res.files_truncated = true;
+          continue;
         }
         total += data.length;
         if (res.files.length >= limits.max_files || total > limits.max_file_bytes) {
@@ -231,16 +260,20 @@ export function toJob(outcome, spec, config, times) {
     case "timeout":
       res.message = `the code ran longer than its timeout of ${goDuration(timeoutMS(spec, limits))}`;
       res.passed = failedTest;
-      res.files_truncated = false;
       break;
-    case "memory_limit":
+    case "memory_limit": {
+      const error = pyError(o.error);
+      if (error === undefined) {
+        job = broken("it sent a malformed result");
+        break;
+      }
       res.message = `the code tried to use more than its memory limit of ${memoryMB(spec, limits)} MB`;
-      res.error = pyError(o.error) ?? null;
+      res.error = capError(error, limits.max_output_bytes);
       res.passed = failedTest;
-      res.files_truncated = false;
       break;
+    }
     case "error":
-      job = broken(str(o.message).slice(0, 500) || "unknown error");
+      job = broken(cap(str(o.message), 500) || "unknown error");
       break;
     default:
       job = broken(`its result has unknown status ${JSON.stringify(String(o.status))}`);
@@ -255,6 +288,7 @@ function shape(r, { created, started, finished }) {
   if (r.stdout_truncated) job.stdout_truncated = true;
   if (r.stderr_truncated) job.stderr_truncated = true;
   job.result = r.result;
+  if (r.result_truncated) job.result_truncated = true;
   job.error = r.error;
   job.files = r.files;
   if (r.files_truncated) job.files_truncated = true;

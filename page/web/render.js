@@ -6,6 +6,8 @@
 // permission at all: an opaque origin that runs no script, submits no
 // form, and loads nothing but data: images.
 
+import DOMPurify from "./purify.es.mjs";
+
 // The policy of the frame an HTML output file is shown in, on top of the
 // one it inherits from the page.
 const htmlFramePolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
@@ -14,15 +16,24 @@ const htmlFramePolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src 
 // sandbox and policy refuse every request, but Chromium opens a connection
 // ahead of some of them whatever the policy says: for a preconnect link,
 // and for a nested frame's navigation, which the policy then blocks. So the
-// file is parsed in an inert document, which loads nothing, and the
-// elements that hint, navigate or nest a document are dropped, with base,
-// meta http-equiv and script; DNS prefetching is turned off, for good,
-// before anything else in the document.
-const dropped = "link, base, meta[http-equiv], script, iframe, frame, frameset, object, embed, portal, fencedframe";
+// file goes through DOMPurify, which keeps only the elements and
+// attributes it knows to be inert, shadow roots' contents included, and
+// beyond its defaults drops every element that hints, navigates or nests a
+// document, and the attributes that make declarative shadow roots (the
+// frame's srcdoc would attach them where no sanitiser looked). Inline
+// styles stay; the frame's policy holds what they could load. DNS
+// prefetching is turned off, for good, before anything else in the
+// document.
+const forbiddenTags = ["link", "base", "meta", "script", "iframe", "frame", "frameset", "object", "embed", "portal", "fencedframe", "template"];
+const forbiddenAttrs = ["shadowroot", "shadowrootmode", "shadowrootdelegatesfocus", "shadowrootclonable", "shadowrootserializable", "ping"];
 
 function htmlForFrame(text) {
-  const doc = new DOMParser().parseFromString(text, "text/html");
-  for (const e of doc.querySelectorAll(dropped)) e.remove();
+  const clean = DOMPurify.sanitize(text, {
+    WHOLE_DOCUMENT: true,
+    FORBID_TAGS: forbiddenTags,
+    FORBID_ATTR: forbiddenAttrs,
+  });
+  const doc = new DOMParser().parseFromString(clean, "text/html");
   const off = doc.createElement("meta");
   off.httpEquiv = "x-dns-prefetch-control";
   off.content = "off";
