@@ -97,6 +97,13 @@ print("hi")
 		c.do(t, call{method: "DELETE", path: "/v1/jobs/" + unknownID, status: 404})
 		c.do(t, call{method: "GET", path: "/v1/jobs/" + unknownID, noKey: true, status: 401})
 
+		events := "/v1/jobs/" + finished.ID + "/events"
+		c.do(t, call{method: "GET", path: events, status: 200})
+		c.do(t, call{method: "GET", path: events, header: http.Header{"Last-Event-ID": {"0-0"}}, status: 200})
+		c.do(t, call{method: "GET", path: events + "?after=0-0", status: 200})
+		c.do(t, call{method: "GET", path: "/v1/jobs/" + unknownID + "/events", status: 404})
+		c.do(t, call{method: "POST", path: "/v1/run", body: `{"code": "print('streamed')"}`,
+			header: http.Header{"Accept": {"text/event-stream"}}, status: 200})
 		files := "/v1/jobs/" + finished.ID + "/files/"
 		c.do(t, call{method: "GET", path: files + "out.txt", status: 200})
 		c.do(t, call{method: "GET", path: files + "dot.png", status: 200})
@@ -427,7 +434,7 @@ func (c *contract) do(t *testing.T, k call) []byte {
 			t.Errorf("%s: %s", name, short(err))
 		}
 	case strings.HasPrefix(ct, "text/event-stream"):
-		if err := c.validateEvents(body); err != nil {
+		if err := c.validateEvents(route, body); err != nil {
 			t.Errorf("%s: %s", name, short(err))
 		}
 	}
@@ -491,9 +498,13 @@ func (c *contract) validateLines(route *routers.Route, schema string, body []byt
 	return sc.Err()
 }
 
-// validateEvents checks that a body of server-sent events holds progress
-// events and then one done event, each with a Batch as its data.
-func (c *contract) validateEvents(body []byte) error {
+// validateEvents checks a body of server-sent events: a batch's progress
+// events and then one done event, each with a Batch as its data; or a
+// job's status and output events and then one done event with the Job.
+func (c *contract) validateEvents(route *routers.Route, body []byte) error {
+	if !strings.HasPrefix(route.Path, "/v1/batches/") {
+		return c.validateJobEvents(body)
+	}
 	s := c.doc.Components.Schemas["Batch"]
 	var names []string
 	for _, ev := range strings.Split(strings.TrimSpace(string(body)), "\n\n") {
@@ -520,6 +531,51 @@ func (c *contract) validateEvents(body []byte) error {
 	}
 	if len(names) == 0 || names[len(names)-1] != "done" || slices.Index(names, "done") != len(names)-1 {
 		return fmt.Errorf("events %v, want progress events and then done", names)
+	}
+	return nil
+}
+
+// validateJobEvents checks the events of a job: status and output events,
+// each with its data, and then one done event with the Job.
+func (c *contract) validateJobEvents(body []byte) error {
+	var names []string
+	for _, ev := range strings.Split(strings.TrimSpace(string(body)), "\n\n") {
+		var name, data string
+		for _, line := range strings.Split(ev, "\n") {
+			if v, ok := strings.CutPrefix(line, "event: "); ok {
+				name = v
+			}
+			if v, ok := strings.CutPrefix(line, "data: "); ok {
+				data = v
+			}
+		}
+		if name == "" {
+			continue
+		}
+		names = append(names, name)
+		var v map[string]any
+		if err := json.Unmarshal([]byte(data), &v); err != nil {
+			return fmt.Errorf("event %s: data is not a JSON object: %v", name, err)
+		}
+		switch name {
+		case "done":
+			if err := c.doc.Components.Schemas["Job"].Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
+				return fmt.Errorf("event done: data does not match Job: %v", err)
+			}
+		case "status":
+			if _, ok := v["status"].(string); !ok || len(v) != 1 {
+				return fmt.Errorf("event status: data %s, want {\"status\": ...}", data)
+			}
+		case "stdout", "stderr":
+			if _, ok := v["data"].(string); !ok || len(v) != 1 {
+				return fmt.Errorf("event %s: data %s, want {\"data\": ...}", name, data)
+			}
+		default:
+			return fmt.Errorf("event %s: not an event of a job", name)
+		}
+	}
+	if len(names) == 0 || names[len(names)-1] != "done" || slices.Index(names, "done") != len(names)-1 {
+		return fmt.Errorf("events %v, want status and output events and then done", names)
 	}
 	return nil
 }
