@@ -10,7 +10,7 @@ ARGS     ?=
 # Flags for `go test`, e.g. make test TESTFLAGS="-run TestSemantics -v".
 TESTFLAGS ?=
 
-.PHONY: all build run test deps system-deps fuzz bench screenshot clean
+.PHONY: all build run test test-typescript deps system-deps fuzz bench screenshot clean
 
 all: build
 
@@ -47,6 +47,12 @@ run: deps build
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m $(TESTFLAGS) ./...
+	$(MAKE) test-typescript
+
+# The TypeScript client (clients/typescript): its locked dependencies, its
+# build, and its tests against a real bin/sandpit serve.
+test-typescript: deps build
+	cd clients/typescript && npm ci --no-audit --no-fund && npm run build && npm test
 
 # Longer fuzzing of the parsers of untrusted input (the seed corpus runs in `make test`).
 fuzz: $(PYODIDE)

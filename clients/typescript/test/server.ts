@@ -140,11 +140,14 @@ let servers: Promise<Servers> | undefined;
 /** Starts the servers once for the whole run. */
 export function startServers(): Promise<Servers> {
   servers ??= (async () => {
+    // Each session takes a sandbox host out of the pool for good, and the
+    // pool builds another in its place: four hosts keep jobs from waiting
+    // for those builds behind the tests' sessions.
     const main = await SandpitProcess.start("serve", [
       "--log-level",
       "info",
       "--pool-size",
-      "2",
+      "4",
       "--max-sessions",
       "4",
       "--shutdown-grace",

@@ -116,6 +116,15 @@ describe("Vercel AI SDK tool", () => {
       const second = await t.execute({ code: "print(open('state.txt').read())\nx + 1" }, calls);
       assert.match(second.text, /stdout:\nkept\n/);
       assert.match(second.text, /result: 42/);
+
+      // The session ends behind the tool's back, as one that expired would:
+      // the next call runs in a new one and says the state is gone.
+      const ended = await t.runner.sessionId();
+      await (await sandpit.getSession(ended!)).close();
+      const third = await t.execute({ code: "'x' in globals()" }, calls);
+      assert.match(third.text, /^note: the session had ended \(closed\); this ran in a new session/);
+      assert.match(third.text, /result: False/);
+      assert.notEqual(await t.runner.sessionId(), ended);
     } finally {
       await assertClosesSession(t.runner, () => t.close());
     }
@@ -232,24 +241,6 @@ describe("OpenAI Agents SDK tool", () => {
       assert.match(out[0]!.text!, /result: 42/);
     } finally {
       await assertClosesSession(t.runner, () => t.close());
-    }
-  });
-});
-
-describe("tool sessions", () => {
-  test("a session that ended is replaced, and the result says the state is gone", async () => {
-    const t = aiTool({ client: sandpit, session: true });
-    try {
-      await t.execute({ code: "x = 1" }, calls);
-      const first = await t.runner.sessionId();
-      // The session ends behind the tool's back, as one that expired would.
-      await (await sandpit.getSession(first!)).close();
-      const out = await t.execute({ code: "'x' in globals()" }, calls);
-      assert.match(out.text, /^note: the session had ended \(closed\); this ran in a new session/);
-      assert.match(out.text, /result: False/);
-      assert.notEqual(await t.runner.sessionId(), first);
-    } finally {
-      await t.close();
     }
   });
 });
