@@ -11,6 +11,8 @@ interface Drop {
 export class Proxy {
   /** Connections accepted so far. */
   connections = 0;
+  /** The request lines sent through so far, such as "GET /v1/jobs/… HTTP/1.1". */
+  readonly requests: string[] = [];
   private readonly sockets = new Set<net.Socket>();
   private drop: Drop | undefined;
 
@@ -73,7 +75,11 @@ export class Proxy {
     let answer = Buffer.alloc(0);
     client.on("data", (data: Buffer) => {
       const head = data.toString("latin1");
-      if (this.drop && /^[A-Z]+ \S+ HTTP\/1\.1\r\n/.test(head) && this.drop.match(head)) {
+      const isHead = /^[A-Z]+ \S+ HTTP\/1\.1\r\n/.test(head);
+      if (isHead) {
+        this.requests.push(head.slice(0, head.indexOf("\r\n")));
+      }
+      if (this.drop && isHead && this.drop.match(head)) {
         dropping = this.drop;
         this.drop = undefined;
       }
