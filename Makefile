@@ -10,7 +10,7 @@ ARGS     ?=
 # Flags for `go test`, e.g. make test TESTFLAGS="-run TestSemantics -v".
 TESTFLAGS ?=
 
-.PHONY: all build run test test-typescript deps system-deps fuzz bench screenshot clean
+.PHONY: all build run test test-typescript cross-build deps system-deps fuzz bench screenshot clean packages
 
 all: build
 
@@ -21,6 +21,7 @@ system-deps:
 	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	command -v unshare >/dev/null 2>&1 || missing="$$missing util-linux"; \
+	command -v bzip2 >/dev/null 2>&1 || missing="$$missing bzip2"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then echo "missing:$$missing; install them with apt-get (as root)"; exit 1; fi; \
 		echo "installing$$missing"; \
@@ -44,7 +45,7 @@ build: $(PYODIDE)
 run: deps build
 	./$(BIN) serve $(ARGS)
 
-test: deps
+test: deps cross-build
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m $(TESTFLAGS) ./...
 	$(MAKE) test-typescript
@@ -53,6 +54,12 @@ test: deps
 # build, and its tests against a real bin/sandpit serve.
 test-typescript: deps build
 	cd clients/typescript && npm ci --no-audit --no-fund && npm run build && npm test
+
+# The whole module builds for macOS and Windows too: what is Linux's alone
+# (cgroups, /proc, unshare, Pdeathsig) lives in _linux.go files with stubs.
+cross-build: $(PYODIDE)
+	GOOS=darwin $(GO) build ./...
+	GOOS=windows $(GO) build ./...
 
 # Longer fuzzing of the parsers of untrusted input (the seed corpus runs in `make test`).
 fuzz: $(PYODIDE)
@@ -65,6 +72,27 @@ bench: deps
 # by its browser test.
 screenshot: deps
 	SANDPIT_SCREENSHOT=$(CURDIR)/docs/playground.png $(GO) test -count=1 -run 'TestPlayground$$' ./cmd/sandpit/
+
+# A package repository for --packages-dir (PACKAGES_DIR, default packages/)
+# from the full Pyodide release of the version page/package-lock.json pins:
+# downloaded where the network allows, else given as
+# PYODIDE_ARCHIVE=path/to/pyodide-VERSION.tar.bz2.
+PYODIDE_VERSION := $(shell sed -n '/"node_modules\/pyodide": {/{n;s/.*"version": "\([^"]*\)".*/\1/p;}' page/package-lock.json)
+PYODIDE_ARCHIVE ?=
+PACKAGES_DIR ?= packages
+
+packages: $(PYODIDE)
+	@archive="$(PYODIDE_ARCHIVE)"; \
+	if [ -z "$$archive" ]; then \
+		archive=.cache/pyodide-$(PYODIDE_VERSION).tar.bz2; \
+		if [ ! -f "$$archive" ]; then \
+			mkdir -p .cache; \
+			curl -fL --retry 3 -o "$$archive.part" https://github.com/pyodide/pyodide/releases/download/$(PYODIDE_VERSION)/pyodide-$(PYODIDE_VERSION).tar.bz2 \
+			&& mv "$$archive.part" "$$archive" \
+			|| { rm -f "$$archive.part"; echo "cannot download the Pyodide $(PYODIDE_VERSION) release; give it as PYODIDE_ARCHIVE=path/to/pyodide-$(PYODIDE_VERSION).tar.bz2"; exit 1; }; \
+		fi; \
+	fi; \
+	$(GO) run ./cmd/sandpit packages --archive "$$archive" --out $(PACKAGES_DIR)
 
 clean:
 	rm -rf bin page/node_modules

@@ -18,6 +18,7 @@ const (
 	ETIMEOUT     = "timeout"      // waiting took too long
 	EMETHOD      = "method"       // the method is not allowed on the path
 	EUNAUTH      = "unauthorized" // no valid credentials
+	EFORBIDDEN   = "forbidden"    // the request may not be made from where it comes
 	ERATELIMITED = "rate_limited" // the caller's key is over its rate or concurrency limit
 )
 
@@ -30,6 +31,14 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Is reports whether target is an *Error with the same code, so that
+// errors.Is(err, ErrNotFound) holds for every not_found error, whatever its
+// message, including one decoded from an API answer.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && e != nil && t != nil && t.Code == e.Code
+}
 
 // Errorf returns an *Error with code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {

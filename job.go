@@ -80,23 +80,35 @@ type PyError struct {
 }
 
 // Result is what running a spec produced. Status is terminal.
+//
+// The jsonschema tags describe the fields to the agents that read a job as
+// an MCP tool's structured output.
 type Result struct {
-	Status          Status   `json:"status"`
-	ExitCode        *int     `json:"exit_code"`
+	Status          Status   `json:"status,omitempty" jsonschema:"succeeded, failed (the code raised or exited non-zero), timeout, memory_limit, cancelled or error (the sandbox broke)"`
+	ExitCode        *int     `json:"exit_code" jsonschema:"as python main.py would exit; null after a timeout"`
 	Stdout          string   `json:"stdout"`
 	Stderr          string   `json:"stderr"`
-	StdoutTruncated bool     `json:"stdout_truncated,omitempty"`
-	StderrTruncated bool     `json:"stderr_truncated,omitempty"`
-	Result          *string  `json:"result"`
-	Error           *PyError `json:"error"`
+	StdoutTruncated bool     `json:"stdout_truncated,omitempty" jsonschema:"stdout passed the server's cap and only its beginning is kept"`
+	StderrTruncated bool     `json:"stderr_truncated,omitempty" jsonschema:"stderr passed the server's cap and only its beginning is kept"`
+	Result          *string  `json:"result" jsonschema:"repr() of the last line's value when it is an expression"`
+	Error           *PyError `json:"error" jsonschema:"the uncaught exception"`
 	Files           []File   `json:"files"`
-	FilesTruncated  bool     `json:"files_truncated,omitempty"`
+	FilesTruncated  bool     `json:"files_truncated,omitempty" jsonschema:"more files were made than the server returns"`
 	// Passed is set for a spec with a Test: whether the code and then the
 	// test ran without error.
 	Passed *bool `json:"passed,omitempty"`
 	// Message says why the job ended as timeout, memory_limit, cancelled or
 	// error; empty otherwise.
-	Message string `json:"message,omitempty"`
+	Message string `json:"message,omitempty" jsonschema:"why the job ended as timeout, memory_limit, cancelled or error"`
+}
+
+// Reason says, in a line, why a result is not a success: its exception,
+// or the message sandpit gave it.
+func (r Result) Reason() string {
+	if r.Error != nil {
+		return r.Error.Type + ": " + r.Error.Message
+	}
+	return r.Message
 }
 
 // Job is a submitted spec and, once it ends, its result.
@@ -111,7 +123,7 @@ type Job struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	StartedAt  *time.Time `json:"started_at"`
 	FinishedAt *time.Time `json:"finished_at"`
-	DurationMS *int64     `json:"duration_ms"`
+	DurationMS *int64     `json:"duration_ms" jsonschema:"how long the code ran, in milliseconds"`
 }
 
 // Batch is a set of jobs submitted at once, and its progress.
@@ -179,4 +191,18 @@ type Page struct {
 	ID        string    `json:"id"`
 	URL       string    `json:"url"`
 	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Outcomes that sandpit itself gives a job, rather than its code: each is
+// made here, once, so that every path that records one says the same.
+
+// CancelledResult is the outcome of a job its caller cancelled.
+func CancelledResult() Result {
+	return Result{Status: StatusCancelled, Files: []File{}, Message: "the job was cancelled"}
+}
+
+// ErrorResult is the outcome of a job the sandbox could not run: msg says
+// why, in words for the caller.
+func ErrorResult(msg string) Result {
+	return Result{Status: StatusError, Files: []File{}, Message: msg}
 }

@@ -96,6 +96,16 @@ func (l Limits) MemoryMB(s Spec) int {
 	return s.MemoryMB
 }
 
+// Resolve returns s with the limits it runs under made explicit: the
+// server's default timeout and memory cap where s gives none. A spec is
+// resolved once, when it is accepted, so that the stored spec says what
+// the job ran under and every worker runs it alike.
+func (l Limits) Resolve(s Spec) Spec {
+	s.TimeoutMS = int(l.Timeout(s).Milliseconds())
+	s.MemoryMB = l.MemoryMB(s)
+	return s
+}
+
 // DecodeSpec reads one JSON spec from r and validates it against l. Every
 // error is an *Error with code EINVALID or ETOOLARGE whose message names the
 // offending field.
@@ -137,7 +147,12 @@ func ParseSpec(data []byte, l Limits) (Spec, error) {
 
 // ParseItem decodes and validates one batch item: a job spec that may also
 // carry "id", the caller's own id for the item.
-func ParseItem(data []byte, l Limits) (Spec, string, error) {
+func ParseItem(data []byte, l Limits) (Item, error) {
+	s, id, err := parseItem(data, l)
+	return Item{ID: id, Spec: s}, err
+}
+
+func parseItem(data []byte, l Limits) (Spec, string, error) {
 	l = l.WithDefaults()
 	if len(data) > l.MaxSpecBytes {
 		return Spec{}, "", Errorf(ETOOLARGE, "item is larger than %d bytes", l.MaxSpecBytes)

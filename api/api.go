@@ -1,7 +1,6 @@
-// Package api is sandpit's HTTP API: it decodes and validates job specs,
-// enqueues them, and answers with jobs, waiting for a result where asked. It
-// knows nothing of Chromium; jobs go through the Jobs interface, which the
-// queue satisfies.
+// Package api is sandpit's HTTP transport: it authenticates the caller,
+// decodes requests, calls sandpit's services and encodes their answers. It
+// knows nothing of Redis or Chromium.
 package api
 
 import (
@@ -19,26 +18,16 @@ import (
 	"github.com/sandpit-dev/sandpit"
 )
 
-// Jobs is what the API needs of the job queue.
-type Jobs interface {
-	// Enqueue records a new job; a repeated non-empty idempotency key
-	// returns the job the key created before.
-	Enqueue(ctx context.Context, spec sandpit.Spec, idempotencyKey string) (sandpit.Job, error)
-	Get(ctx context.Context, id string) (sandpit.Job, error)
-	Wait(ctx context.Context, id string) (sandpit.Job, error)
-	Cancel(ctx context.Context, id string) (sandpit.Job, error)
-}
-
 // Config configures the API. Jobs is required.
 type Config struct {
-	Jobs Jobs
+	Jobs sandpit.JobService
 	// Batches serves /v1/batches; nil leaves those routes out.
-	Batches Batches
+	Batches sandpit.BatchService
 	// Sessions serves /v1/sessions; nil leaves those routes out.
-	Sessions Sessions
+	Sessions sandpit.SessionService
 	// Pages serves POST /v1/pages and GET /p/{id}; nil leaves those routes
 	// out. It needs Web, which draws the page.
-	Pages Pages
+	Pages sandpit.PageService
 	// Web serves the playground (GET /), the SDK (/sdk/) and what they load
 	// (/web/); nil leaves those routes out.
 	Web Web
@@ -47,8 +36,11 @@ type Config struct {
 	// and host of each request.
 	PublicURL string
 	Limits    sandpit.Limits
-	// Ready reports whether a job could run now; nil means always.
+	// Ready reports whether jobs can be accepted now; nil means always.
 	Ready func(ctx context.Context) error
+	// Capacity, when set, serves GET /readyz/sandboxes: what the workers
+	// can take on now.
+	Capacity func(ctx context.Context) (Capacity, error)
 	// Access says who may call /v1 and how much; the zero value lets
 	// everyone in without limits.
 	Access Access
@@ -71,10 +63,10 @@ var openAPI []byte
 
 // server holds the handlers' dependencies.
 type server struct {
-	jobs     Jobs
-	batches  Batches
-	sessions Sessions
-	pages    Pages
+	jobs     sandpit.JobService
+	batches  sandpit.BatchService
+	sessions sandpit.SessionService
+	pages    sandpit.PageService
 	web      Web
 	public   string
 	limits   sandpit.Limits
@@ -114,9 +106,19 @@ func New(cfg Config) *echo.Echo {
 		},
 	}))
 	e.Use(middleware.Recover())
+	guard := newAccess(cfg.Access).middleware
+	if len(cfg.Access.Keys) == 0 {
+		same := newSameSite(cfg.PublicURL)
+		e.Use(same.hosts)
+		authenticate := guard
+		guard = func(next echo.HandlerFunc) echo.HandlerFunc { return same.origins(authenticate(next)) }
+	}
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	if cfg.Capacity != nil {
+		e.GET("/readyz/sandboxes", sandboxes(cfg.Capacity))
+	}
 	e.GET("/openapi.json", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, openAPI)
 	})
@@ -125,8 +127,8 @@ func New(cfg Config) *echo.Echo {
 	}
 	// Access is checked per route, not on the group, so that an unknown
 	// path or method under /v1 still gets its own 404 or 405.
-	guard := newAccess(cfg.Access).middleware
 	v1 := e.Group("/v1")
+	v1.GET("/info", s.info, guard)
 	v1.POST("/run", s.run, guard)
 	v1.POST("/jobs", s.submit, guard)
 	v1.GET("/jobs/:id", s.getJob, guard)
@@ -197,62 +199,46 @@ func (s *server) decodeSpec(c echo.Context) (sandpit.Spec, error) {
 	return sandpit.DecodeSpec(c.Request().Body, s.limits)
 }
 
-// enqueue accepts the request's job spec into the queue.
-func (s *server) enqueue(c echo.Context) (sandpit.Job, error) {
+// submission decodes the request's job spec and returns the context to
+// submit it with, carrying the request's idempotency key.
+func (s *server) submission(c echo.Context) (context.Context, sandpit.Spec, error) {
 	spec, err := s.decodeSpec(c)
 	if err != nil {
-		return sandpit.Job{}, err
+		return nil, sandpit.Spec{}, err
 	}
-	key, err := idempotencyKey(c)
-	if err != nil {
-		return sandpit.Job{}, err
+	key := c.Request().Header.Get("Idempotency-Key")
+	if len(key) > 255 || strings.IndexFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
+		return nil, sandpit.Spec{}, sandpit.Errorf(sandpit.EINVALID, "Idempotency-Key: must be 1 to 255 visible ASCII characters")
 	}
-	ctx := c.Request().Context()
-	job, err := s.jobs.Enqueue(ctx, spec, key)
-	if err != nil {
-		return sandpit.Job{}, err
-	}
-	c.Response().Header().Set(echo.HeaderLocation, "/v1/jobs/"+job.ID)
-	s.log.Info("job submitted", "request_id", sandpit.RequestID(ctx), "job", job.ID)
-	return job, nil
+	return sandpit.WithIdempotencyKey(c.Request().Context(), key), spec, nil
 }
 
-// run enqueues a job and answers when it has ended.
+// run submits a job and answers when it has ended.
 func (s *server) run(c echo.Context) error {
-	job, err := s.enqueue(c)
+	ctx, spec, err := s.submission(c)
 	if err != nil {
 		return err
 	}
-	// The job is accepted: it runs to its end whether or not the caller
-	// waits, so the wait alone ends with the request.
-	job, err = s.jobs.Wait(c.Request().Context(), job.ID)
+	job, err := s.jobs.Run(ctx, spec)
 	if err != nil {
 		return err
 	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/jobs/"+job.ID)
 	return c.JSON(http.StatusOK, job)
 }
 
-// submit enqueues a job and answers at once.
+// submit queues a job and answers at once.
 func (s *server) submit(c echo.Context) error {
-	job, err := s.enqueue(c)
+	ctx, spec, err := s.submission(c)
 	if err != nil {
 		return err
 	}
+	job, err := s.jobs.Submit(ctx, spec)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/jobs/"+job.ID)
 	return c.JSON(http.StatusAccepted, job)
-}
-
-// idempotencyKey returns the request's Idempotency-Key, scoped to the
-// caller's API key so that two callers never share one, or "" when there is
-// none.
-func idempotencyKey(c echo.Context) (string, error) {
-	k := c.Request().Header.Get("Idempotency-Key")
-	if k == "" {
-		return "", nil
-	}
-	if len(k) > 255 || strings.IndexFunc(k, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
-		return "", sandpit.Errorf(sandpit.EINVALID, "Idempotency-Key: must be 1 to 255 visible ASCII characters")
-	}
-	return caller(c) + "\x00" + k, nil
 }
 
 func (s *server) getJob(c echo.Context) error {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,8 +19,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sandpit-dev/sandpit"
-	"github.com/sandpit-dev/sandpit/internal/redisserver"
+	"github.com/sandpit-dev/sandpit/internal/testenv"
+	"github.com/sandpit-dev/sandpit/page"
 	"github.com/sandpit-dev/sandpit/queue"
+	"github.com/sandpit-dev/sandpit/service"
 )
 
 // These tests run the API on a real Redis queue. Jobs are run by a worker
@@ -30,17 +33,7 @@ var redisURL string
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func TestMain(m *testing.M) {
-	srv, err := redisserver.Start(context.Background(), "")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "api tests need redis-server:", err)
-		os.Exit(1)
-	}
-	redisURL = srv.URL()
-	code := m.Run()
-	srv.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testenv.RunWithRedis(m, &redisURL)) }
 
 type env struct {
 	srv *httptest.Server
@@ -81,8 +74,9 @@ func newEnv(t *testing.T, opts queue.Options, withWorker bool) *env {
 		}
 		return nil
 	}
-	srv := httptest.NewServer(New(Config{Jobs: q, Batches: q, Ready: ready, Logger: quiet,
-		Limits: sandpit.Limits{MaxSpecBytes: 1 << 10, MaxTimeout: time.Minute}}))
+	limits := sandpit.Limits{MaxSpecBytes: 1 << 10, MaxTimeout: time.Minute}
+	svc := service.New(q, service.Config{Limits: limits, Logger: quiet})
+	srv := httptest.NewServer(New(Config{Jobs: svc, Batches: svc, Ready: ready, Logger: quiet, Limits: limits}))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	if withWorker {
@@ -103,6 +97,10 @@ func (e *env) do(t *testing.T, method, path, contentType, body string, headers .
 		req.Header.Set("Content-Type", contentType)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i] == "Host" {
+			req.Host = headers[i+1]
+			continue
+		}
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -121,6 +119,12 @@ func (e *env) do(t *testing.T, method, path, contentType, body string, headers .
 func errCode(m map[string]any) string {
 	e, _ := m["error"].(map[string]any)
 	c, _ := e["code"].(string)
+	return c
+}
+
+func errMessage(m map[string]any) string {
+	e, _ := m["error"].(map[string]any)
+	c, _ := e["message"].(string)
 	return c
 }
 
@@ -190,7 +194,7 @@ func TestSubmitThenGet(t *testing.T) {
 	id := m["id"].(string)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := e.q.Wait(ctx, id); err != nil {
+	if _, err := e.q.Wait(ctx, id, ""); err != nil {
 		t.Fatal(err)
 	}
 	status, _, m = e.do(t, "GET", "/v1/jobs/"+id, "", "")
@@ -203,17 +207,10 @@ func TestCancelRunningThenConflict(t *testing.T) {
 	e := newEnv(t, queue.Options{}, true)
 	_, _, m := e.do(t, "POST", "/v1/jobs", "application/json", `{"code": "block"}`)
 	id := m["id"].(string)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		j, _ := e.q.Get(context.Background(), id)
-		if j.Status == sandpit.StatusRunning {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("job never started")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.Eventually(t, 10*time.Second, func() bool {
+		j, _ := e.q.Get(context.Background(), id, "")
+		return j.Status == sandpit.StatusRunning
+	}, "job never started")
 	status, _, m := e.do(t, "DELETE", "/v1/jobs/"+id, "", "")
 	if status != 200 || m["status"] != "cancelled" {
 		t.Fatalf("cancel = %d %v", status, m)
@@ -241,33 +238,25 @@ func TestReadyz(t *testing.T) {
 		t.Fatalf("readyz without workers = %d %v", status, m)
 	}
 	busy := newEnv(t, queue.Options{}, true)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		status, _, m := busy.do(t, "GET", "/readyz", "", "")
-		if status == 200 && m["status"] == "ready" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("readyz with a worker = %d %v", status, m)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	var status int
+	var m map[string]any
+	testenv.Eventually(t, 5*time.Second, func() bool {
+		status, _, m = busy.do(t, "GET", "/readyz", "", "")
+		return status == 200 && m["status"] == "ready"
+	}, "readyz with a worker = %d %v", status, m)
 }
 
 func newAuthEnv(t *testing.T, access Access) *env {
 	t.Helper()
-	o, _ := redis.ParseURL(redisURL)
-	rdb := redis.NewClient(o)
-	q := queue.New(rdb, queue.Options{Prefix: fmt.Sprintf("auth-%d", time.Now().UnixNano())})
 	// The MCP handler only says it was reached: what is tested here is the
 	// access in front of it.
 	mcp := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"mcp": %q}`, r.Method)
 	})
-	srv := httptest.NewServer(New(Config{Jobs: q, Access: access, MCP: mcp, Logger: quiet}))
-	t.Cleanup(func() { srv.Close(); q.Close(); rdb.Close() })
-	return &env{srv: srv, q: q}
+	srv := httptest.NewServer(New(Config{Jobs: newFakeService(), Access: access, MCP: mcp, Logger: quiet}))
+	t.Cleanup(srv.Close)
+	return &env{srv: srv}
 }
 
 func (e *env) doAuth(t *testing.T, method, path, key string) (int, http.Header, map[string]any) {
@@ -313,58 +302,24 @@ func TestAPIKeys(t *testing.T) {
 	}
 }
 
-func TestRateLimitPerKey(t *testing.T) {
-	e := newAuthEnv(t, Access{Keys: []string{"a", "b"}, Rate: 1, Burst: 2})
-	for i := range 2 {
-		if status, _, m := e.doAuth(t, "POST", "/v1/jobs", "a"); status != 202 {
-			t.Fatalf("request %d = %d %v", i, status, m)
+// The caller the key names reaches the services in the request's context:
+// the key's ID, never the key.
+func TestCallerReachesTheService(t *testing.T) {
+	fake := newFakeService()
+	srv := httptest.NewServer(New(Config{Jobs: fake, Access: Access{Keys: []string{"key-a", "key-b"}}, Logger: quiet}))
+	defer srv.Close()
+	e := &env{srv: srv}
+	for _, key := range []string{"key-a", "key-b"} {
+		if status, _, m := e.doAuth(t, "POST", "/v1/jobs", key); status != 202 {
+			t.Fatalf("submit with %s = %d %v", key, status, m)
 		}
 	}
-	status, h, m := e.doAuth(t, "POST", "/v1/jobs", "a")
-	if status != 429 || errCode(m) != sandpit.ERATELIMITED || h.Get("Retry-After") == "" {
-		t.Fatalf("third request = %d %v Retry-After %q", status, m, h.Get("Retry-After"))
+	want := []sandpit.Caller{{ID: sandpit.KeyID("key-a")}, {ID: sandpit.KeyID("key-b")}}
+	if !slices.Equal(fake.callers, want) {
+		t.Errorf("callers = %v, want %v", fake.callers, want)
 	}
-	if status, _, m := e.doAuth(t, "POST", "/mcp", "a"); status != 429 {
-		t.Fatalf("/mcp of a key over its rate = %d %v, want 429", status, m)
-	}
-	if status, _, m := e.doAuth(t, "POST", "/v1/jobs", "b"); status != 202 {
-		t.Fatalf("another key is limited too: %d %v", status, m)
-	}
-}
-
-func TestConcurrencyLimitPerKey(t *testing.T) {
-	o, _ := redis.ParseURL(redisURL)
-	rdb := redis.NewClient(o)
-	q := queue.New(rdb, queue.Options{Prefix: fmt.Sprintf("conc-%d", time.Now().UnixNano())})
-	srv := httptest.NewServer(New(Config{Jobs: q, Access: Access{Keys: []string{"k"}, Concurrency: 1}, Logger: quiet}))
-	defer func() { srv.Close(); q.Close(); rdb.Close() }()
-	e := &env{srv: srv, q: q}
-	// No worker runs, so a POST /v1/run waits, holding the key's one slot.
-	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/v1/run", strings.NewReader(`{"code": "x"}`))
-	req.Header.Set("Authorization", "Bearer k")
-	go http.DefaultClient.Do(req)
-	deadline := time.Now().Add(5 * time.Second)
-	for n, _ := q.Depth(ctx); n == 0; n, _ = q.Depth(ctx) {
-		if time.Now().After(deadline) {
-			t.Fatal("the waiting run was not enqueued")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	status, h, m := e.doAuth(t, "POST", "/v1/jobs", "k")
-	if status != 429 || errCode(m) != sandpit.ERATELIMITED || h.Get("Retry-After") == "" {
-		t.Fatalf("second request while one waits = %d %v, want 429", status, m)
-	}
-	cancel()
-	deadline = time.Now().Add(5 * time.Second)
-	for {
-		if status, _, _ := e.doAuth(t, "POST", "/v1/jobs", "k"); status == 202 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the slot was not freed when the waiting request ended")
-		}
-		time.Sleep(20 * time.Millisecond)
+	if sandpit.KeyID("key-a") == "key-a" || len(sandpit.KeyID("key-a")) != 32 {
+		t.Errorf("KeyID(key-a) = %q: the key itself, or not 128 bits of hex", sandpit.KeyID("key-a"))
 	}
 }
 
@@ -401,7 +356,8 @@ func FuzzAPI(f *testing.F) {
 	o, _ := redis.ParseURL(redisURL)
 	rdb := redis.NewClient(o)
 	q := queue.New(rdb, queue.Options{Prefix: "fuzz", MaxDepth: 1 << 20, Retention: time.Minute})
-	h := New(Config{Jobs: q, Limits: sandpit.Limits{MaxSpecBytes: 64 << 10}, Logger: quiet})
+	limits := sandpit.Limits{MaxSpecBytes: 64 << 10}
+	h := New(Config{Jobs: service.New(q, service.Config{Limits: limits, Logger: quiet}), Limits: limits, Logger: quiet})
 	f.Cleanup(func() { q.Close(); rdb.Close() })
 	for _, seed := range []struct{ method, path, ct, body string }{
 		{"POST", "/v1/jobs", "application/json", `{"code": "print(1)"}`},
@@ -480,4 +436,65 @@ func TestJobFiles(t *testing.T) {
 		t.Errorf("file of a running job: %d %v", code, m)
 	}
 	e.do(t, "DELETE", "/v1/jobs/"+qid, "", "")
+}
+
+// Without keys, a request from another site, or under a name that is not
+// the server's own, is refused; the server's own pages and local programs
+// are not.
+func TestKeylessServerRefusesOtherSites(t *testing.T) {
+	web, err := page.NewWeb(page.WebConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := newFakeService()
+	mcp := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("{}")) })
+	srv := httptest.NewServer(New(Config{Jobs: fake, Web: web, MCP: mcp, PublicURL: "https://sandpit.example.com", Logger: quiet}))
+	defer srv.Close()
+	e := &env{srv: srv}
+	own := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+	for _, tc := range []struct {
+		name, method, path, host, origin string
+		status                           int
+	}{
+		{"a local program", "POST", "/v1/jobs", "", "", 202},
+		{"the playground", "POST", "/v1/jobs", "", srv.URL, 202},
+		{"localhost by name", "POST", "/v1/jobs", strings.TrimPrefix(own, "http://"), own, 202},
+		{"the public URL", "POST", "/v1/jobs", "sandpit.example.com", "https://sandpit.example.com", 202},
+		{"another site's page", "POST", "/v1/jobs", "", "https://evil.example", 403},
+		{"an opaque origin", "POST", "/v1/jobs", "", "null", 403},
+		{"another site over MCP", "POST", "/mcp", "", "https://evil.example", 403},
+		{"DNS rebinding", "POST", "/v1/jobs", "rebind.evil.example:8080", "http://rebind.evil.example:8080", 403},
+		{"DNS rebinding, a page", "GET", "/", "rebind.evil.example:8080", "", 403},
+		{"another site reads the API document", "GET", "/openapi.json", "", "https://app.example", 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			headers := []string{}
+			if tc.host != "" {
+				headers = append(headers, "Host", tc.host)
+			}
+			if tc.origin != "" {
+				headers = append(headers, "Origin", tc.origin)
+			}
+			status, _, m := e.do(t, tc.method, tc.path, "text/plain", `{"code": "x"}`, headers...)
+			if status != tc.status {
+				t.Fatalf("%s %s = %d %v, want %d", tc.method, tc.path, status, m, tc.status)
+			}
+			if status == 403 && errCode(m) != sandpit.EFORBIDDEN {
+				t.Errorf("403 answer %v, want code forbidden", m)
+			}
+		})
+	}
+}
+
+// With keys, the key is what counts: a page elsewhere that holds one may
+// call the API.
+func TestKeyedServerTakesOtherOrigins(t *testing.T) {
+	srv := httptest.NewServer(New(Config{Jobs: newFakeService(), Access: Access{Keys: []string{"k"}}, Logger: quiet}))
+	defer srv.Close()
+	e := &env{srv: srv}
+	status, _, m := e.do(t, "POST", "/v1/jobs", "application/json", `{"code": "x"}`,
+		"Authorization", "Bearer k", "Origin", "https://app.example", "Host", "sandpit.internal:8080")
+	if status != 202 {
+		t.Fatalf("keyed request from another origin = %d %v", status, m)
+	}
 }

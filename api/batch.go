@@ -3,14 +3,15 @@ package api
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"mime"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -18,25 +19,8 @@ import (
 	"github.com/sandpit-dev/sandpit"
 )
 
-// Batches is what the API needs of the queue for batches.
-type Batches interface {
-	CreateBatch(ctx context.Context) (string, error)
-	AddItem(ctx context.Context, batch string, index int, itemID string, spec sandpit.Spec) error
-	CompleteBatch(ctx context.Context, batch string) error
-	GetBatch(ctx context.Context, id string) (sandpit.Batch, error)
-	Items(ctx context.Context, batch string, from, n int) ([]string, error)
-	CancelBatch(ctx context.Context, id string) (int, error)
-	WatchBatch(ctx context.Context, id string) (<-chan struct{}, func())
-}
-
 // maxBatchBody bounds one batch upload.
 const maxBatchBody = 4 << 30
-
-// spooled is one validated item, as written to the spool file.
-type spooled struct {
-	ID   string       `json:"i,omitempty"`
-	Spec sandpit.Spec `json:"s"`
-}
 
 // submitBatch accepts a batch as {"jobs": [spec, ...]} or as JSON lines
 // (application/x-ndjson), one spec per line. Items are validated as they
@@ -56,12 +40,12 @@ func (s *server) submitBatch(c echo.Context) error {
 	enc := json.NewEncoder(out)
 	n := 0
 	add := func(data []byte, where string) error {
-		spec, id, err := sandpit.ParseItem(data, s.limits)
+		item, err := sandpit.ParseItem(data, s.limits)
 		if err != nil {
 			return sandpit.Errorf(sandpit.ErrorCode(err), "%s: %s", where, sandpit.ErrorMessage(err))
 		}
 		n++
-		return enc.Encode(spooled{ID: id, Spec: spec})
+		return enc.Encode(item)
 	}
 	switch mt {
 	case "application/x-ndjson", "application/jsonl", "application/json-lines":
@@ -83,32 +67,31 @@ func (s *server) submitBatch(c echo.Context) error {
 	if _, err := spool.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("spool batch: %w", err)
 	}
-	ctx := c.Request().Context()
-	id, err := s.batches.CreateBatch(ctx)
+	b, err := s.batches.SubmitBatch(c.Request().Context(), spooledItems(spool))
 	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(bufio.NewReader(spool))
-	for i := 0; ; i++ {
-		var item spooled
-		if err := dec.Decode(&item); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return fmt.Errorf("read spooled batch: %w", err)
-		}
-		if err := s.batches.AddItem(ctx, id, i, item.ID, item.Spec); err != nil {
-			return err
-		}
-	}
-	if err := s.batches.CompleteBatch(ctx, id); err != nil {
-		return err
-	}
-	b, err := s.batches.GetBatch(ctx, id)
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set(echo.HeaderLocation, "/v1/batches/"+id)
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/batches/"+b.ID)
 	return c.JSON(http.StatusAccepted, b)
+}
+
+// spooledItems reads back the items of a spool file.
+func spooledItems(spool io.Reader) iter.Seq2[sandpit.Item, error] {
+	return func(yield func(sandpit.Item, error) bool) {
+		dec := json.NewDecoder(bufio.NewReader(spool))
+		for {
+			var item sandpit.Item
+			if err := dec.Decode(&item); errors.Is(err, io.EOF) {
+				return
+			} else if err != nil {
+				yield(sandpit.Item{}, fmt.Errorf("read spooled batch: %w", err))
+				return
+			}
+			if !yield(item, nil) {
+				return
+			}
+		}
+	}
 }
 
 // readLines calls add for each non-blank line of r.
@@ -186,11 +169,7 @@ func (s *server) getBatch(c echo.Context) error {
 }
 
 func (s *server) cancelBatch(c echo.Context) error {
-	ctx := c.Request().Context()
-	if _, err := s.batches.CancelBatch(ctx, c.Param("id")); err != nil {
-		return err
-	}
-	b, err := s.batches.GetBatch(ctx, c.Param("id"))
+	b, err := s.batches.CancelBatch(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -198,10 +177,19 @@ func (s *server) cancelBatch(c echo.Context) error {
 }
 
 // batchResults streams the batch's jobs as JSON lines in submission order,
-// each as soon as it has ended.
+// each as soon as it has ended, from item ?from=N on (0 by default), so that
+// a reader whose connection dropped resumes where it was.
 func (s *server) batchResults(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
+	from := 0
+	if v := c.QueryParam("from"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return sandpit.Errorf(sandpit.EINVALID, "from: must be a whole number of items, not %q", v)
+		}
+		from = n
+	}
 	if _, err := s.batches.GetBatch(ctx, id); err != nil {
 		return err
 	}
@@ -209,32 +197,14 @@ func (s *server) batchResults(c echo.Context) error {
 	w.Header().Set(echo.HeaderContentType, "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
 	enc := json.NewEncoder(w)
-	for from := 0; ; {
-		ids, err := s.batches.Items(ctx, id, from, 256)
+	for job, err := range s.batches.BatchResults(ctx, id, from) {
 		if err != nil {
 			return nil // the answer has begun; the client sees it end early
 		}
-		for _, jid := range ids {
-			job, err := s.jobs.Wait(ctx, jid)
-			if err != nil {
-				return nil
-			}
-			enc.Encode(job)
-			w.Flush()
-		}
-		from += len(ids)
-		b, err := s.batches.GetBatch(ctx, id)
-		if err != nil || (b.Complete && from >= b.Total) {
-			return nil
-		}
-		if len(ids) == 0 { // the upload is still coming in
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
+		enc.Encode(job)
+		w.Flush()
 	}
+	return nil
 }
 
 // batchEvents streams the batch's progress as server-sent events: a
@@ -246,7 +216,10 @@ func (s *server) batchEvents(c echo.Context) error {
 	if _, err := s.batches.GetBatch(ctx, id); err != nil {
 		return err
 	}
-	changed, stop := s.batches.WatchBatch(ctx, id)
+	changed, stop, err := s.batches.WatchBatch(ctx, id)
+	if err != nil {
+		return err
+	}
 	defer stop()
 	w := c.Response()
 	w.Header().Set(echo.HeaderContentType, "text/event-stream")

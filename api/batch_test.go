@@ -56,6 +56,21 @@ func TestBatchJSONLinesRoundTrip(t *testing.T) {
 		}
 	}
 
+	// A reader whose connection dropped resumes from the next item.
+	resp, err = http.Get(e.srv.URL + "/v1/batches/" + id + "/results?from=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var third sandpit.Job
+	if err := json.Unmarshal(rest, &third); err != nil || third.Index == nil || *third.Index != 2 || strings.Count(string(rest), "\n") != 1 {
+		t.Errorf("results from 2: %q", rest)
+	}
+	if status, _, m := e.do(t, "GET", "/v1/batches/"+id+"/results?from=-1", "", ""); status != 400 || !strings.HasPrefix(errMessage(m), "from:") {
+		t.Errorf("results from -1 = %d %v, want 400 naming from", status, m)
+	}
+
 	status, _, b = e.do(t, "GET", "/v1/batches/"+id, "", "")
 	if status != 200 || b["finished"] != true || b["done"] != float64(3) || b["pending"] != float64(0) {
 		t.Fatalf("batch = %d %v", status, b)
@@ -144,7 +159,7 @@ func TestBatchHundredThousandLines(t *testing.T) {
 	}
 
 	ids, _ := e.q.Items(t.Context(), b.ID, n-1, 1)
-	j, _ := e.q.Get(t.Context(), ids[0])
+	j, _ := e.q.Get(t.Context(), ids[0], "")
 	if j.ItemID != fmt.Sprint(n-1) || j.Index == nil || *j.Index != n-1 {
 		t.Fatalf("last item = %+v", j)
 	}

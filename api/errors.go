@@ -16,6 +16,7 @@ import (
 var statusOf = map[string]int{
 	sandpit.EINVALID:     http.StatusBadRequest,
 	sandpit.EUNAUTH:      http.StatusUnauthorized,
+	sandpit.EFORBIDDEN:   http.StatusForbidden,
 	sandpit.ENOTFOUND:    http.StatusNotFound,
 	sandpit.EMETHOD:      http.StatusMethodNotAllowed,
 	sandpit.ECONFLICT:    http.StatusConflict,

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -10,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/sandpit-dev/sandpit/page"
-	"github.com/sandpit-dev/sandpit/queue"
 )
 
 // TestOpenAPIMatchesRoutes checks the OpenAPI document against the routes
@@ -20,8 +20,10 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := New(Config{Batches: (*queue.Queue)(nil), Sessions: (*queue.Queue)(nil), Pages: (*queue.Queue)(nil), Web: web,
-		Metrics: http.NotFoundHandler(), MCP: http.NotFoundHandler()})
+	fake := newFakeService()
+	e := New(Config{Jobs: fake, Batches: fake, Sessions: fake, Pages: fake, Web: web,
+		Metrics: http.NotFoundHandler(), MCP: http.NotFoundHandler(),
+		Capacity: func(context.Context) (Capacity, error) { return Capacity{}, nil }})
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, httptest.NewRequest("GET", "/openapi.json", nil))
 	var doc struct {

@@ -1,23 +1,12 @@
 package api
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/sandpit-dev/sandpit"
 )
-
-// Pages is what the API needs of the store of client-side pages.
-type Pages interface {
-	// CreatePage stores spec as a new page counted against owner (the
-	// caller's API key, "" without keys) and returns its id and expiry.
-	CreatePage(ctx context.Context, spec sandpit.Spec, owner string) (sandpit.Page, error)
-	// GetPage returns the spec of a live page, or an error with code
-	// not_found.
-	GetPage(ctx context.Context, id string) (sandpit.Spec, error)
-}
 
 // Web is the browser side of sandpit, drawn by the page package.
 type Web interface {
@@ -34,8 +23,7 @@ func (s *server) createPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	caller, _ := c.Get(callerKey).(string)
-	p, err := s.pages.CreatePage(c.Request().Context(), spec, caller)
+	p, err := s.pages.CreatePage(c.Request().Context(), spec)
 	if err != nil {
 		return err
 	}
@@ -47,7 +35,7 @@ func (s *server) createPage(c echo.Context) error {
 
 // page answers GET /p/{id}: the page that runs the stored spec.
 func (s *server) page(c echo.Context) error {
-	spec, err := s.pages.GetPage(c.Request().Context(), c.Param("id"))
+	spec, err := s.pages.PageSpec(c.Request().Context(), c.Param("id"))
 	if sandpit.ErrorCode(err) == sandpit.ENOTFOUND {
 		s.web.ServePage(c.Response(), c.Request(), nil)
 		return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/sandpit-dev/sandpit"
 	"github.com/sandpit-dev/sandpit/page"
 	"github.com/sandpit-dev/sandpit/queue"
+	"github.com/sandpit-dev/sandpit/service"
 )
 
 // newPagesEnv serves the API with pages, on a real Redis, and the real
@@ -30,7 +31,8 @@ func newPagesEnv(t *testing.T, opts queue.Options, access Access, public string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(Config{Jobs: q, Pages: q, Web: web, PublicURL: public, Access: access, Logger: quiet}))
+	svc := service.New(q, service.Config{Logger: quiet})
+	srv := httptest.NewServer(New(Config{Jobs: svc, Pages: svc, Web: web, PublicURL: public, Access: access, Logger: quiet}))
 	t.Cleanup(func() { srv.Close(); q.Close(); rdb.Close() })
 	return &env{srv: srv, q: q}
 }

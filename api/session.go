@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"io"
 	"net/http"
 
@@ -9,22 +8,6 @@ import (
 
 	"github.com/sandpit-dev/sandpit"
 )
-
-// Sessions is what the API needs for /v1/sessions. Owner is the caller's
-// identity: a session is seen and used only by the key that opened it.
-type Sessions interface {
-	CreateSession(ctx context.Context, spec sandpit.SessionSpec, owner string) (sandpit.Session, error)
-	GetSession(ctx context.Context, id, owner string) (sandpit.Session, error)
-	// RunInSession enqueues spec in the session; the API waits for the
-	// job through Jobs.Wait.
-	RunInSession(ctx context.Context, id, owner string, spec sandpit.Spec) (sandpit.Job, error)
-	CloseSession(ctx context.Context, id, owner string) (sandpit.Session, error)
-}
-
-func caller(c echo.Context) string {
-	id, _ := c.Get(callerKey).(string)
-	return id
-}
 
 // createSession opens a session and answers once its interpreter is ready.
 func (s *server) createSession(c echo.Context) error {
@@ -39,7 +22,7 @@ func (s *server) createSession(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sess, err := s.sessions.CreateSession(c.Request().Context(), spec, caller(c))
+	sess, err := s.sessions.CreateSession(c.Request().Context(), spec)
 	if err != nil {
 		return err
 	}
@@ -48,7 +31,7 @@ func (s *server) createSession(c echo.Context) error {
 }
 
 func (s *server) getSession(c echo.Context) error {
-	sess, err := s.sessions.GetSession(c.Request().Context(), c.Param("id"), caller(c))
+	sess, err := s.sessions.GetSession(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -61,18 +44,7 @@ func (s *server) runInSession(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if spec.MemoryMB != 0 {
-		return sandpit.Errorf(sandpit.EINVALID, "memory_mb: a session's memory is set when the session is created")
-	}
-	if spec.Test != "" {
-		return sandpit.Errorf(sandpit.EINVALID, "test: not taken by a session run; run the test as code")
-	}
-	ctx := c.Request().Context()
-	job, err := s.sessions.RunInSession(ctx, c.Param("id"), caller(c), spec)
-	if err != nil {
-		return err
-	}
-	job, err = s.jobs.Wait(ctx, job.ID)
+	job, err := s.sessions.RunInSession(c.Request().Context(), c.Param("id"), spec)
 	if err != nil {
 		return err
 	}
@@ -80,7 +52,7 @@ func (s *server) runInSession(c echo.Context) error {
 }
 
 func (s *server) closeSession(c echo.Context) error {
-	sess, err := s.sessions.CloseSession(c.Request().Context(), c.Param("id"), caller(c))
+	sess, err := s.sessions.CloseSession(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}

@@ -21,11 +21,29 @@ import (
 	"github.com/sandpit-dev/sandpit/page"
 	"github.com/sandpit-dev/sandpit/queue"
 	"github.com/sandpit-dev/sandpit/runner"
+	"github.com/sandpit-dev/sandpit/service"
 )
 
 // serverURL is a whole sandpit (API, Redis queue, worker, Chromium) that the
-// examples talk to.
-var serverURL string
+// examples talk to; fullURL an API whose queue is full once it holds a job.
+var serverURL, fullURL string
+
+// hold keeps the job "hold" of fullURL's queue running until it is closed.
+var hold = make(chan struct{})
+
+// holdHandler runs the jobs of fullURL's queue: each prints its code, the
+// job "hold" once hold is closed.
+var holdHandler = queue.HandlerFunc(func(ctx context.Context, t queue.Task) (sandpit.Result, error) {
+	if t.Spec.Code == "hold" {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return sandpit.Result{}, ctx.Err()
+		}
+	}
+	zero := 0
+	return sandpit.Result{Status: sandpit.StatusSucceeded, ExitCode: &zero, Stdout: t.Spec.Code, Files: []sandpit.File{}}, nil
+})
 
 func TestMain(m *testing.M) {
 	os.Exit(func() int {
@@ -62,9 +80,23 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		srv := httptest.NewServer(api.New(api.Config{Jobs: q, Batches: q, Pages: q, Web: web, Logger: quiet}))
+		svc := service.New(q, service.Config{Logger: quiet})
+		srv := httptest.NewServer(seen.observe(api.New(api.Config{Jobs: svc, Batches: svc, Pages: svc, Web: web, Logger: quiet})))
 		defer srv.Close()
 		serverURL = srv.URL
+		// A second API on the same Redis whose queue holds one job and
+		// has no worker: its second submission is refused with 429.
+		full := queue.New(rdb, queue.Options{Prefix: "full", MaxDepth: 1, Logger: quiet})
+		defer full.Close()
+		fullDone := make(chan struct{})
+		go func() {
+			full.Work(ctx, holdHandler, queue.WorkerOptions{Ready: func() int { return 1 }})
+			close(fullDone)
+		}()
+		defer func() { cancel(); <-fullDone }()
+		fullSrv := httptest.NewServer(api.New(api.Config{Jobs: service.New(full, service.Config{Logger: quiet}), Logger: quiet}))
+		defer fullSrv.Close()
+		fullURL = fullSrv.URL
 		return m.Run()
 	}())
 }
@@ -154,4 +186,89 @@ func ExampleClient_CreatePage() {
 	// runs in the browser that opens it, until the page expires.
 	fmt.Println(p.URL == serverURL+"/p/"+p.ID, time.Until(p.ExpiresAt).Round(time.Hour))
 	// Output: true 24h0m0s
+}
+
+func ExampleClient_Get_notFound() {
+	c, _ := client.New(serverURL)
+	_, err := c.Get(context.Background(), "0123456789abcdef0123456789abcdef")
+	// The server's error codes match sandpit's sentinel errors.
+	fmt.Println(errors.Is(err, sandpit.ErrNotFound))
+	// The HTTP status and Retry-After are kept on the error.
+	if e, ok := errors.AsType[*client.Error](err); ok {
+		fmt.Println(e.StatusCode, e.Err.Message)
+	}
+	// Output:
+	// true
+	// 404 job not found
+}
+
+func ExampleClient_Wait() {
+	c, _ := client.New(serverURL)
+	ctx := context.Background()
+	job, err := c.Submit(ctx, sandpit.Spec{Code: "import time\ntime.sleep(0.2)\nprint('done')"})
+	if err != nil {
+		panic(err)
+	}
+	job, err = c.Wait(ctx, job.ID)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Print(job.Status, " ", job.Stdout)
+	// Output: succeeded done
+}
+
+func ExampleClient_File() {
+	c, _ := client.New(serverURL)
+	ctx := context.Background()
+	job, err := c.Run(ctx, sandpit.Spec{Code: "open('report.txt', 'w').write('all good')"})
+	if err != nil {
+		panic(err)
+	}
+	data, err := c.File(ctx, job.ID, "report.txt")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(job.Files[0].Path, job.Files[0].MimeType, string(data))
+	// Output: report.txt text/plain; charset=utf-8 all good
+}
+
+func ExampleWithIdempotencyKey() {
+	c, _ := client.New(serverURL)
+	// A key of the caller's own, kept with the work it stands for, makes a
+	// submission safe to repeat, even from another process after a crash.
+	ctx := client.WithIdempotencyKey(context.Background(), "eval-42-sample-7")
+	a, _ := c.Submit(ctx, sandpit.Spec{Code: "print(7)"})
+	b, _ := c.Submit(ctx, sandpit.Spec{Code: "print(7)"})
+	fmt.Println(a.ID == b.ID)
+	// Output: true
+}
+
+func ExampleClient_BatchEvents() {
+	c, _ := client.New(serverURL)
+	ctx := context.Background()
+	b, err := c.SubmitBatch(ctx, strings.NewReader(`{"code": "print(1)"}
+{"code": "1 / 0"}
+`))
+	if err != nil {
+		panic(err)
+	}
+	for ev, err := range c.BatchEvents(ctx, b.ID) {
+		if err != nil {
+			panic(err)
+		}
+		if ev.Type == "done" {
+			fmt.Println(ev.Batch.Done, "done:", ev.Batch.Counts)
+		}
+	}
+	// Output: 2 done: map[failed:1 succeeded:1]
+}
+
+func ExampleClient_Info() {
+	c, _ := client.New(serverURL)
+	info, err := c.Info(context.Background())
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(info.PythonVersion, info.Limits.MaxTimeoutMS, info.Packages)
+	// Output: 3.14.2 300000 []
 }

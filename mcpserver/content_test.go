@@ -239,7 +239,7 @@ func TestOutput(t *testing.T) {
 		Result: ptr("1"), Files: []sandpit.File{b64("a.png", "image/png", png)}},
 		CreatedAt: now, StartedAt: &now, FinishedAt: &now, DurationMS: ptr(int64(5))}
 	out := output(job)
-	if out.ID != "j1" || out.Status != sandpit.StatusSucceeded || *out.ExitCode != 0 || out.Stdout != "x" || *out.Result != "1" ||
+	if out.ID != "j1" || out.Status != sandpit.StatusSucceeded || *out.ExitCode != 0 || out.Stdout != "x" || *out.Job.Result.Result != "1" ||
 		!out.CreatedAt.Equal(now) || !out.StartedAt.Equal(now) || !out.FinishedAt.Equal(now) || *out.DurationMS != 5 ||
 		len(out.Files) != 1 || out.Files[0] != (fileInfo{Path: "a.png", MimeType: "image/png", Size: 16}) {
 		t.Fatalf("output = %+v", out)

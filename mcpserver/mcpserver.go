@@ -1,7 +1,8 @@
-// Package mcpserver is sandpit's Model Context Protocol server: tools that
-// let an LLM agent run Python in sandpit, served over streamable HTTP or
-// stdio. It runs nothing itself; every tool calls a Backend, which the Go
-// client of the HTTP API satisfies.
+// Package mcpserver is sandpit's Model Context Protocol transport: tools
+// that let an LLM agent run Python in sandpit, served over streamable HTTP
+// or stdio. It runs nothing itself; every tool calls a Backend: sandpit's
+// services in the API process, where the caller travels in the request's
+// context, or the Go client of a remote API for `sandpit mcp`.
 package mcpserver
 
 import (
@@ -64,23 +65,4 @@ func Handler(b Backend, opts Options) http.Handler {
 		Logger:              opts.Logger,
 		MaxRequestBodyBytes: opts.MaxRequestBytes,
 	})
-}
-
-type callerHeaderKey struct{}
-
-// CallerHeader returns the HTTP header of the MCP request that made the tool
-// call running with ctx, or nil when the call did not come over HTTP. A
-// Backend that forwards to the API uses it to act with the caller's
-// credentials.
-func CallerHeader(ctx context.Context) http.Header {
-	h, _ := ctx.Value(callerHeaderKey{}).(http.Header)
-	return h
-}
-
-// withCaller returns ctx carrying the HTTP header of req, if it has one.
-func withCaller(ctx context.Context, req *mcp.CallToolRequest) context.Context {
-	if req == nil || req.Extra == nil || req.Extra.Header == nil {
-		return ctx
-	}
-	return context.WithValue(ctx, callerHeaderKey{}, req.Extra.Header)
 }

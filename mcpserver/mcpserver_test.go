@@ -28,7 +28,7 @@ type recorder struct {
 	mu    sync.Mutex
 	calls []string
 	specs []sandpit.Spec
-	auth  []string
+	auth  []string // the caller of each call
 	err   error
 }
 
@@ -37,7 +37,7 @@ func (r *recorder) record(ctx context.Context, call string, spec sandpit.Spec) {
 	defer r.mu.Unlock()
 	r.calls = append(r.calls, call)
 	r.specs = append(r.specs, spec)
-	r.auth = append(r.auth, CallerHeader(ctx).Get("Authorization"))
+	r.auth = append(r.auth, sandpit.CallerFrom(ctx).ID)
 }
 
 func (r *recorder) Run(ctx context.Context, spec sandpit.Spec) (sandpit.Job, error) {
@@ -76,7 +76,13 @@ func (b bearer) RoundTrip(req *http.Request) (*http.Response, error) {
 // connect serves b over HTTP and returns a client session of it.
 func connect(t *testing.T, b Backend) *mcp.ClientSession {
 	t.Helper()
-	srv := httptest.NewServer(Handler(b, Options{}))
+	// As the API's access check does, the caller is put in the request's
+	// context, named here by its bearer token.
+	h := Handler(b, Options{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		caller := sandpit.Caller{ID: strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")}
+		h.ServeHTTP(w, r.WithContext(sandpit.WithCaller(r.Context(), caller)))
+	}))
 	t.Cleanup(srv.Close)
 	c := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil)
 	cs, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{
@@ -141,7 +147,7 @@ func TestTools(t *testing.T) {
 		if got := rec.specs[len(rec.specs)-1]; !specEqual(got, want) {
 			t.Errorf("spec = %+v, want %+v", got, want)
 		}
-		if got := rec.auth[len(rec.auth)-1]; got != "Bearer k1" {
+		if got := rec.auth[len(rec.auth)-1]; got != "k1" {
 			t.Errorf("caller's Authorization = %q, want Bearer k1", got)
 		}
 		var out jobOutput

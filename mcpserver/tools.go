@@ -44,26 +44,22 @@ type closeSessionInput struct {
 }
 
 // jobOutput is the structured output of a run: the job as the HTTP API gives
-// it, less the fields of batches and tests, which a run of these tools never
-// has, and less the files' contents, which come as image and resource
-// content.
+// it, less the files' contents, which come as image and resource content.
 type jobOutput struct {
-	ID              string           `json:"id" jsonschema:"the job's id"`
-	Status          sandpit.Status   `json:"status" jsonschema:"succeeded, failed (the code raised or exited non-zero), timeout, memory_limit, cancelled or error (the sandbox broke)"`
-	ExitCode        *int             `json:"exit_code" jsonschema:"as python main.py would exit; null after a timeout"`
-	Stdout          string           `json:"stdout"`
-	Stderr          string           `json:"stderr"`
-	StdoutTruncated bool             `json:"stdout_truncated,omitempty" jsonschema:"stdout passed the server's cap and only its beginning is kept"`
-	StderrTruncated bool             `json:"stderr_truncated,omitempty" jsonschema:"stderr passed the server's cap and only its beginning is kept"`
-	Result          *string          `json:"result" jsonschema:"repr() of the last line's value when it is an expression"`
-	Error           *sandpit.PyError `json:"error" jsonschema:"the uncaught exception"`
-	Files           []fileInfo       `json:"files" jsonschema:"files the code created or changed in its working directory"`
-	FilesTruncated  bool             `json:"files_truncated,omitempty" jsonschema:"more files were made than the server returns"`
-	Message         string           `json:"message,omitempty" jsonschema:"why the job ended as timeout, memory_limit, cancelled or error"`
-	CreatedAt       time.Time        `json:"created_at"`
-	StartedAt       *time.Time       `json:"started_at"`
-	FinishedAt      *time.Time       `json:"finished_at"`
-	DurationMS      *int64           `json:"duration_ms" jsonschema:"how long the code ran, in milliseconds"`
+	sandpit.Job
+	Files []fileInfo `json:"files" jsonschema:"files the code created or changed in its working directory"`
+}
+
+// jobOutputSchema is the schema of jobOutput. The schema inference reads
+// the job's field "result" as shadowed by the embedded struct Result of the
+// same Go name, which encoding/json does not, so it is put back.
+func jobOutputSchema() *jsonschema.Schema {
+	s := schemaFor[jobOutput]()
+	if _, ok := s.Properties["result"]; !ok {
+		s.Properties["result"] = &jsonschema.Schema{Types: []string{"null", "string"},
+			Description: "repr() of the last line's value when it is an expression"}
+	}
+	return s
 }
 
 type fileInfo struct {
@@ -110,7 +106,7 @@ var runPythonTool = &mcp.Tool{
 	Description: `Run Python 3 code in a fresh, isolated interpreter and return its output. Every call starts from nothing: no variables, imports or files carry over from earlier calls (use create_session and run_in_session for that). ` +
 		sandboxDoc("name in packages those loaded without an import statement"),
 	InputSchema:  refineTimeout(refineFiles(schemaFor[runInput]())),
-	OutputSchema: schemaFor[jobOutput](),
+	OutputSchema: jobOutputSchema(),
 	Annotations:  &mcp.ToolAnnotations{Title: "Run Python", DestructiveHint: no, OpenWorldHint: no},
 }
 
@@ -129,7 +125,7 @@ var runInSessionTool = &mcp.Tool{
 	Description: `Run Python 3 code in an open session (see create_session), in the same interpreter as the session's earlier runs: the variables, imports, functions and files they left are still there. ` +
 		sandboxDoc("name others in create_session's packages"),
 	InputSchema:  refineTimeout(refineFiles(schemaFor[runInSessionInput]())),
-	OutputSchema: schemaFor[jobOutput](),
+	OutputSchema: jobOutputSchema(),
 	Annotations:  &mcp.ToolAnnotations{Title: "Run Python in a session", DestructiveHint: no, OpenWorldHint: no},
 }
 
@@ -148,7 +144,7 @@ var closeSessionTool = &mcp.Tool{
 type tools struct{ b Backend }
 
 func (t tools) runPython(ctx context.Context, req *mcp.CallToolRequest, in runInput) (*mcp.CallToolResult, any, error) {
-	job, err := t.b.Run(withCaller(ctx, req), sandpit.Spec{
+	job, err := t.b.Run(ctx, sandpit.Spec{
 		Code: in.Code, Files: specFiles(in.Files), Packages: in.Packages, TimeoutMS: in.TimeoutMS,
 	})
 	if err != nil {
@@ -158,7 +154,7 @@ func (t tools) runPython(ctx context.Context, req *mcp.CallToolRequest, in runIn
 }
 
 func (t tools) createSession(ctx context.Context, req *mcp.CallToolRequest, in createSessionInput) (*mcp.CallToolResult, any, error) {
-	s, err := t.b.CreateSession(withCaller(ctx, req), sandpit.SessionSpec{
+	s, err := t.b.CreateSession(ctx, sandpit.SessionSpec{
 		MemoryMB: in.MemoryMB, Packages: in.Packages, Files: specFiles(in.Files),
 	})
 	if err != nil {
@@ -173,7 +169,7 @@ func (t tools) runInSession(ctx context.Context, req *mcp.CallToolRequest, in ru
 	if in.SessionID == "" {
 		return failure(sandpit.Errorf(sandpit.EINVALID, "session_id: required")), nil, nil
 	}
-	job, err := t.b.RunInSession(withCaller(ctx, req), in.SessionID, sandpit.Spec{
+	job, err := t.b.RunInSession(ctx, in.SessionID, sandpit.Spec{
 		Code: in.Code, Files: specFiles(in.Files), TimeoutMS: in.TimeoutMS,
 	})
 	if err != nil {
@@ -186,7 +182,7 @@ func (t tools) closeSession(ctx context.Context, req *mcp.CallToolRequest, in cl
 	if in.SessionID == "" {
 		return failure(sandpit.Errorf(sandpit.EINVALID, "session_id: required")), nil, nil
 	}
-	s, err := t.b.CloseSession(withCaller(ctx, req), in.SessionID)
+	s, err := t.b.CloseSession(ctx, in.SessionID)
 	if err != nil {
 		return failure(err), nil, nil
 	}
@@ -210,24 +206,7 @@ func specFiles(in []inputFile) []sandpit.File {
 
 // output is the structured output of a finished job.
 func output(job sandpit.Job) jobOutput {
-	out := jobOutput{
-		ID:              job.ID,
-		Status:          job.Status,
-		ExitCode:        job.ExitCode,
-		Stdout:          job.Stdout,
-		Stderr:          job.Stderr,
-		StdoutTruncated: job.StdoutTruncated,
-		StderrTruncated: job.StderrTruncated,
-		Result:          job.Result.Result,
-		Error:           job.Error,
-		Files:           make([]fileInfo, len(job.Files)),
-		FilesTruncated:  job.FilesTruncated,
-		Message:         job.Message,
-		CreatedAt:       job.CreatedAt,
-		StartedAt:       job.StartedAt,
-		FinishedAt:      job.FinishedAt,
-		DurationMS:      job.DurationMS,
-	}
+	out := jobOutput{Job: job, Files: make([]fileInfo, len(job.Files))}
 	for i, f := range job.Files {
 		out.Files[i] = fileInfo{Path: f.Path, MimeType: f.MimeType, Size: f.Size}
 	}

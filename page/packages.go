@@ -183,12 +183,19 @@ func (r *repository) config() []byte {
 // PythonVersion is the version of the Python that the pinned Pyodide runs,
 // which a package repository's lock file must name.
 func PythonVersion() string {
+	v, _ := LockInfo()["python"].(string)
+	return v
+}
+
+// LockInfo is the "info" of the pinned Pyodide's pyodide-lock.json: the
+// Python version, platform and ABI that a package repository's wheels must
+// be built for.
+func LockInfo() map[string]any {
 	data, err := fs.ReadFile(pyodide, "node_modules/pyodide/pyodide-lock.json")
 	if err != nil {
-		return ""
+		return nil
 	}
 	var lock lockFile
 	json.Unmarshal(data, &lock)
-	v, _ := lock.Info["python"].(string)
-	return v
+	return lock.Info
 }

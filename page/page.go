@@ -24,9 +24,6 @@ var static embed.FS
 //go:embed node_modules/pyodide/pyodide.mjs node_modules/pyodide/pyodide.asm.mjs node_modules/pyodide/pyodide.asm.wasm node_modules/pyodide/python_stdlib.zip node_modules/pyodide/pyodide-lock.json
 var pyodide embed.FS
 
-// SandboxPath is the path of the page that a sandbox tab opens.
-const SandboxPath = "/sandbox.html"
-
 // ContentSecurityPolicy is sent with every document and worker script. It
 // lets the harness load only its own scripts and Pyodide from its own origin,
 // compile WebAssembly, and connect nowhere else.

@@ -336,23 +336,6 @@ func allowed(rw http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-// frameLimits are the limits the SDK's frame enforces, as the server
-// enforces them on its own jobs.
-type frameLimits struct {
-	MaxCodeBytes     int   `json:"max_code_bytes"`
-	DefaultTimeoutMS int64 `json:"default_timeout_ms"`
-	MaxTimeoutMS     int64 `json:"max_timeout_ms"`
-	MaxFiles         int   `json:"max_files"`
-	MaxFileBytes     int   `json:"max_file_bytes"`
-	MaxOutputBytes   int   `json:"max_output_bytes"`
-	MaxStdinBytes    int   `json:"max_stdin_bytes"`
-	MaxPathBytes     int   `json:"max_path_bytes"`
-	DefaultMemoryMB  int   `json:"default_memory_mb"`
-	MinMemoryMB      int   `json:"min_memory_mb"`
-	MaxMemoryMB      int   `json:"max_memory_mb"`
-	MaxPackages      int   `json:"max_packages"`
-}
-
 // mimeExtensions are the extensions whose media type the frame is told, as
 // this server's Go would name it, so that output files get the same
 // mime_type in a browser as on the server. Others are
@@ -361,8 +344,9 @@ var mimeExtensions = []string{".avif", ".bmp", ".css", ".csv", ".gif", ".htm", "
 	".js", ".json", ".md", ".mjs", ".pdf", ".png", ".py", ".svg", ".tif", ".tiff", ".tsv", ".txt", ".wasm", ".webp",
 	".xml", ".yaml", ".yml", ".zip"}
 
+// frameConfig is what the frame is told: the server's limits, and the
+// media types of output files.
 func frameConfig(l sandpit.Limits) map[string]any {
-	l = l.WithDefaults()
 	types := map[string]string{}
 	for _, ext := range mimeExtensions {
 		if t := mime.TypeByExtension(ext); t != "" {
@@ -370,20 +354,7 @@ func frameConfig(l sandpit.Limits) map[string]any {
 		}
 	}
 	return map[string]any{
-		"limits": frameLimits{
-			MaxCodeBytes:     l.MaxCodeBytes,
-			DefaultTimeoutMS: l.DefaultTimeout.Milliseconds(),
-			MaxTimeoutMS:     l.MaxTimeout.Milliseconds(),
-			MaxFiles:         l.MaxFiles,
-			MaxFileBytes:     l.MaxFileBytes,
-			MaxOutputBytes:   l.MaxOutputBytes,
-			MaxStdinBytes:    l.MaxStdinBytes,
-			MaxPathBytes:     l.MaxPathBytes,
-			DefaultMemoryMB:  l.DefaultMemoryMB,
-			MinMemoryMB:      sandpit.MinMemoryMB,
-			MaxMemoryMB:      l.MaxMemoryMB,
-			MaxPackages:      sandpit.MaxPackages,
-		},
+		"limits":     LimitsOf(l),
 		"mime_types": types,
 	}
 }

@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -16,34 +15,31 @@ var ErrBatchFull = &sandpit.Error{Code: sandpit.EQUEUEFULL, Message: "the batch 
 // maxBatchDepth bounds the items waiting in the batch stream.
 const maxBatchDepth = 1_000_000
 
-// CreateBatch records a new, empty batch and returns its id.
-func (q *Queue) CreateBatch(ctx context.Context) (string, error) {
+// CreateBatch records a new, empty batch of owner and returns its id.
+func (q *Queue) CreateBatch(ctx context.Context, owner string) (string, error) {
 	id := newID()
-	if err := q.rdb.HSet(ctx, q.keys.batch(id), "created_at", time.Now().UTC().Format(time.RFC3339Nano),
-		"total", 0, "done", 0, "complete", 0).Err(); err != nil {
+	if err := q.rdb.HSet(ctx, q.keys.batch(id), "created_at", formatTime(time.Now()),
+		"total", 0, "done", 0, "complete", 0, "owner", owner).Err(); err != nil {
 		return "", fmt.Errorf("create batch: %w", err)
 	}
 	return id, nil
 }
 
-// AddItem enqueues spec as item index of batch id, with the caller's own
-// itemID, behind all interactive jobs.
-func (q *Queue) AddItem(ctx context.Context, batch string, index int, itemID string, spec sandpit.Spec) error {
-	data, err := json.Marshal(spec)
+// AddItem enqueues item as item index of batch, a batch of owner, behind
+// all interactive jobs.
+func (q *Queue) AddItem(ctx context.Context, owner, batch string, index int, item sandpit.Item) error {
+	rec, err := newRecord(ctx, KindJob, owner, item.Spec)
 	if err != nil {
-		return fmt.Errorf("encode spec: %w", err)
+		return err
 	}
-	id := newID()
-	hasTest := "0"
-	if spec.Test != "" {
-		hasTest = "1"
-	}
-	ok, err := enqueueItemScript.Run(ctx, q.rdb, []string{q.keys.job(id), q.keys.batchStream(), q.keys.batch(batch)},
-		id, data, time.Now().UTC().Format(time.RFC3339Nano), batch, index, itemID, maxBatchDepth, hasTest, sandpit.RequestID(ctx)).Int()
+	rec.Batch, rec.Index, rec.ItemID = batch, index, item.ID
+	keys := []string{q.keys.job(rec.ID), q.keys.batchStream(), q.keys.batch(batch)}
+	argv := append([]any{rec.ID, maxBatchDepth}, rec.values()...)
+	v, err := q.runScript(ctx, "enqueue batch item", enqueueItemScript, keys, argv...)
 	if err != nil {
-		return fmt.Errorf("enqueue batch item: %w", err)
+		return err
 	}
-	if ok == 0 {
+	if n, _ := v.(int64); n == 0 {
 		return ErrBatchFull
 	}
 	return nil
@@ -59,8 +55,9 @@ func (q *Queue) CompleteBatch(ctx context.Context, batch string) error {
 	return nil
 }
 
-// GetBatch returns a batch's progress, or ErrNotFound.
-func (q *Queue) GetBatch(ctx context.Context, id string) (sandpit.Batch, error) {
+// GetBatch returns the progress of a batch of owner, or a not-found error,
+// also for another owner's batch.
+func (q *Queue) GetBatch(ctx context.Context, id, owner string) (sandpit.Batch, error) {
 	if !ValidID(id) {
 		return sandpit.Batch{}, errBatchNotFound
 	}
@@ -68,7 +65,7 @@ func (q *Queue) GetBatch(ctx context.Context, id string) (sandpit.Batch, error) 
 	if err != nil {
 		return sandpit.Batch{}, fmt.Errorf("get batch: %w", err)
 	}
-	if len(h) == 0 {
+	if len(h) == 0 || h["owner"] != owner {
 		return sandpit.Batch{}, errBatchNotFound
 	}
 	b := sandpit.Batch{ID: id, Total: atoi(h["total"]), Complete: h["complete"] == "1", Done: atoi(h["done"]),
@@ -101,10 +98,10 @@ func (q *Queue) Items(ctx context.Context, batch string, from, n int) ([]string,
 	return ids, nil
 }
 
-// CancelBatch cancels every item of a batch that has not ended, and returns
-// how many it cancelled.
-func (q *Queue) CancelBatch(ctx context.Context, id string) (int, error) {
-	if _, err := q.GetBatch(ctx, id); err != nil {
+// CancelBatch cancels every item of a batch of owner that has not ended,
+// and returns how many it cancelled.
+func (q *Queue) CancelBatch(ctx context.Context, id, owner string) (int, error) {
+	if _, err := q.GetBatch(ctx, id, owner); err != nil {
 		return 0, err
 	}
 	n := 0
@@ -114,7 +111,7 @@ func (q *Queue) CancelBatch(ctx context.Context, id string) (int, error) {
 			return n, err
 		}
 		for _, jid := range ids {
-			if _, err := q.Cancel(ctx, jid); err == nil {
+			if _, err := q.Cancel(ctx, jid, owner); err == nil {
 				n++
 			} else if sandpit.ErrorCode(err) != sandpit.ECONFLICT && sandpit.ErrorCode(err) != sandpit.ENOTFOUND {
 				return n, err

@@ -20,13 +20,13 @@ func TestBatch(t *testing.T) {
 		}
 		return r, nil
 	}), WorkerOptions{Concurrency: 2})
-	id, err := q.CreateBatch(ctx)
+	id, err := q.CreateBatch(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	tests := []string{"pass", "fail", "pass", "", "pass"}
 	for i, test := range tests {
-		if err := q.AddItem(ctx, id, i, fmt.Sprintf("item-%d", i), sandpit.Spec{Code: fmt.Sprint(i), Test: test}); err != nil {
+		if err := q.AddItem(ctx, "", id, i, sandpit.Item{ID: fmt.Sprintf("item-%d", i), Spec: sandpit.Spec{Code: fmt.Sprint(i), Test: test}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -38,7 +38,7 @@ func TestBatch(t *testing.T) {
 	deadline := time.After(20 * time.Second)
 	var b sandpit.Batch
 	for {
-		if b, err = q.GetBatch(ctx, id); err != nil {
+		if b, err = q.GetBatch(ctx, id, ""); err != nil {
 			t.Fatal(err)
 		}
 		if b.Finished {
@@ -59,7 +59,7 @@ func TestBatch(t *testing.T) {
 		t.Fatalf("items = %v, %v", ids, err)
 	}
 	for i, jid := range ids {
-		j, _ := q.Get(ctx, jid)
+		j, _ := q.Get(ctx, jid, "")
 		if j.Index == nil || *j.Index != i || j.ItemID != fmt.Sprintf("item-%d", i) || j.Stdout != fmt.Sprint(i) || j.BatchID != id {
 			t.Fatalf("item %d = %+v", i, j)
 		}
@@ -69,16 +69,16 @@ func TestBatch(t *testing.T) {
 func TestCancelBatch(t *testing.T) {
 	q, _ := newQueue(t, Options{})
 	ctx := context.Background()
-	id, _ := q.CreateBatch(ctx)
+	id, _ := q.CreateBatch(ctx, "")
 	for i := range 3 {
-		q.AddItem(ctx, id, i, "", sandpit.Spec{Code: "x", Test: "t"})
+		q.AddItem(ctx, "", id, i, sandpit.Item{Spec: sandpit.Spec{Code: "x", Test: "t"}})
 	}
 	q.CompleteBatch(ctx, id)
-	n, err := q.CancelBatch(ctx, id)
+	n, err := q.CancelBatch(ctx, id, "")
 	if err != nil || n != 3 {
 		t.Fatalf("CancelBatch = %d, %v", n, err)
 	}
-	b, _ := q.GetBatch(ctx, id)
+	b, _ := q.GetBatch(ctx, id, "")
 	if !b.Finished || b.Counts[sandpit.StatusCancelled] != 3 || b.Failed != 3 {
 		t.Fatalf("batch after cancel = %+v", b)
 	}
@@ -90,9 +90,9 @@ func TestCancelBatch(t *testing.T) {
 func TestBatchDoesNotStarveInteractiveJobs(t *testing.T) {
 	q, _ := newQueue(t, Options{})
 	ctx := context.Background()
-	id, _ := q.CreateBatch(ctx)
+	id, _ := q.CreateBatch(ctx, "")
 	for i := range 200 {
-		q.AddItem(ctx, id, i, "", sandpit.Spec{Code: "batch"})
+		q.AddItem(ctx, "", id, i, sandpit.Item{Spec: sandpit.Spec{Code: "batch"}})
 	}
 	q.CompleteBatch(ctx, id)
 	work(t, q, HandlerFunc(func(ctx context.Context, task Task) (sandpit.Result, error) {
@@ -100,15 +100,15 @@ func TestBatchDoesNotStarveInteractiveJobs(t *testing.T) {
 		return ok(""), nil
 	}), WorkerOptions{Concurrency: 1})
 	for {
-		if b, _ := q.GetBatch(ctx, id); b.Done >= 5 {
+		if b, _ := q.GetBatch(ctx, id, ""); b.Done >= 5 {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	j, _ := q.Enqueue(ctx, sandpit.Spec{Code: "interactive"}, "")
-	before, _ := q.GetBatch(ctx, id)
+	j, _ := q.Enqueue(ctx, "", sandpit.Spec{Code: "interactive"}, "")
+	before, _ := q.GetBatch(ctx, id, "")
 	wait(t, q, j.ID)
-	after, _ := q.GetBatch(ctx, id)
+	after, _ := q.GetBatch(ctx, id, "")
 	if ran := after.Done - before.Done; ran > 2 {
 		t.Fatalf("%d batch items ran before the interactive job, want at most 2", ran)
 	}

@@ -21,11 +21,11 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}()
 	defer func() { cancel(); <-done }()
 	for b.Loop() {
-		j, err := q.Enqueue(ctx, sandpit.Spec{Code: "x"}, "")
+		j, err := q.Enqueue(ctx, "", sandpit.Spec{Code: "x"}, "")
 		if err != nil {
 			b.Fatal(err)
 		}
-		if j, err = q.Wait(ctx, j.ID); err != nil || j.Status != sandpit.StatusSucceeded {
+		if j, err = q.Wait(ctx, j.ID, ""); err != nil || j.Status != sandpit.StatusSucceeded {
 			b.Fatalf("wait: %+v %v", j, err)
 		}
 	}
@@ -35,7 +35,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 func BenchmarkEnqueue(b *testing.B) {
 	q, _ := newQueue(b, Options{MaxDepth: 1 << 30})
 	for b.Loop() {
-		if _, err := q.Enqueue(context.Background(), sandpit.Spec{Code: "print(1)"}, ""); err != nil {
+		if _, err := q.Enqueue(context.Background(), "", sandpit.Spec{Code: "print(1)"}, ""); err != nil {
 			b.Fatal(err)
 		}
 	}

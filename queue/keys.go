@@ -56,7 +56,7 @@ func (k keys) workerReady() string { return k.prefix + "workers:ready" }
 func (k keys) page(id string) string { return k.prefix + "page:" + id }
 
 // pagesOf is the sorted set of one owner's live pages, scored by the time
-// (Unix ms) each expires; owner is a hash of the API key that made them.
+// (Unix ms) each expires; owner is the ID of the caller that made them.
 func (k keys) pagesOf(owner string) string { return k.prefix + "pages:" + owner }
 
 // group is the stream's consumer group of workers.

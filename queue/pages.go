@@ -2,8 +2,6 @@ package queue
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,25 +67,17 @@ type pageRecord struct {
 	Owner string       `json:"owner"`
 }
 
-// ownerHash names an owner in key names: a hash, so that an API key (or
-// its hash) never appears in Redis as it is.
-func ownerHash(owner string) string {
-	sum := sha256.Sum256([]byte("sandpit page owner\x00" + owner))
-	return hex.EncodeToString(sum[:16])
-}
-
 // CreatePage stores spec as a new page of owner ("" for callers without an
 // API key, who share one limit) and returns its id and expiry.
 func (q *Queue) CreatePage(ctx context.Context, spec sandpit.Spec, owner string) (sandpit.Page, error) {
 	id := newID()
-	o := ownerHash(owner)
-	data, err := json.Marshal(pageRecord{Spec: spec, Owner: o})
+	data, err := json.Marshal(pageRecord{Spec: spec, Owner: owner})
 	if err != nil {
 		return sandpit.Page{}, fmt.Errorf("encode page: %w", err)
 	}
 	now := time.Now()
 	ttl := q.opts.PageTTL.Milliseconds()
-	res, err := createPageScript.Run(ctx, q.rdb, []string{q.keys.page(id), q.keys.pagesOf(o)},
+	res, err := createPageScript.Run(ctx, q.rdb, []string{q.keys.page(id), q.keys.pagesOf(owner)},
 		id, data, now.UnixMilli(), ttl, q.opts.MaxPagesPerOwner).StringSlice()
 	if err != nil {
 		return sandpit.Page{}, fmt.Errorf("create page: %w", err)

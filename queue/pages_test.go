@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/internal/testenv"
 )
 
 func TestPageRoundTrip(t *testing.T) {
@@ -53,28 +54,15 @@ func TestPageExpires(t *testing.T) {
 	if _, err := q.GetPage(ctx, p.ID); err != nil {
 		t.Fatalf("a fresh page: %v", err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testenv.Eventually(t, 5*time.Second, func() bool {
 		_, err := q.GetPage(ctx, p.ID)
-		if sandpit.ErrorCode(err) == sandpit.ENOTFOUND {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the page is still there 5s after its TTL of 300ms: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return sandpit.ErrorCode(err) == sandpit.ENOTFOUND
+	}, "the page is still there after its TTL of 300ms")
 	// Nothing is left of it, the owner's count included.
-	for deadline := time.Now().Add(5 * time.Second); ; {
+	testenv.Eventually(t, 5*time.Second, func() bool {
 		keys, _ := rdb.Keys(ctx, q.keys.prefix+"*").Result()
-		if len(keys) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("keys left after the page expired: %v", keys)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return len(keys) == 0
+	}, "keys left after the page expired")
 }
 
 func TestPagesPerOwner(t *testing.T) {

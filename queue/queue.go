@@ -10,7 +10,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -104,15 +103,16 @@ func (q *Queue) Ping(ctx context.Context) error {
 	return nil
 }
 
-// newID returns a random, unguessable job id.
+// newID returns a random, unguessable id for a job, batch, session or page:
+// 128 bits in hex.
 func newID() string {
 	var b [16]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
 
-// ValidID reports whether id has the form of a job id, so that arbitrary
-// strings never become Redis keys.
+// ValidID reports whether id has the form of an id newID makes, so that
+// arbitrary strings never become Redis keys.
 func ValidID(id string) bool {
 	if len(id) != 32 {
 		return false
@@ -121,102 +121,87 @@ func ValidID(id string) bool {
 	return err == nil
 }
 
-// Enqueue records spec as a new queued job and returns it. A non-empty
-// idempotency key that was given before (within the retention time) returns
-// the job it created then, as it is now, and enqueues nothing.
-func (q *Queue) Enqueue(ctx context.Context, spec sandpit.Spec, idempotencyKey string) (sandpit.Job, error) {
-	data, err := json.Marshal(spec)
+// Enqueue records spec as a new queued job of owner (the submitting
+// caller's ID) and returns it. A non-empty idempotency key that owner gave
+// before (within the retention time) returns the job it created then, as
+// it is now, and enqueues nothing.
+func (q *Queue) Enqueue(ctx context.Context, owner string, spec sandpit.Spec, idempotencyKey string) (sandpit.Job, error) {
+	rec, err := newRecord(ctx, KindJob, owner, spec)
 	if err != nil {
-		return sandpit.Job{}, fmt.Errorf("encode spec: %w", err)
+		return sandpit.Job{}, err
 	}
-	id := newID()
-	now := time.Now().UTC()
 	idemKey := ""
 	if idempotencyKey != "" {
-		sum := sha256.Sum256([]byte(idempotencyKey))
+		sum := sha256.Sum256([]byte(owner + "\x00" + idempotencyKey))
 		idemKey = q.keys.idempotency(hex.EncodeToString(sum[:]))
 	}
-	res, err := enqueueScript.Run(ctx, q.rdb, []string{q.keys.job(id), q.keys.stream(), idemKey},
-		id, data, now.Format(time.RFC3339Nano), q.opts.MaxDepth, int(q.opts.Retention.Seconds()), sandpit.RequestID(ctx)).StringSlice()
+	keys := []string{q.keys.job(rec.ID), q.keys.stream(), idemKey}
+	argv := append([]any{rec.ID, q.opts.MaxDepth, int(q.opts.Retention.Seconds())}, rec.values()...)
+	v, err := q.runScript(ctx, "enqueue job", enqueueScript, keys, argv...)
 	if err != nil {
-		return sandpit.Job{}, fmt.Errorf("enqueue job: %w", err)
+		return sandpit.Job{}, err
 	}
+	res := stringsOf(v)
 	switch res[0] {
 	case "full":
 		return sandpit.Job{}, ErrQueueFull
 	case "existing":
-		return q.Get(ctx, res[1])
+		return q.Get(ctx, res[1], owner)
 	}
-	return sandpit.Job{ID: id, Result: sandpit.Result{Status: sandpit.StatusQueued}, CreatedAt: now}, nil
+	return rec.job()
 }
 
-// Get returns the job as it is now, or ErrNotFound.
-func (q *Queue) Get(ctx context.Context, id string) (sandpit.Job, error) {
+// record reads the record of job id.
+func (q *Queue) record(ctx context.Context, id string) (record, error) {
 	if !ValidID(id) {
-		return sandpit.Job{}, sandpit.ErrNotFound
+		return record{}, sandpit.ErrNotFound
 	}
 	h, err := q.rdb.HGetAll(ctx, q.keys.job(id)).Result()
 	if err != nil {
-		return sandpit.Job{}, fmt.Errorf("get job: %w", err)
+		return record{}, fmt.Errorf("get job: %w", err)
 	}
-	if len(h) == 0 || h["status"] == "" {
+	if len(h) == 0 || h[fStatus] == "" {
+		return record{}, sandpit.ErrNotFound
+	}
+	return parseRecord(id, h), nil
+}
+
+// Get returns job id of owner as it is now, or ErrNotFound: for another
+// owner's job too, so that an id alone gives nothing away.
+func (q *Queue) Get(ctx context.Context, id, owner string) (sandpit.Job, error) {
+	rec, err := q.record(ctx, id)
+	if err != nil {
+		return sandpit.Job{}, err
+	}
+	if rec.Owner != owner {
 		return sandpit.Job{}, sandpit.ErrNotFound
 	}
-	return decodeJob(id, h)
+	return rec.job()
 }
 
-// decodeJob builds a job from its hash.
-func decodeJob(id string, h map[string]string) (sandpit.Job, error) {
-	j := sandpit.Job{ID: id}
-	if r := h["result"]; r != "" {
-		if err := json.Unmarshal([]byte(r), &j.Result); err != nil {
-			return sandpit.Job{}, fmt.Errorf("decode result of job %s: %w", id, err)
-		}
-	}
-	j.Status = sandpit.Status(h["status"])
-	if b := h["batch"]; b != "" {
-		j.BatchID, j.ItemID = b, h["item_id"]
-		i := atoi(h["index"])
-		j.Index = &i
-	}
-	j.CreatedAt = parseTime(h["created_at"])
-	if t := parseTime(h["started_at"]); !t.IsZero() {
-		j.StartedAt = &t
-	}
-	if t := parseTime(h["finished_at"]); !t.IsZero() {
-		j.FinishedAt = &t
-		if j.StartedAt != nil {
-			d := t.Sub(*j.StartedAt).Milliseconds()
-			j.DurationMS = &d
-		}
-	}
-	return j, nil
-}
-
-func parseTime(s string) time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, s)
-	return t
-}
-
-// Cancel ends a queued or running job as cancelled and returns it. A job that
-// has already ended gives a conflict error; an unknown one ErrNotFound.
-func (q *Queue) Cancel(ctx context.Context, id string) (sandpit.Job, error) {
+// Cancel ends a queued or running job of owner as cancelled and returns it.
+// A job that has already ended gives a conflict error; an unknown one, or
+// another owner's, ErrNotFound.
+func (q *Queue) Cancel(ctx context.Context, id, owner string) (sandpit.Job, error) {
 	if !ValidID(id) {
 		return sandpit.Job{}, sandpit.ErrNotFound
 	}
-	res, _ := json.Marshal(sandpit.Result{Status: sandpit.StatusCancelled, Files: []sandpit.File{},
-		Message: "the job was cancelled"})
-	now := time.Now().UTC()
-	prev, err := cancelScript.Run(ctx, q.rdb, []string{q.keys.job(id)},
-		res, now.Format(time.RFC3339Nano), int(q.opts.Retention.Seconds()), id,
-		q.keys.done(), q.keys.cancel(), q.keys.prefix, q.keys.batches()).Text()
+	res, err := encodeResult(sandpit.CancelledResult())
+	if err != nil {
+		return sandpit.Job{}, err
+	}
+	keys := []string{q.keys.job(id)}
+	argv := []any{res, formatTime(time.Now()), int(q.opts.Retention.Seconds()), id,
+		q.keys.done(), q.keys.cancel(), q.keys.prefix, q.keys.batches(), owner}
+	v, err := q.runScript(ctx, "cancel job", cancelScript, keys, argv...)
 	if errors.Is(err, redis.Nil) {
 		return sandpit.Job{}, sandpit.ErrNotFound
 	}
 	if err != nil {
-		return sandpit.Job{}, fmt.Errorf("cancel job: %w", err)
+		return sandpit.Job{}, err
 	}
-	job, err := q.Get(ctx, id)
+	prev, _ := v.(string)
+	job, err := q.Get(ctx, id, owner)
 	if err != nil {
 		return sandpit.Job{}, err
 	}
@@ -226,10 +211,10 @@ func (q *Queue) Cancel(ctx context.Context, id string) (sandpit.Job, error) {
 	return job, nil
 }
 
-// Wait blocks until the job reaches a terminal status or ctx ends, and
-// returns the job as it is then. It is woken by the announcement of the
+// Wait blocks until job id of owner reaches a terminal status or ctx ends,
+// and returns the job as it is then. It is woken by the announcement of the
 // job's end, not by polling.
-func (q *Queue) Wait(ctx context.Context, id string) (sandpit.Job, error) {
+func (q *Queue) Wait(ctx context.Context, id, owner string) (sandpit.Job, error) {
 	ch, stop := q.done.watch(ctx, id)
 	defer stop()
 	// A slow re-read covers an announcement lost while the subscription
@@ -237,7 +222,7 @@ func (q *Queue) Wait(ctx context.Context, id string) (sandpit.Job, error) {
 	recheck := time.NewTicker(5 * time.Second)
 	defer recheck.Stop()
 	for {
-		job, err := q.Get(ctx, id)
+		job, err := q.Get(ctx, id, owner)
 		if err != nil || job.Status.Terminal() {
 			return job, err
 		}
@@ -248,11 +233,6 @@ func (q *Queue) Wait(ctx context.Context, id string) (sandpit.Job, error) {
 			return job, ctx.Err()
 		}
 	}
-}
-
-func atoi(s string) int {
-	n, _ := strconv.Atoi(s)
-	return n
 }
 
 // Depth returns how many jobs are waiting or running.

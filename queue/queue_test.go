@@ -13,22 +13,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sandpit-dev/sandpit"
-	"github.com/sandpit-dev/sandpit/internal/redisserver"
+	"github.com/sandpit-dev/sandpit/internal/testenv"
 )
 
 var redisURL string
 
-func TestMain(m *testing.M) {
-	srv, err := redisserver.Start(context.Background(), "")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "queue tests need redis-server:", err)
-		os.Exit(1)
-	}
-	redisURL = srv.URL()
-	code := m.Run()
-	srv.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testenv.RunWithRedis(m, &redisURL)) }
 
 // newQueue returns a queue with its own key prefix on the test server.
 func newQueue(t testing.TB, opts Options) (*Queue, *redis.Client) {
@@ -62,9 +52,15 @@ func ok(stdout string) sandpit.Result {
 
 func wait(t *testing.T, q *Queue, id string) sandpit.Job {
 	t.Helper()
+	return waitAs(t, q, id, "")
+}
+
+// waitAs waits for the end of job id of owner.
+func waitAs(t *testing.T, q *Queue, id, owner string) sandpit.Job {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	j, err := q.Wait(ctx, id)
+	j, err := q.Wait(ctx, id, owner)
 	if err != nil {
 		t.Fatalf("wait for job %s: %v", id, err)
 	}
@@ -76,7 +72,7 @@ func TestEnqueueRunWait(t *testing.T) {
 	work(t, q, HandlerFunc(func(ctx context.Context, task Task) (sandpit.Result, error) {
 		return ok("ran " + task.Spec.Code), nil
 	}), WorkerOptions{})
-	job, err := q.Enqueue(context.Background(), sandpit.Spec{Code: "x"}, "")
+	job, err := q.Enqueue(context.Background(), "", sandpit.Spec{Code: "x"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +109,7 @@ func TestTwoWorkersShareOneQueue(t *testing.T) {
 	work(t, q2, handler("b"), WorkerOptions{ID: "b"})
 	var ids []string
 	for i := range 40 {
-		j, err := q.Enqueue(context.Background(), sandpit.Spec{Code: fmt.Sprint(i)}, "")
+		j, err := q.Enqueue(context.Background(), "", sandpit.Spec{Code: fmt.Sprint(i)}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,14 +137,14 @@ func TestCancel(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("queued", func(t *testing.T) {
-		j, _ := q.Enqueue(ctx, sandpit.Spec{Code: "x"}, "")
-		got, err := q.Cancel(ctx, j.ID)
+		j, _ := q.Enqueue(ctx, "", sandpit.Spec{Code: "x"}, "")
+		got, err := q.Cancel(ctx, j.ID, "")
 		if err != nil || got.Status != sandpit.StatusCancelled {
 			t.Fatalf("Cancel = %+v, %v", got, err)
 		}
 	})
 	t.Run("unknown", func(t *testing.T) {
-		if _, err := q.Cancel(ctx, newID()); sandpit.ErrorCode(err) != sandpit.ENOTFOUND {
+		if _, err := q.Cancel(ctx, newID(), ""); sandpit.ErrorCode(err) != sandpit.ENOTFOUND {
 			t.Fatalf("err = %v, want not found", err)
 		}
 	})
@@ -161,10 +157,10 @@ func TestCancel(t *testing.T) {
 			stopped <- time.Now()
 			return sandpit.Result{}, ctx.Err()
 		}), WorkerOptions{})
-		j, _ := q.Enqueue(ctx, sandpit.Spec{Code: "x"}, "")
+		j, _ := q.Enqueue(ctx, "", sandpit.Spec{Code: "x"}, "")
 		<-started
 		at := time.Now()
-		got, err := q.Cancel(ctx, j.ID)
+		got, err := q.Cancel(ctx, j.ID, "")
 		if err != nil || got.Status != sandpit.StatusCancelled {
 			t.Fatalf("Cancel = %+v, %v", got, err)
 		}
@@ -179,7 +175,7 @@ func TestCancel(t *testing.T) {
 		if got := wait(t, q, j.ID); got.Status != sandpit.StatusCancelled {
 			t.Fatalf("job = %s, want cancelled", got.Status)
 		}
-		if _, err := q.Cancel(ctx, j.ID); sandpit.ErrorCode(err) != sandpit.ECONFLICT {
+		if _, err := q.Cancel(ctx, j.ID, ""); sandpit.ErrorCode(err) != sandpit.ECONFLICT {
 			t.Fatalf("second cancel: err = %v, want conflict", err)
 		}
 	})
@@ -189,11 +185,11 @@ func TestQueueFull(t *testing.T) {
 	q, _ := newQueue(t, Options{MaxDepth: 2})
 	ctx := context.Background()
 	for range 2 {
-		if _, err := q.Enqueue(ctx, sandpit.Spec{Code: "x"}, ""); err != nil {
+		if _, err := q.Enqueue(ctx, "", sandpit.Spec{Code: "x"}, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := q.Enqueue(ctx, sandpit.Spec{Code: "x"}, ""); !errors.Is(err, ErrQueueFull) {
+	if _, err := q.Enqueue(ctx, "", sandpit.Spec{Code: "x"}, ""); !errors.Is(err, ErrQueueFull) {
 		t.Fatalf("third enqueue: err = %v, want ErrQueueFull", err)
 	}
 }
@@ -201,7 +197,7 @@ func TestQueueFull(t *testing.T) {
 func TestRetentionAndNoLeftoverKeys(t *testing.T) {
 	q, rdb := newQueue(t, Options{Retention: time.Hour})
 	work(t, q, HandlerFunc(func(ctx context.Context, task Task) (sandpit.Result, error) { return ok(""), nil }), WorkerOptions{})
-	j, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "x"}, "")
+	j, _ := q.Enqueue(context.Background(), "", sandpit.Spec{Code: "x"}, "")
 	wait(t, q, j.ID)
 	ttl := rdb.TTL(context.Background(), q.keys.job(j.ID)).Val()
 	if ttl <= 59*time.Minute || ttl > time.Hour {
@@ -225,12 +221,12 @@ func TestInfrastructureFailureRetries(t *testing.T) {
 		}
 		return ok(fmt.Sprint(task.Attempt)), nil
 	}), WorkerOptions{MaxAttempts: 3})
-	flaky, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "flaky"}, "")
+	flaky, _ := q.Enqueue(context.Background(), "", sandpit.Spec{Code: "flaky"}, "")
 	if j := wait(t, q, flaky.ID); j.Status != sandpit.StatusSucceeded || j.Stdout != "2" {
 		t.Fatalf("flaky job = %s %q, want succeeded on attempt 2", j.Status, j.Stdout)
 	}
 	calls.Store(0)
-	broken, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "broken"}, "")
+	broken, _ := q.Enqueue(context.Background(), "", sandpit.Spec{Code: "broken"}, "")
 	j := wait(t, q, broken.ID)
 	if j.Status != sandpit.StatusError || calls.Load() != 3 {
 		t.Fatalf("broken job = %s after %d runs, want error after 3", j.Status, calls.Load())
@@ -248,7 +244,7 @@ func TestPythonFailureDoesNotRetry(t *testing.T) {
 		one := 1
 		return sandpit.Result{Status: sandpit.StatusFailed, ExitCode: &one, Files: []sandpit.File{}}, nil
 	}), WorkerOptions{})
-	j, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "raise"}, "")
+	j, _ := q.Enqueue(context.Background(), "", sandpit.Spec{Code: "raise"}, "")
 	if got := wait(t, q, j.ID); got.Status != sandpit.StatusFailed || calls.Load() != 1 {
 		t.Fatalf("job = %s after %d runs, want failed after 1", got.Status, calls.Load())
 	}
@@ -260,7 +256,7 @@ func TestLeaseTakeover(t *testing.T) {
 	if err := q.ensureGroup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	j, _ := q.Enqueue(ctx, sandpit.Spec{Code: "x"}, "")
+	j, _ := q.Enqueue(ctx, "", sandpit.Spec{Code: "x"}, "")
 	// A worker takes the entry and dies without a word.
 	if _, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: "dead",
 		Streams: []string{q.keys.stream(), ">"}, Count: 1}).Result(); err != nil {
@@ -286,11 +282,11 @@ func TestGracefulShutdownFinishesJobInFlight(t *testing.T) {
 		}), WorkerOptions{Grace: 5 * time.Second})
 		close(done)
 	}()
-	j, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "x"}, "")
+	j, _ := q.Enqueue(context.Background(), "", sandpit.Spec{Code: "x"}, "")
 	<-started
 	cancel()
 	<-done
-	got, err := q.Get(context.Background(), j.ID)
+	got, err := q.Get(context.Background(), j.ID, "")
 	if err != nil || got.Status != sandpit.StatusSucceeded {
 		t.Fatalf("job after shutdown = %+v, %v; want succeeded", got, err)
 	}
@@ -309,11 +305,11 @@ func TestGracefulShutdownHandsBackAfterGrace(t *testing.T) {
 		}), WorkerOptions{Grace: 200 * time.Millisecond})
 		close(done)
 	}()
-	j, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "x"}, "")
+	j, _ := q.Enqueue(context.Background(), "", sandpit.Spec{Code: "x"}, "")
 	<-started
 	cancel()
 	<-done
-	got, _ := q.Get(context.Background(), j.ID)
+	got, _ := q.Get(context.Background(), j.ID, "")
 	if got.Status != sandpit.StatusQueued {
 		t.Fatalf("job after shutdown = %s, want queued again", got.Status)
 	}
@@ -326,17 +322,10 @@ func TestCapacity(t *testing.T) {
 	}
 	work(t, q, HandlerFunc(func(ctx context.Context, task Task) (sandpit.Result, error) { return ok(""), nil }),
 		WorkerOptions{Concurrency: 3, Ready: func() int { return 2 }})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testenv.Eventually(t, 5*time.Second, func() bool {
 		w, ready, err := q.Capacity(context.Background())
-		if err == nil && w == 1 && ready == 2 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Capacity = %d workers, %d ready, %v; want 1, 2", w, ready, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return err == nil && w == 1 && ready == 2
+	}, "Capacity: want 1 worker with 2 sandboxes ready")
 }
 
 func TestWorkerLeavesNoConsumerOrRegistration(t *testing.T) {
@@ -347,7 +336,7 @@ func TestWorkerLeavesNoConsumerOrRegistration(t *testing.T) {
 		q.Work(ctx, HandlerFunc(func(ctx context.Context, task Task) (sandpit.Result, error) { return ok(""), nil }), WorkerOptions{ID: "w1"})
 		close(done)
 	}()
-	j, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "x"}, "")
+	j, _ := q.Enqueue(context.Background(), "", sandpit.Spec{Code: "x"}, "")
 	wait(t, q, j.ID)
 	cancel()
 	<-done
@@ -380,17 +369,17 @@ func TestFinishedHook(t *testing.T) {
 		ran = r
 		mu.Unlock()
 	}})
-	j, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "x"}, "")
+	j, _ := q.Enqueue(context.Background(), "", sandpit.Spec{Code: "x"}, "")
 	wait(t, q, j.ID)
-	slow, _ := q.Enqueue(context.Background(), sandpit.Spec{Code: "slow"}, "")
+	slow, _ := q.Enqueue(context.Background(), "", sandpit.Spec{Code: "slow"}, "")
 	for {
-		if s, _ := q.Get(context.Background(), slow.ID); s.Status == sandpit.StatusRunning {
+		if s, _ := q.Get(context.Background(), slow.ID, ""); s.Status == sandpit.StatusRunning {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	// Cancelled while the handler ignores it: its late result is not recorded.
-	q.Cancel(context.Background(), slow.ID)
+	q.Cancel(context.Background(), slow.ID, "")
 	close(release)
 	time.Sleep(200 * time.Millisecond)
 	mu.Lock()
@@ -413,7 +402,7 @@ func TestCancelSeenInTheRecord(t *testing.T) {
 		return sandpit.Result{}, ctx.Err()
 	}), WorkerOptions{Lease: 300 * time.Millisecond})
 	ctx := context.Background()
-	j, _ := q.Enqueue(ctx, sandpit.Spec{Code: "x"}, "")
+	j, _ := q.Enqueue(ctx, "", sandpit.Spec{Code: "x"}, "")
 	<-started
 	rdb.HSet(ctx, q.keys.job(j.ID), "status", string(sandpit.StatusCancelled))
 	select {

@@ -42,7 +42,6 @@ func (w *worker) beat(ctx context.Context) {
 		w.q.log.Warn("worker heartbeat", "err", err)
 	}
 	w.q.pruneWorkers(ctx, now)
-	w.expireSessions(ctx)
 	// Consumers of workers that died without deregistering.
 	if now.Sub(w.lastPrune) > time.Minute {
 		w.lastPrune = now
@@ -59,7 +58,10 @@ func (w *worker) deregister() {
 	pipe := w.q.rdb.TxPipeline()
 	pipe.ZRem(ctx, w.q.keys.workers(), w.opts.ID)
 	pipe.HDel(ctx, w.q.keys.workerReady(), w.opts.ID)
-	pipe.Exec(ctx)
+	if _, err := pipe.Exec(ctx); err != nil {
+		// The others forget this worker once its heartbeat expires.
+		w.q.log.Warn("deregister worker", "err", err)
+	}
 	w.q.pruneConsumers(ctx, func(c redis.XInfoConsumer) bool { return c.Name == w.opts.ID })
 	w.q.endWorkerSessions(ctx, w.opts.ID)
 }
@@ -74,6 +76,7 @@ func (q *Queue) pruneConsumers(ctx context.Context, match func(redis.XInfoConsum
 		}
 		for _, c := range consumers {
 			if c.Pending == 0 && match(c) {
+				// A consumer left behind is pruned at the next pass.
 				q.rdb.XGroupDelConsumer(ctx, stream, group, c.Name)
 			}
 		}

@@ -6,8 +6,8 @@ import "github.com/redis/go-redis/v9"
 // queue is at its depth limit, or the idempotency key names a job already.
 //
 // KEYS[1] job hash, KEYS[2] stream, KEYS[3] idempotency key ("" for none)
-// ARGV[1] job id, ARGV[2] spec JSON, ARGV[3] created_at, ARGV[4] depth limit
-// (0: none), ARGV[5] idempotency key TTL in seconds, ARGV[6] request id
+// ARGV[1] job id, ARGV[2] depth limit (0: none), ARGV[3] idempotency key
+// TTL in seconds, ARGV[4...] the record's field/value pairs
 // Returns {"new", id}, {"existing", id}, or {"full"}.
 var enqueueScript = redis.NewScript(`
 if KEYS[3] ~= '' then
@@ -16,14 +16,14 @@ if KEYS[3] ~= '' then
     return {'existing', existing}
   end
 end
-local limit = tonumber(ARGV[4])
+local limit = tonumber(ARGV[2])
 if limit > 0 and redis.call('XLEN', KEYS[2]) >= limit then
   return {'full'}
 end
-redis.call('HSET', KEYS[1], 'status', 'queued', 'spec', ARGV[2], 'created_at', ARGV[3], 'attempts', 0, 'request_id', ARGV[6])
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 redis.call('XADD', KEYS[2], '*', 'id', ARGV[1])
 if KEYS[3] ~= '' then
-  redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[5])
+  redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[3])
 end
 return {'new', ARGV[1]}
 `)
@@ -33,10 +33,10 @@ return {'new', ARGV[1]}
 // KEYS[1] job hash, KEYS[2] stream
 // ARGV[1] started_at, ARGV[2] worker id, ARGV[3] stream entry id, ARGV[4] group,
 // ARGV[5] max attempts
-// Returns {"run", spec, attempt, batch id or "", request id or "",
-// created_at} when the worker should run the job;
-// {"skip"} when the job is gone or already ended (its entry is removed);
-// {"exhausted", attempts, batch id or ""} when it has used up its attempts.
+// Returns {"run", record} when the worker should run the job, record being
+// the job's hash as HGETALL gives it; {"exhausted", record} when it has
+// used up its attempts; {"skip"} when the job is gone or already ended (its
+// entry is removed).
 var startScript = redis.NewScript(`
 local st = redis.call('HGET', KEYS[1], 'status')
 if st ~= 'queued' and st ~= 'running' then
@@ -46,27 +46,25 @@ if st ~= 'queued' and st ~= 'running' then
 end
 local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0')
 if attempts >= tonumber(ARGV[5]) then
-  return {'exhausted', tostring(attempts), redis.call('HGET', KEYS[1], 'batch') or ''}
+  return {'exhausted', redis.call('HGETALL', KEYS[1])}
 end
-attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('HSET', KEYS[1], 'status', 'running', 'started_at', ARGV[1], 'worker', ARGV[2])
-return {'run', redis.call('HGET', KEYS[1], 'spec'), tostring(attempts), redis.call('HGET', KEYS[1], 'batch') or '',
-  redis.call('HGET', KEYS[1], 'request_id') or '', redis.call('HGET', KEYS[1], 'created_at') or '',
-  redis.call('HGET', KEYS[1], 'session') or '', redis.call('HGET', KEYS[1], 'kind') or ''}
+return {'run', redis.call('HGETALL', KEYS[1])}
 `)
 
-// openSessionScript records a new session and the job that starts its
+// openSessionScript records a new session and the task that starts its
 // interpreter, unless the caller already has as many open sessions as
 // allowed. Sessions of the caller that have ended are forgotten first.
 //
-// A session still starting whose opening job has ended did not open: its
-// worker marks it open before the job's end is recorded.
+// A session still starting whose opening task has ended did not open: its
+// worker marks it open before the task's end is recorded.
 //
 // KEYS[1] session hash, KEYS[2] caller's session set, KEYS[3] job hash,
 // KEYS[4] stream, KEYS[5] session key prefix, KEYS[6] job key prefix
-// ARGV[1] session id, ARGV[2] job id, ARGV[3] spec JSON, ARGV[4] now,
-// ARGV[5] per-caller limit (0: none), ARGV[6] owner, ARGV[7] request id,
-// ARGV[8] memory_mb, ARGV[9] retention in seconds (of the caller's set)
+// ARGV[1] session id, ARGV[2] job id, ARGV[3] now, ARGV[4] per-caller limit
+// (0: none), ARGV[5] owner, ARGV[6] memory_mb, ARGV[7] retention in seconds
+// (of the caller's set), ARGV[8...] the task record's field/value pairs
 // Returns {"new"} or {"full", open count}.
 var openSessionScript = redis.NewScript(`
 for _, sid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
@@ -80,17 +78,16 @@ for _, sid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
     redis.call('SREM', KEYS[2], sid)
   end
 end
-local limit = tonumber(ARGV[5])
+local limit = tonumber(ARGV[4])
 local n = redis.call('SCARD', KEYS[2])
 if limit > 0 and n >= limit then
   return {'full', tostring(n)}
 end
 redis.call('SADD', KEYS[2], ARGV[1])
-redis.call('EXPIRE', KEYS[2], ARGV[9])
-redis.call('HSET', KEYS[1], 'status', 'starting', 'owner', ARGV[6], 'created_at', ARGV[4], 'last_used_at', ARGV[4],
-  'runs', 0, 'memory_mb', ARGV[8], 'open_job', ARGV[2])
-redis.call('HSET', KEYS[3], 'status', 'queued', 'spec', ARGV[3], 'created_at', ARGV[4], 'attempts', 0,
-  'request_id', ARGV[7], 'session', ARGV[1], 'kind', 'open')
+redis.call('EXPIRE', KEYS[2], ARGV[7])
+redis.call('HSET', KEYS[1], 'status', 'starting', 'owner', ARGV[5], 'created_at', ARGV[3], 'last_used_at', ARGV[3],
+  'runs', 0, 'memory_mb', ARGV[6], 'open_job', ARGV[2])
+redis.call('HSET', KEYS[3], unpack(ARGV, 8))
 redis.call('XADD', KEYS[4], '*', 'id', ARGV[2])
 return {'new'}
 `)
@@ -99,22 +96,21 @@ return {'new'}
 // sends it to the stream of the worker that holds the session.
 //
 // KEYS[1] session hash, KEYS[2] job hash, KEYS[3] worker stream key prefix
-// ARGV[1] job id, ARGV[2] spec JSON, ARGV[3] now, ARGV[4] owner,
-// ARGV[5] request id, ARGV[6] session id, ARGV[7] kind ("run" or "close")
+// ARGV[1] job id, ARGV[2] now, ARGV[3] owner, ARGV[4] kind ("run" or
+// "close"), ARGV[5...] the task record's field/value pairs
 // Returns {"new"}, {"missing"} for no session of this owner, or
 // {"ended", status} for a session that is not open.
 var sessionJobScript = redis.NewScript(`
 local s = redis.call('HMGET', KEYS[1], 'status', 'owner', 'worker')
-if not s[1] or s[2] ~= ARGV[4] then
+if not s[1] or s[2] ~= ARGV[3] then
   return {'missing'}
 end
 if s[1] ~= 'open' then
   return {'ended', s[1]}
 end
-redis.call('HSET', KEYS[2], 'status', 'queued', 'spec', ARGV[2], 'created_at', ARGV[3], 'attempts', 0,
-  'request_id', ARGV[5], 'session', ARGV[6], 'kind', ARGV[7])
-if ARGV[7] == 'run' then
-  redis.call('HSET', KEYS[1], 'last_used_at', ARGV[3])
+redis.call('HSET', KEYS[2], unpack(ARGV, 5))
+if ARGV[4] == 'run' then
+  redis.call('HSET', KEYS[1], 'last_used_at', ARGV[2])
   redis.call('HINCRBY', KEYS[1], 'runs', 1)
 end
 redis.call('XADD', KEYS[3] .. s[3], '*', 'id', ARGV[1])
@@ -213,11 +209,12 @@ return 1
 // ARGV[1] result JSON, ARGV[2] finished_at, ARGV[3] retention in seconds,
 // ARGV[4] job id, ARGV[5] done channel, ARGV[6] cancel channel, ARGV[7] key
 // prefix (a batch's hash is prefix .. "batch:" .. id, in the same slot),
-// ARGV[8] batch channel
-// Returns the status the job had before, or false when there is no such job.
+// ARGV[8] batch channel, ARGV[9] the caller's owner id
+// Returns the status the job had before, or false when there is no such job
+// of that owner.
 var cancelScript = redis.NewScript(tallyLua + `
 local st = redis.call('HGET', KEYS[1], 'status')
-if not st then
+if not st or (redis.call('HGET', KEYS[1], 'owner') or '') ~= ARGV[9] then
   return false
 end
 if st == 'queued' or st == 'running' then
@@ -239,16 +236,14 @@ return st
 // the batch stream, and its place in the batch's order.
 //
 // KEYS[1] job hash, KEYS[2] batch stream, KEYS[3] batch hash
-// ARGV[1] job id, ARGV[2] spec JSON, ARGV[3] created_at, ARGV[4] batch id,
-// ARGV[5] index, ARGV[6] caller's item id, ARGV[7] depth limit of the batch
-// stream, ARGV[8] "1" when the spec has a test, ARGV[9] request id
+// ARGV[1] job id, ARGV[2] depth limit of the batch stream, ARGV[3...] the
+// record's field/value pairs
 // Returns 1, or 0 when the batch stream is full.
 var enqueueItemScript = redis.NewScript(`
-if redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[7]) then
+if redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[2]) then
   return 0
 end
-redis.call('HSET', KEYS[1], 'status', 'queued', 'spec', ARGV[2], 'created_at', ARGV[3], 'attempts', 0,
-  'batch', ARGV[4], 'index', ARGV[5], 'item_id', ARGV[6], 'has_test', ARGV[8], 'request_id', ARGV[9])
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 redis.call('XADD', KEYS[2], '*', 'id', ARGV[1])
 redis.call('RPUSH', KEYS[3] .. ':items', ARGV[1])
 redis.call('HINCRBY', KEYS[3], 'total', 1)

@@ -2,14 +2,16 @@ package queue
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/sandpit-dev/sandpit"
 )
+
+// Sessions, as the queue keeps them: a session's record (status, owner,
+// the worker holding its interpreter, times) and the routing of its tasks
+// to that worker's own stream. What a session's tasks mean, and the
+// interpreters themselves, belong to whoever handles them.
 
 // Kind says what a task asks of its worker.
 type Kind string
@@ -18,7 +20,7 @@ type Kind string
 // runs and its closing go to the worker that opened it.
 const (
 	KindJob          Kind = ""      // run a job in a fresh interpreter
-	KindOpenSession  Kind = "open"  // start a session's interpreter and run its setup
+	KindOpenSession  Kind = "open"  // start a session's interpreter and set it up
 	KindRunInSession Kind = "run"   // run a job in a session's interpreter
 	KindCloseSession Kind = "close" // end a session's interpreter
 )
@@ -33,56 +35,47 @@ const (
 // belongs to another caller.
 var ErrSessionNotFound = &sandpit.Error{Code: sandpit.ENOTFOUND, Message: "no such session"}
 
-// lostMessage is what a session that lost its interpreter says.
-const lostMessage = "the worker holding the session's interpreter stopped; the session's state is lost and cannot be recovered: open a new session"
+// LostMessage is what a session that lost its interpreter says.
+const LostMessage = "the worker holding the session's interpreter stopped; the session's state is lost and cannot be recovered: open a new session"
 
-// sessionSetupSpec is the job that starts a session: it writes the
-// session's files and loads its packages.
-func sessionSetupSpec(s sandpit.SessionSpec) sandpit.Spec {
-	return sandpit.Spec{Code: "pass", Files: s.Files, Packages: s.Packages, MemoryMB: s.MemoryMB}
-}
+// The session hash's field names.
+const (
+	sStatus     = "status"
+	sOwner      = "owner"
+	sWorker     = "worker"
+	sMessage    = "message"
+	sRuns       = "runs"
+	sCreatedAt  = "created_at"
+	sLastUsedAt = "last_used_at"
+	sEndedAt    = "ended_at"
+)
 
-// CreateSession opens a session for owner (the caller's identity; "" for
-// anonymous callers) and waits until its interpreter is ready.
-func (q *Queue) CreateSession(ctx context.Context, spec sandpit.SessionSpec, owner string) (sandpit.Session, error) {
-	sid, jid := newID(), newID()
-	data, err := json.Marshal(sessionSetupSpec(spec))
+// sessionStarting is the status of a session whose interpreter is not yet
+// ready; callers see it as open.
+const sessionStarting = "starting"
+
+// OpenSession records a new session of owner and queues the task that
+// starts its interpreter, whose spec is setup. It returns the session's
+// id and the task's job id, whose end says whether the session opened.
+func (q *Queue) OpenSession(ctx context.Context, owner string, setup sandpit.Spec) (session, job string, err error) {
+	rec, err := newRecord(ctx, KindOpenSession, owner, setup)
 	if err != nil {
-		return sandpit.Session{}, fmt.Errorf("encode session spec: %w", err)
+		return "", "", err
 	}
-	now := time.Now().UTC().Format(time.RFC3339Nano)
-	res, err := openSessionScript.Run(ctx, q.rdb,
-		[]string{q.keys.session(sid), q.keys.ownerSessions(owner), q.keys.job(jid), q.keys.stream(), q.keys.session(""), q.keys.job("")},
-		sid, jid, data, now, q.opts.MaxSessionsPerOwner, owner, sandpit.RequestID(ctx), spec.MemoryMB,
-		int(q.opts.Retention.Seconds())).StringSlice()
+	rec.Session = newID()
+	keys := []string{q.keys.session(rec.Session), q.keys.ownerSessions(owner), q.keys.job(rec.ID), q.keys.stream(),
+		q.keys.session(""), q.keys.job("")}
+	argv := append([]any{rec.Session, rec.ID, formatTime(rec.CreatedAt), q.opts.MaxSessionsPerOwner, owner,
+		setup.MemoryMB, int(q.opts.Retention.Seconds())}, rec.values()...)
+	v, err := q.runScript(ctx, "create session", openSessionScript, keys, argv...)
 	if err != nil {
-		return sandpit.Session{}, fmt.Errorf("create session: %w", err)
+		return "", "", err
 	}
-	if res[0] == "full" {
-		return sandpit.Session{}, sandpit.Errorf(sandpit.ERATELIMITED,
+	if res := stringsOf(v); res[0] == "full" {
+		return "", "", sandpit.Errorf(sandpit.ERATELIMITED,
 			"this caller has %s open sessions, the most allowed: close one (DELETE /v1/sessions/{id}) or let it expire", res[1])
 	}
-	job, err := q.Wait(ctx, jid)
-	if err != nil {
-		return sandpit.Session{}, err
-	}
-	if job.Status != sandpit.StatusSucceeded {
-		msg := setupFailure(job.Result)
-		q.endSession(ctx, sid, "", sandpit.SessionError, "setup failed: "+msg)
-		if job.Status == sandpit.StatusError {
-			return sandpit.Session{}, sandpit.Errorf(sandpit.EUNAVAILABLE, "could not start the session: %s", msg)
-		}
-		return sandpit.Session{}, sandpit.Errorf(sandpit.EINVALID, "the session's setup %s: %s", job.Status, msg)
-	}
-	return q.GetSession(ctx, sid, owner)
-}
-
-// setupFailure says why a session's setup did not succeed.
-func setupFailure(r sandpit.Result) string {
-	if r.Error != nil {
-		return r.Error.Type + ": " + r.Error.Message
-	}
-	return r.Message
+	return rec.Session, rec.ID, nil
 }
 
 // GetSession returns a session of owner as it is now.
@@ -94,66 +87,61 @@ func (q *Queue) GetSession(ctx context.Context, id, owner string) (sandpit.Sessi
 	if err != nil {
 		return sandpit.Session{}, fmt.Errorf("get session: %w", err)
 	}
-	if len(h) == 0 || h["owner"] != owner {
+	if len(h) == 0 || h[sOwner] != owner {
 		return sandpit.Session{}, ErrSessionNotFound
 	}
 	s := sandpit.Session{
 		ID:         id,
-		Status:     sandpit.SessionStatus(h["status"]),
-		Message:    h["message"],
-		Runs:       atoi(h["runs"]),
-		CreatedAt:  parseTime(h["created_at"]),
-		LastUsedAt: parseTime(h["last_used_at"]),
+		Status:     sandpit.SessionStatus(h[sStatus]),
+		Message:    h[sMessage],
+		Runs:       atoi(h[sRuns]),
+		CreatedAt:  parseTime(h[sCreatedAt]),
+		LastUsedAt: parseTime(h[sLastUsedAt]),
 	}
 	switch s.Status {
-	case "starting":
+	case sessionStarting:
 		s.Status = sandpit.SessionOpen
 		fallthrough
 	case sandpit.SessionOpen:
 		s.ExpiresAt = s.LastUsedAt.Add(q.opts.SessionTTL)
 	default:
-		s.ExpiresAt = parseTime(h["ended_at"])
+		s.ExpiresAt = parseTime(h[sEndedAt])
 	}
 	return s, nil
 }
 
-// RunInSession enqueues spec to run in a session's interpreter and returns
-// the queued job; Wait gives its end.
+// SessionTTL is how long a session may stay idle before it expires.
+func (q *Queue) SessionTTL() time.Duration { return q.opts.SessionTTL }
+
+// RunInSession queues spec to run in a session of owner and returns the
+// queued job.
 func (q *Queue) RunInSession(ctx context.Context, id, owner string, spec sandpit.Spec) (sandpit.Job, error) {
-	return q.sessionJob(ctx, id, owner, spec, KindRunInSession)
+	return q.sessionTask(ctx, id, owner, KindRunInSession, spec)
 }
 
-// CloseSession ends a session of owner and frees its interpreter. Closing a
-// session that has already ended returns it as it is.
-func (q *Queue) CloseSession(ctx context.Context, id, owner string) (sandpit.Session, error) {
-	job, err := q.sessionJob(ctx, id, owner, sandpit.Spec{Code: "pass"}, KindCloseSession)
-	if err != nil {
-		if e, ok := err.(*sandpit.Error); !ok || e.Code != sandpit.ECONFLICT {
-			return sandpit.Session{}, err
-		}
-	} else if _, err := q.Wait(ctx, job.ID); err != nil {
-		return sandpit.Session{}, err
-	}
-	return q.GetSession(ctx, id, owner)
+// CloseSession queues the closing of a session of owner and returns the
+// task's job; a session that has already ended gives a conflict error.
+func (q *Queue) CloseSession(ctx context.Context, id, owner string) (sandpit.Job, error) {
+	return q.sessionTask(ctx, id, owner, KindCloseSession, nil)
 }
 
-func (q *Queue) sessionJob(ctx context.Context, id, owner string, spec sandpit.Spec, kind Kind) (sandpit.Job, error) {
+// sessionTask queues a task of kind for the worker holding session id.
+func (q *Queue) sessionTask(ctx context.Context, id, owner string, kind Kind, spec any) (sandpit.Job, error) {
 	if !ValidID(id) {
 		return sandpit.Job{}, ErrSessionNotFound
 	}
-	data, err := json.Marshal(spec)
+	rec, err := newRecord(ctx, kind, owner, spec)
 	if err != nil {
-		return sandpit.Job{}, fmt.Errorf("encode spec: %w", err)
+		return sandpit.Job{}, err
 	}
-	jid := newID()
-	now := time.Now().UTC()
-	res, err := sessionJobScript.Run(ctx, q.rdb,
-		[]string{q.keys.session(id), q.keys.job(jid), q.keys.workerStream("")},
-		jid, data, now.Format(time.RFC3339Nano), owner, sandpit.RequestID(ctx), id, string(kind)).StringSlice()
+	rec.Session = id
+	keys := []string{q.keys.session(id), q.keys.job(rec.ID), q.keys.workerStream("")}
+	argv := append([]any{rec.ID, formatTime(rec.CreatedAt), owner, string(kind)}, rec.values()...)
+	v, err := q.runScript(ctx, "queue session task", sessionJobScript, keys, argv...)
 	if err != nil {
-		return sandpit.Job{}, fmt.Errorf("enqueue session job: %w", err)
+		return sandpit.Job{}, err
 	}
-	switch res[0] {
+	switch res := stringsOf(v); res[0] {
 	case "missing":
 		return sandpit.Job{}, ErrSessionNotFound
 	case "ended":
@@ -167,156 +155,81 @@ func (q *Queue) sessionJob(ctx context.Context, id, owner string, spec sandpit.S
 		}
 		return sandpit.Job{}, &sandpit.Error{Code: sandpit.ECONFLICT, Message: msg}
 	}
-	return sandpit.Job{ID: jid, Result: sandpit.Result{Status: sandpit.StatusQueued}, CreatedAt: now}, nil
+	return rec.job()
 }
 
-// endSession ends a session that is open or starting; worker is the worker
-// that holds it, "" when none does.
-func (q *Queue) endSession(ctx context.Context, id, worker string, status sandpit.SessionStatus, msg string) {
+// HoldSession records that worker holds the interpreter of session id,
+// which is now open. Its runs go to that worker's stream from now on.
+func (q *Queue) HoldSession(ctx context.Context, id, worker string) error {
+	pipe := q.rdb.TxPipeline()
+	pipe.HSet(ctx, q.keys.session(id), sStatus, string(sandpit.SessionOpen), sWorker, worker)
+	pipe.SAdd(ctx, q.keys.workerSessions(worker), id)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("record session %s: %w", id, err)
+	}
+	return nil
+}
+
+// TouchSession moves a session's last use to now.
+func (q *Queue) TouchSession(ctx context.Context, id string) error {
+	if err := q.rdb.HSet(ctx, q.keys.session(id), sLastUsedAt, formatTime(time.Now())).Err(); err != nil {
+		return fmt.Errorf("touch session %s: %w", id, err)
+	}
+	return nil
+}
+
+// EndSession ends a session that is open or starting, as status with msg
+// saying why; worker is the worker that held it, "" when none did.
+func (q *Queue) EndSession(ctx context.Context, id, worker string, status sandpit.SessionStatus, msg string) error {
 	set := ""
 	if worker != "" {
 		set = q.keys.workerSessions(worker)
 	}
-	err := endSessionScript.Run(context.WithoutCancel(ctx), q.rdb, []string{q.keys.session(id), set},
-		string(status), msg, time.Now().UTC().Format(time.RFC3339Nano), int(q.opts.Retention.Seconds()), id).Err()
-	if err != nil {
-		q.log.Error("end session", "session", id, "err", err)
-	}
+	keys := []string{q.keys.session(id), set}
+	argv := []any{string(status), msg, formatTime(time.Now()), int(q.opts.Retention.Seconds()), id}
+	_, err := q.runScript(context.WithoutCancel(ctx), "end session", endSessionScript, keys, argv...)
+	return err
 }
 
 // endWorkerSessions ends every session that worker holds as error, and ends
-// the runs waiting for it: its interpreters are gone with it.
+// the tasks waiting for it: its interpreters are gone with it.
 func (q *Queue) endWorkerSessions(ctx context.Context, worker string) {
 	ids, err := q.rdb.SMembers(ctx, q.keys.workerSessions(worker)).Result()
 	if err != nil {
-		return
+		q.log.Warn("list a gone worker's sessions", "worker", worker, "err", err)
+		return // the next worker to notice the death tries again
 	}
 	for _, id := range ids {
-		q.endSession(ctx, id, worker, sandpit.SessionError, lostMessage)
+		if err := q.EndSession(ctx, id, worker, sandpit.SessionError, LostMessage); err != nil {
+			q.log.Error("end session", "session", id, "err", err)
+		}
 	}
 	stream := q.keys.workerStream(worker)
 	msgs, err := q.rdb.XRange(ctx, stream, "-", "+").Result()
 	if err != nil {
+		q.log.Warn("list a gone worker's session tasks", "worker", worker, "err", err)
 		return
 	}
-	data, _ := json.Marshal(sandpit.Result{Status: sandpit.StatusError, Files: []sandpit.File{}, Message: lostMessage})
 	for _, m := range msgs {
 		id, _ := m.Values["id"].(string)
-		if !ValidID(id) {
-			continue
+		rec, err := q.record(ctx, id)
+		if err != nil {
+			continue // gone, or not an id: nothing waits for it
 		}
-		finishScript.Run(ctx, q.rdb, []string{q.keys.job(id), stream, ""},
-			string(sandpit.StatusError), data, time.Now().UTC().Format(time.RFC3339Nano),
-			int(q.opts.Retention.Seconds()), m.ID, group, id, q.keys.done(), "", q.keys.batches(), "")
-	}
-	q.rdb.Del(ctx, stream, q.keys.workerSessions(worker))
-}
-
-// sessions are the sessions a worker holds: when each was last used and
-// how many of its tasks are in flight.
-type sessions struct {
-	mu   sync.Mutex
-	byID map[string]*heldSession
-}
-
-type heldSession struct {
-	lastUsed time.Time
-	busy     int
-}
-
-// begin marks a task of session id in flight.
-func (s *sessions) begin(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if h := s.byID[id]; h != nil {
-		h.busy++
-		h.lastUsed = time.Now()
-	}
-}
-
-// end marks a task of session id done.
-func (s *sessions) end(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if h := s.byID[id]; h != nil {
-		h.busy--
-		h.lastUsed = time.Now()
-	}
-}
-
-func (s *sessions) add(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.byID[id] = &heldSession{lastUsed: time.Now()}
-}
-
-func (s *sessions) remove(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.byID, id)
-}
-
-// idle removes and returns the sessions idle for longer than ttl.
-func (s *sessions) idle(ttl time.Duration) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for id, h := range s.byID {
-		if h.busy == 0 && time.Since(h.lastUsed) > ttl {
-			out = append(out, id)
-			delete(s.byID, id)
+		if _, err := q.finish(ctx, rec, entry{stream: stream, msg: m}, sandpit.ErrorResult(LostMessage)); err != nil {
+			q.log.Error("end session task", "job", id, "err", err)
 		}
 	}
-	return out
-}
-
-// sessionOpened records that this worker holds the session that t
-// opened, or ends the session when its setup failed.
-func (w *worker) sessionOpened(ctx context.Context, t Task, r sandpit.Result) {
-	if r.Status != sandpit.StatusSucceeded {
-		w.q.endSession(ctx, t.Session, "", sandpit.SessionError, "setup failed: "+setupFailure(r))
-		return
-	}
-	k := w.q.keys
-	pipe := w.q.rdb.TxPipeline()
-	pipe.HSet(ctx, k.session(t.Session), "status", string(sandpit.SessionOpen), "worker", w.opts.ID)
-	pipe.SAdd(ctx, k.workerSessions(w.opts.ID), t.Session)
-	if _, err := pipe.Exec(ctx); err != nil {
-		w.q.log.Error("record session", "session", t.Session, "err", err)
-		return
-	}
-	w.sessions.add(t.Session)
-	w.q.log.Info("session opened", "session", t.Session)
-}
-
-// sessionUsed moves a session's last use to now.
-func (w *worker) sessionUsed(ctx context.Context, id string) {
-	w.q.rdb.HSet(ctx, w.q.keys.session(id), "last_used_at", time.Now().UTC().Format(time.RFC3339Nano))
-}
-
-// closeSession frees a session's interpreter and records its end.
-func (w *worker) closeSession(ctx context.Context, id string, status sandpit.SessionStatus, msg string) {
-	w.sessions.remove(id)
-	w.h.Handle(ctx, Task{Session: id, Kind: KindCloseSession})
-	w.q.endSession(ctx, id, w.opts.ID, status, msg)
-}
-
-// expireSessions closes the sessions idle for longer than the TTL.
-func (w *worker) expireSessions(ctx context.Context) {
-	ttl := w.q.opts.SessionTTL
-	for _, id := range w.sessions.idle(ttl) {
-		w.closeSession(ctx, id, sandpit.SessionExpired, "idle for longer than "+ttl.String())
-		w.q.log.Info("session expired", "session", id)
+	if err := q.rdb.Del(ctx, stream, q.keys.workerSessions(worker)).Err(); err != nil {
+		q.log.Warn("remove a gone worker's session stream", "worker", worker, "err", err)
 	}
 }
 
 // ensureWorkerStream creates the worker's own stream of session tasks.
 func (w *worker) ensureWorkerStream(ctx context.Context) error {
 	err := w.q.rdb.XGroupCreateMkStream(ctx, w.q.keys.workerStream(w.opts.ID), group, "0").Err()
-	if err != nil && !isBusyGroup(err) {
+	if err != nil && !isRedisError(err, "BUSYGROUP") {
 		return fmt.Errorf("create worker stream: %w", err)
 	}
 	return nil
 }
-
-func isBusyGroup(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "BUSYGROUP") }

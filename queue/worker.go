@@ -20,13 +20,17 @@ type Task struct {
 	Spec    sandpit.Spec
 	Attempt int // 1 for the first run, more after infrastructure failures
 	// Kind says what the task asks; Session names the session of the
-	// session kinds.
+	// session kinds. What they mean is the Handler's business: the queue
+	// only routes them.
 	Kind    Kind
 	Session string
+	// Owner is the ID of the caller that submitted the task.
+	Owner string
 }
 
 // Handler runs tasks. A returned error means the infrastructure failed and
-// the job may be retried; a Python failure is a Result, not an error.
+// the job may be retried; a Python failure is a Result, not an error, and so
+// is any outcome the handler decides is final.
 type Handler interface {
 	Handle(ctx context.Context, t Task) (sandpit.Result, error)
 }
@@ -67,9 +71,12 @@ type WorkerOptions struct {
 	ReadyChanged <-chan struct{}
 }
 
+// NewWorkerID returns a random id for a worker.
+func NewWorkerID() string { return newID()[:12] }
+
 func (o WorkerOptions) withDefaults() WorkerOptions {
 	if o.ID == "" {
-		o.ID = newID()[:12]
+		o.ID = NewWorkerID()
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 1
@@ -97,7 +104,6 @@ type worker struct {
 
 	hardStop  context.Context // ends Grace after the worker's ctx ends
 	lastPrune time.Time       // of dead workers' consumers, by heartbeat
-	sessions  sessions        // the sessions whose interpreter this worker holds
 }
 
 // Work takes jobs from the queue and runs them with h until ctx ends. Then it
@@ -105,7 +111,6 @@ type worker struct {
 // hands back the rest, and returns nil.
 func (q *Queue) Work(ctx context.Context, h Handler, opts WorkerOptions) error {
 	w := &worker{q: q, h: h, opts: opts.withDefaults(), running: make(map[string]context.CancelFunc)}
-	w.sessions.byID = make(map[string]*heldSession)
 	if err := q.ensureGroup(ctx); err != nil {
 		return err
 	}
@@ -148,7 +153,7 @@ func (q *Queue) Work(ctx context.Context, h Handler, opts WorkerOptions) error {
 func (q *Queue) ensureGroup(ctx context.Context) error {
 	for _, stream := range q.keys.streams() {
 		err := q.rdb.XGroupCreateMkStream(ctx, stream, group, "0").Err()
-		if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		if err != nil && !isRedisError(err, "BUSYGROUP") {
 			return fmt.Errorf("create consumer group: %w", err)
 		}
 	}
@@ -187,7 +192,9 @@ func (w *worker) slot(ctx context.Context) {
 				return
 			}
 			backoff = min(2*backoff, 5*time.Second)
-			if isNoGroup(err) {
+			if isRedisError(err, "NOGROUP") {
+				// Redis lost the groups (a restart without persistence):
+				// make them again. A failure shows at the next read.
 				w.q.ensureGroup(ctx)
 				w.ensureWorkerStream(ctx)
 			}
@@ -199,8 +206,6 @@ func (w *worker) slot(ctx context.Context) {
 		}
 	}
 }
-
-func isNoGroup(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "NOGROUP") }
 
 // read blocks for new entries: at most one from each stream, the runs of
 // the worker's own sessions first, then interactive jobs. So a batch never
@@ -260,44 +265,43 @@ func (w *worker) claimStale(ctx context.Context) ([]entry, error) {
 	return nil, nil
 }
 
-// process runs one stream entry's job to its recorded end. It uses the
-// worker's hard-stop context, not the slot's, so that a job in flight is
-// finished or handed back even while the worker shuts down.
+// process runs one stream entry's task to its recorded end: start, handle,
+// then finish or hand back. It uses the worker's hard-stop context, not the
+// slot's, so that a task in flight is finished or handed back even while
+// the worker shuts down.
 func (w *worker) process(e entry) {
 	ctx := w.hardStop
-	m := e.msg
-	id, _ := m.Values["id"].(string)
-	if id == "" || !ValidID(id) {
-		w.q.rdb.XAck(ctx, e.stream, group, m.ID)
-		w.q.rdb.XDel(ctx, e.stream, m.ID)
+	id, _ := e.msg.Values["id"].(string)
+	if !ValidID(id) {
+		// Not an entry the queue wrote: drop it. Should that fail, the
+		// entry comes back after the lease and is dropped then.
+		w.q.rdb.XAck(ctx, e.stream, group, e.msg.ID)
+		w.q.rdb.XDel(ctx, e.stream, e.msg.ID)
 		return
 	}
 	log := w.q.log.With("job", id)
-	started := time.Now().UTC()
-	res, err := startScript.Run(ctx, w.q.rdb, []string{w.q.keys.job(id), e.stream},
-		started.Format(time.RFC3339Nano), w.opts.ID, m.ID, group, w.opts.MaxAttempts).StringSlice()
+	rec, verdict, err := w.start(ctx, id, e)
 	if err != nil {
 		w.redisError()
 		log.Warn("start job", "err", err)
 		return // the entry stays pending and is taken over after the lease
 	}
-	switch res[0] {
+	switch verdict {
 	case "skip":
 		return
 	case "exhausted":
-		w.finish(id, held{entry: e, batch: res[2]}, sandpit.Result{Status: sandpit.StatusError, Files: []sandpit.File{},
-			Message: fmt.Sprintf("the job was abandoned after %s attempts that each ended in an infrastructure failure", res[1])}, false)
+		w.finish(rec, e, abandoned(rec.Attempts))
 		return
 	}
-	var spec sandpit.Spec
-	if err := json.Unmarshal([]byte(res[1]), &spec); err != nil {
-		w.finish(id, held{entry: e, batch: res[3]}, sandpit.Result{Status: sandpit.StatusError, Files: []sandpit.File{}, Message: "the stored job spec is unreadable"}, false)
-		return
+	if rec.RequestID != "" {
+		log = log.With("request_id", rec.RequestID)
 	}
-	task := Task{ID: id, Spec: spec, Attempt: atoi(res[2]), Session: res[6], Kind: Kind(res[7])}
-	h := held{entry: e, batch: res[3], created: parseTime(res[5]), started: started}
-	if res[4] != "" {
-		log = log.With("request_id", res[4])
+	task := Task{ID: id, Attempt: rec.Attempts, Kind: rec.Kind, Session: rec.Session, Owner: rec.Owner}
+	if rec.Spec != "" {
+		if err := json.Unmarshal([]byte(rec.Spec), &task.Spec); err != nil {
+			w.finish(rec, e, completed(sandpit.ErrorResult("the stored job spec is unreadable")))
+			return
+		}
 	}
 
 	jctx, cancel := context.WithCancel(ctx)
@@ -306,43 +310,21 @@ func (w *worker) process(e entry) {
 	defer w.untrack(id)
 	stopBeat := w.renewLease(jctx, id, e)
 	log.Info("job started", "attempt", task.Attempt)
-	if task.Kind == KindRunInSession {
-		w.sessions.begin(task.Session)
-		defer w.sessions.end(task.Session)
-	}
 	result, err := w.h.Handle(jctx, task)
 	stopBeat()
-	inSession := task.Kind == KindRunInSession || task.Kind == KindCloseSession
 	switch {
 	case err == nil:
-		switch task.Kind {
-		case KindOpenSession:
-			w.sessionOpened(ctx, task, result)
-		case KindRunInSession:
-			w.sessionUsed(ctx, task.Session)
-		case KindCloseSession:
-			w.sessions.remove(task.Session)
-			w.q.endSession(ctx, task.Session, w.opts.ID, sandpit.SessionClosed, "")
-		}
-		w.finish(id, h, result, spec.Test != "")
+		w.finish(rec, e, completed(result))
 		log.Info("job finished", "status", result.Status)
 	case jctx.Err() != nil && ctx.Err() == nil:
 		// Cancelled through the queue: the record already says so.
-		w.finish(id, h, sandpit.Result{Status: sandpit.StatusCancelled, Files: []sandpit.File{}, Message: "the job was cancelled"}, spec.Test != "")
+		w.finish(rec, e, completed(sandpit.CancelledResult()))
 		log.Info("job cancelled")
 	case ctx.Err() != nil:
 		w.requeue(id, e)
 		log.Info("job handed back at shutdown")
-	case inSession:
-		// A session's state lives in one interpreter: a run that broke it
-		// cannot be retried elsewhere, and the session ends with it.
-		msg := "the session's interpreter was lost (" + sandpitMessage(err) + "); the session has ended and its state cannot be recovered: open a new session"
-		w.closeSession(ctx, task.Session, sandpit.SessionError, msg)
-		w.finish(id, h, sandpit.Result{Status: sandpit.StatusError, Files: []sandpit.File{}, Message: msg}, false)
-		log.Warn("session lost", "session", task.Session, "err", err)
 	case task.Attempt >= w.opts.MaxAttempts:
-		w.finish(id, h, sandpit.Result{Status: sandpit.StatusError, Files: []sandpit.File{},
-			Message: fmt.Sprintf("the sandbox failed %d times; last: %s", task.Attempt, sandpitMessage(err))}, spec.Test != "")
+		w.finish(rec, e, completed(sandpit.ErrorResult(fmt.Sprintf("the sandbox failed %d times; last: %s", task.Attempt, PublicMessage(err)))))
 		log.Warn("job failed for good", "attempt", task.Attempt, "err", err)
 	default:
 		log.Warn("job failed, retrying", "attempt", task.Attempt, "err", err)
@@ -354,16 +336,41 @@ func (w *worker) process(e entry) {
 	}
 }
 
-// held is an entry being run, with the job's batch ("" for none) and, once
-// it has started, when it was created and started.
-type held struct {
-	entry
-	batch            string
-	created, started time.Time
+// start marks job id running for this worker and returns its record, with
+// the script's verdict: "run", "skip" or "exhausted".
+func (w *worker) start(ctx context.Context, id string, e entry) (record, string, error) {
+	keys := []string{w.q.keys.job(id), e.stream}
+	argv := []any{formatTime(time.Now()), w.opts.ID, e.msg.ID, group, w.opts.MaxAttempts}
+	v, err := w.q.runScript(ctx, "start job", startScript, keys, argv...)
+	if err != nil {
+		return record{}, "", err
+	}
+	res, _ := v.([]any)
+	verdict, _ := res[0].(string)
+	if verdict == "skip" {
+		return record{}, verdict, nil
+	}
+	flat, _ := res[1].([]any)
+	return parseRecord(id, hashOf(flat)), verdict, nil
 }
 
-// sandpitMessage keeps host details out of what callers read.
-func sandpitMessage(err error) string {
+// outcome is how a task ended, for the one path that records it.
+type outcome struct{ result sandpit.Result }
+
+// completed is the outcome of a task that ran to an end of its own, or
+// that the handler ended for good.
+func completed(r sandpit.Result) outcome { return outcome{result: r} }
+
+// abandoned is the outcome of a task whose every attempt ended in an
+// infrastructure failure.
+func abandoned(attempts int) outcome {
+	return outcome{result: sandpit.ErrorResult(fmt.Sprintf(
+		"the job was abandoned after %d attempts that each ended in an infrastructure failure", attempts))}
+}
+
+// PublicMessage is the part of an internal error fit for a caller: its last
+// clause, which keeps host details out, at most 200 bytes.
+func PublicMessage(err error) string {
 	msg := err.Error()
 	if i := strings.LastIndex(msg, ": "); i >= 0 {
 		msg = msg[i+2:]
@@ -380,39 +387,49 @@ func (w *worker) redisError() {
 	}
 }
 
-// finish records r as the job's outcome. hasTest says whether the job
-// counts as passed or not in its batch.
-func (w *worker) finish(id string, h held, r sandpit.Result, hasTest bool) {
-	if hasTest && r.Passed == nil {
-		f := false
-		r.Passed = &f
-	}
-	data, err := json.Marshal(r)
+// finish records o as the outcome of the job rec, held as entry e.
+func (w *worker) finish(rec record, e entry, o outcome) {
+	recorded, err := w.q.finish(w.hardStop, rec, e, o.result)
 	if err != nil {
-		w.q.log.Error("encode result", "job", id, "err", err)
+		// The entry stays pending; after the lease another worker runs the
+		// job again and records its outcome.
+		w.redisError()
+		w.q.log.Error("record job result", "job", rec.ID, "err", err)
 		return
+	}
+	if recorded && w.opts.Finished != nil && !rec.StartedAt.IsZero() {
+		w.opts.Finished(o.result.Status, rec.StartedAt.Sub(rec.CreatedAt), time.Since(rec.StartedAt))
+	}
+}
+
+// finish records r as the outcome of the job rec, held as entry e, once: it
+// removes the entry, counts the job in its batch and announces its end. It
+// reports whether this call recorded the outcome; a job that had already
+// ended (a cancelled one) keeps its first.
+func (q *Queue) finish(ctx context.Context, rec record, e entry, r sandpit.Result) (bool, error) {
+	if rec.HasTest && r.Passed == nil {
+		r.Passed = new(bool)
+	}
+	data, err := encodeResult(r)
+	if err != nil {
+		return false, err
 	}
 	passed, batchKey := "", ""
 	if r.Passed != nil {
 		passed = map[bool]string{true: "1", false: "0"}[*r.Passed]
 	}
-	if h.batch != "" {
-		batchKey = w.q.keys.batch(h.batch)
+	if rec.Batch != "" {
+		batchKey = q.keys.batch(rec.Batch)
 	}
-	recorded, err := finishScript.Run(w.hardStop, w.q.rdb, []string{w.q.keys.job(id), h.stream, batchKey},
-		string(r.Status), data, time.Now().UTC().Format(time.RFC3339Nano),
-		int(w.q.opts.Retention.Seconds()), h.msg.ID, group, id, w.q.keys.done(),
-		passed, w.q.keys.batches(), h.batch).Int()
+	keys := []string{q.keys.job(rec.ID), e.stream, batchKey}
+	argv := []any{string(r.Status), data, formatTime(time.Now()), int(q.opts.Retention.Seconds()),
+		e.msg.ID, group, rec.ID, q.keys.done(), passed, q.keys.batches(), rec.Batch}
+	v, err := q.runScript(ctx, "record job result", finishScript, keys, argv...)
 	if err != nil {
-		// The entry stays pending; after the lease another worker runs the
-		// job again and records its outcome.
-		w.redisError()
-		w.q.log.Error("record job result", "job", id, "err", err)
-		return
+		return false, err
 	}
-	if recorded == 1 && w.opts.Finished != nil && !h.started.IsZero() {
-		w.opts.Finished(r.Status, h.started.Sub(h.created), time.Since(h.started))
-	}
+	n, _ := v.(int64)
+	return n == 1, nil
 }
 
 func (w *worker) requeue(id string, e entry) {
@@ -437,11 +454,14 @@ func (w *worker) renewLease(ctx context.Context, id string, e entry) func() {
 		for {
 			select {
 			case <-t.C:
+				// A failed renewal is retried at the next tick; should Redis
+				// stay away past the lease, another worker may take the
+				// job over, and the first outcome recorded is kept.
 				w.q.rdb.XClaimJustID(ctx, &redis.XClaimArgs{
 					Stream: e.stream, Group: group, Consumer: w.opts.ID,
 					MinIdle: 0, Messages: []string{e.msg.ID},
 				})
-				if w.q.rdb.HGet(ctx, w.q.keys.job(id), "status").Val() == string(sandpit.StatusCancelled) {
+				if w.q.rdb.HGet(ctx, w.q.keys.job(id), fStatus).Val() == string(sandpit.StatusCancelled) {
 					w.stop(id)
 				}
 			case <-ctx.Done():

@@ -89,7 +89,7 @@ var sandboxAttacks = []attack{
 		then: "print('CLEAN' if not hasattr(js.globalThis, 'MARK') and not hasattr(js.Object.new(), 'polluted') else 'DIRTY')"},
 	// The harness and the page.
 	{name: "reach the host page's DOM", code: try("js.document.body.innerHTML = 'x'")},
-	{name: "reach the harness's run function", code: try("js.sandpitRun({}, {})")},
+	{name: "reach the harness's run function", code: try("js.sandpit.run(js.Object.new(), js.Object.new())")},
 	{name: "reach the parent or top window", code: try("js.parent.postMessage('x', '*')")},
 	{name: "tamper with the harness for the next job",
 		code:  "import __main__, sys\nfor m in list(sys.modules.values()):\n    if hasattr(m, '_sandpit_start'): m._sandpit_start = None\njs.postMessage = None\nprint('SAFE')",

@@ -27,6 +27,7 @@ import (
 	"github.com/sandpit-dev/sandpit/page"
 	"github.com/sandpit-dev/sandpit/queue"
 	"github.com/sandpit-dev/sandpit/runner"
+	"github.com/sandpit-dev/sandpit/service"
 )
 
 // server is one sandpit, API to browser, in this process.
@@ -97,7 +98,8 @@ func start(prefix string, rc runner.Config) (*server, error) {
 		}
 		return nil
 	}
-	hs := httptest.NewServer(api.New(api.Config{Jobs: q, Limits: limits, Ready: ready, Logger: log}))
+	svc := service.New(q, service.Config{Limits: limits, Logger: log})
+	hs := httptest.NewServer(api.New(api.Config{Jobs: svc, Batches: svc, Limits: limits, Ready: ready, Logger: log}))
 	return &server{url: hs.URL, runner: r, close: func() {
 		hs.Close()
 		cancel()

@@ -33,7 +33,7 @@ func BenchmarkWarmJob(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		res, err := h.run(ctx, runFresh, sandpit.Spec{Code: "print(1)"}, testRunner.cfg.Limits)
+		res, err := h.run(ctx, page.MethodRun, sandpit.Spec{Code: "print(1)"}, testRunner.cfg.Limits)
 		if err != nil || res.Stdout != "1\n" {
 			b.Fatalf("run: %+v, %v", res, err)
 		}
@@ -50,7 +50,7 @@ func BenchmarkSandboxBoot(b *testing.B) {
 	defer testRunner.recycle(h, true)
 	var boot, cpu time.Duration
 	for b.Loop() {
-		if _, err := h.run(ctx, runFresh, sandpit.Spec{Code: "pass"}, testRunner.cfg.Limits); err != nil {
+		if _, err := h.run(ctx, page.MethodRun, sandpit.Spec{Code: "pass"}, testRunner.cfg.Limits); err != nil {
 			b.Fatal(err)
 		}
 		before, err := testRunner.Usage()

@@ -8,7 +8,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
-	"syscall"
 
 	"github.com/chromedp/chromedp"
 )
@@ -52,6 +51,9 @@ func browserIdentity(name string) (identity, error) {
 		home, _ := os.UserHomeDir()
 		return identity{uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), home: home}, nil
 	}
+	if !switchesUser {
+		return identity{}, errors.New("sandpit runs as root, and Chromium must not; run sandpit as an unprivileged user (starting Chromium as another user needs Linux)")
+	}
 	u, err := user.Lookup(name)
 	if err != nil {
 		return identity{}, fmt.Errorf("chromium user %q: %w (sandpit runs as root, so Chromium runs as an unprivileged user; create it with: useradd --system --create-home %s)", name, err, name)
@@ -64,18 +66,6 @@ func browserIdentity(name string) (identity, error) {
 	return identity{uid: uint32(uid), gid: uint32(gid), home: u.HomeDir, switched: true}, nil
 }
 
-// netnsWorks reports whether unshare can give Chromium an empty network
-// namespace here: it runs `true` the same way the browser would be run.
-func netnsWorks(id identity) (string, bool) {
-	unshare, err := exec.LookPath("unshare")
-	if err != nil {
-		return "", false
-	}
-	cmd := exec.Command(unshare, namespaceArgs(id, "true")...)
-	cmd.SysProcAttr = credentials(id)
-	return unshare, cmd.Run() == nil
-}
-
 // namespaceArgs are the arguments of unshare that run prog in new user and
 // network namespaces, mapped to the browser's own uid and gid so that
 // Chromium's sandbox still starts.
@@ -86,14 +76,6 @@ func namespaceArgs(id identity, prog string, args ...string) []string {
 		"--map-group=" + strconv.FormatUint(uint64(id.gid), 10),
 		"--", prog,
 	}, args...)
-}
-
-func credentials(id identity) *syscall.SysProcAttr {
-	attr := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if id.switched {
-		attr.Credential = &syscall.Credential{Uid: id.uid, Gid: id.gid}
-	}
-	return attr
 }
 
 // browserFlags are Chromium's command-line flags. Besides headless operation

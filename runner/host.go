@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/inspector"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
 
 	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/page"
 )
 
 // startTimeout bounds how long a host may take to become ready, which
@@ -41,16 +43,10 @@ var ErrCrashed = errors.New("the sandbox's renderer crashed")
 type host struct {
 	ctx     context.Context // the tab's chromedp context
 	cancel  context.CancelFunc
+	page    cdpruntime.RemoteObjectID // the page's protocol object
 	jobs    int
 	crashed chan struct{} // closed when the tab's renderer dies
 }
-
-// The pages a host tab opens: the host page proper, and the page of the
-// naive baseline, which boots one interpreter from scratch.
-const (
-	hostPage = "/sandbox.html"
-	coldPage = "/sandbox.html#cold"
-)
 
 // newHost opens a tab in a new browser context, loads the page at path and
 // waits until its first sandbox is ready.
@@ -76,6 +72,7 @@ func (r *Runner) newHost(ctx context.Context, path string) (*host, error) {
 	defer stop()
 	err := chromedp.Do(sctx,
 		chromedp.Navigate(Origin+path),
+		h.bind(),
 		h.awaitReady(),
 	)
 	if err != nil {
@@ -85,9 +82,41 @@ func (r *Runner) newHost(ctx context.Context, path string) (*host, error) {
 	return h, nil
 }
 
+// bind finds the page's protocol object, on which every later call is
+// made.
+func (h *host) bind() chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		var none chromedp.Void
+		obj, err := chromedp.Evaluate[*cdpruntime.RemoteObject]("globalThis."+page.ProtocolObject)(ctx, t)
+		if err != nil {
+			return none, fmt.Errorf("find the page's protocol object: %w", err)
+		}
+		if obj == nil || obj.ObjectID == "" {
+			return none, fmt.Errorf("the page has no protocol object %q", page.ProtocolObject)
+		}
+		h.page = obj.ObjectID
+		return none, nil
+	}
+}
+
+// pageCall is the one function the runner runs in a page: it calls the
+// protocol object's method with the arguments, which come as protocol
+// values, never as source text.
+const pageCall = "function (method, ...args) { return this[method](...args); }"
+
+// call calls method of the page's protocol object with args, waits for the
+// promise it returns, and decodes what that resolves with into T.
+func call[T any](h *host, method string, args ...any) chromedp.Action[T] {
+	await := true
+	return chromedp.CallFunctionOn[T](pageCall, func(p *cdpruntime.CallFunctionOnParams) {
+		p.ObjectID = h.page
+		p.AwaitPromise = &await
+	}, append([]any{method}, args...)...)
+}
+
 // awaitReady waits until the host's next sandbox has booted.
 func (h *host) awaitReady() chromedp.Action[chromedp.Void] {
-	return chromedp.Evaluate[chromedp.Void]("sandpitReady()", chromedp.EvalAwaitPromise)
+	return call[chromedp.Void](h, page.MethodReady)
 }
 
 // reset makes the host fit for its next job: it wipes every kind of storage
@@ -113,37 +142,14 @@ func (h *host) reset(ctx context.Context) error {
 // close closes the tab and disposes of its browser context.
 func (h *host) close() { h.cancel() }
 
-// pageLimits are the limits the page enforces on one job.
-type pageLimits struct {
-	TimeoutMS      int64 `json:"timeout_ms"`
-	MaxOutputBytes int   `json:"max_output_bytes"`
-	MaxFiles       int   `json:"max_files"`
-	MaxFileBytes   int   `json:"max_file_bytes"`
-	MaxMemoryBytes int64 `json:"max_memory_bytes"`
-}
-
-// The page's functions that run a job: in a fresh worker, or in the
-// worker of the session the host serves.
-const (
-	runFresh     = "sandpitRun"
-	runInSession = "sandpitSessionRun"
-)
-
-// run runs one job through the page's function fn.
-func (h *host) run(ctx context.Context, fn string, spec sandpit.Spec, l sandpit.Limits) (sandpit.Result, error) {
+// run runs one job through the page's method (page.MethodRun or
+// page.MethodRunInSession): spec with its timeout and memory cap made
+// explicit, and the limits as their own argument.
+func (h *host) run(ctx context.Context, method string, spec sandpit.Spec, l sandpit.Limits) (sandpit.Result, error) {
 	h.jobs++
 	timeout := l.Timeout(spec)
-	specJSON, err := json.Marshal(spec)
-	if err != nil {
-		return sandpit.Result{}, fmt.Errorf("encode spec: %w", err)
-	}
-	limJSON, _ := json.Marshal(pageLimits{
-		TimeoutMS:      timeout.Milliseconds(),
-		MaxOutputBytes: l.MaxOutputBytes,
-		MaxFiles:       l.MaxFiles,
-		MaxFileBytes:   l.MaxFileBytes,
-		MaxMemoryBytes: int64(l.MemoryMB(spec)) << 20,
-	})
+	memoryMB := l.MemoryMB(spec)
+	spec.TimeoutMS, spec.MemoryMB = int(timeout.Milliseconds()), memoryMB
 	rctx, cancel := context.WithTimeout(h.ctx, timeout+resultGrace)
 	defer cancel()
 	stop := context.AfterFunc(ctx, cancel)
@@ -155,8 +161,7 @@ func (h *host) run(ctx context.Context, fn string, spec sandpit.Spec, l sandpit.
 		case <-rctx.Done():
 		}
 	}()
-	raw, err := chromedp.Run(rctx, chromedp.Evaluate[string](
-		fmt.Sprintf("%s(%s, %s)", fn, specJSON, limJSON), chromedp.EvalAwaitPromise))
+	raw, err := chromedp.Run(rctx, call[[]byte](h, method, spec, page.LimitsOf(l)))
 	if err != nil {
 		select {
 		case <-h.crashed:
@@ -168,23 +173,7 @@ func (h *host) run(ctx context.Context, fn string, spec sandpit.Spec, l sandpit.
 		}
 		return sandpit.Result{}, fmt.Errorf("run in sandbox: %w", err)
 	}
-	return parseOutcome([]byte(raw), spec, timeout, l.MemoryMB(spec), l)
-}
-
-// outcome is what the page reports. It comes from the browser, so it is
-// checked field by field before it becomes a result.
-type outcome struct {
-	Status          sandpit.Status   `json:"status"`
-	ExitCode        *int             `json:"exit_code"`
-	Stdout          string           `json:"stdout"`
-	Stderr          string           `json:"stderr"`
-	StdoutTruncated bool             `json:"stdout_truncated"`
-	StderrTruncated bool             `json:"stderr_truncated"`
-	Result          *string          `json:"result"`
-	Error           *sandpit.PyError `json:"error"`
-	Files           []sandpit.File   `json:"files"`
-	FilesTruncated  bool             `json:"files_truncated"`
-	Message         string           `json:"message"`
+	return parseOutcome(raw, spec, timeout, memoryMB, l)
 }
 
 // parseOutcome validates the page's report and turns it into a result.
@@ -193,7 +182,7 @@ func parseOutcome(raw []byte, spec sandpit.Spec, timeout time.Duration, memoryMB
 	if max := 2*l.MaxOutputBytes*4 + l.MaxFileBytes*2 + l.MaxOutputBytes + 1<<20; len(raw) > max {
 		return sandpit.Result{}, fmt.Errorf("sandbox result is %d bytes, over %d", len(raw), max)
 	}
-	var o outcome
+	var o page.Outcome
 	if err := json.Unmarshal(raw, &o); err != nil {
 		return sandpit.Result{}, fmt.Errorf("decode sandbox result: %w", err)
 	}
@@ -215,10 +204,12 @@ func parseOutcome(raw []byte, spec sandpit.Spec, timeout time.Duration, memoryMB
 		if (*o.ExitCode == 0) != (o.Status == sandpit.StatusSucceeded) {
 			return sandpit.Result{}, fmt.Errorf("sandbox result: status %s with exit code %d", o.Status, *o.ExitCode)
 		}
-		res.Result = o.Result
+		res.Result = o.Result.Result
 		res.Error = o.Error
 		if spec.Test != "" {
-			passed := o.Status == sandpit.StatusSucceeded
+			// The harness says whether the test ran to the end; a job that
+			// exited or raised before, with any code, did not pass.
+			passed := o.Passed != nil && *o.Passed && o.Status == sandpit.StatusSucceeded && o.Error == nil
 			res.Passed = &passed
 		}
 		total := 0

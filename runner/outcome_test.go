@@ -56,3 +56,33 @@ func TestParseOutcome(t *testing.T) {
 		})
 	}
 }
+
+// TestParseOutcomeVerdict: a job with a test passed only when the page says
+// its test ran to the end, on a success with no error.
+func TestParseOutcomeVerdict(t *testing.T) {
+	l := sandpit.Limits{}.WithDefaults()
+	spec := sandpit.Spec{Code: "1", Test: "2"}
+	tests := []struct {
+		name, raw string
+		passed    bool
+	}{
+		{"the test ran to the end", `{"status":"succeeded","exit_code":0,"passed":true}`, true},
+		{"no word of the test", `{"status":"succeeded","exit_code":0}`, false},
+		{"the test did not run to the end", `{"status":"succeeded","exit_code":0,"passed":false}`, false},
+		{"a SystemExit with code 0", `{"status":"succeeded","exit_code":0,"passed":true,"error":{"type":"SystemExit","message":"0","traceback":""}}`, false},
+		{"a failure that claims a pass", `{"status":"failed","exit_code":1,"passed":true}`, false},
+		{"a timeout that claims a pass", `{"status":"timeout","passed":true}`, false},
+		{"a memory limit that claims a pass", `{"status":"memory_limit","passed":true}`, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := parseOutcome([]byte(tc.raw), spec, time.Second, 64, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Passed == nil || *r.Passed != tc.passed {
+				t.Fatalf("passed = %v, want %v", r.Passed, tc.passed)
+			}
+		})
+	}
+}

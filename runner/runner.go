@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/page"
 )
 
 // Config configures a Runner. The zero value of a field means its default.
@@ -256,18 +257,18 @@ func (r *Runner) supervise() {
 // Python code; the job may be retried elsewhere.
 func (r *Runner) Run(ctx context.Context, spec sandpit.Spec) (sandpit.Result, error) {
 	if r.cfg.Cold {
-		h, err := r.newHost(ctx, coldPage)
+		h, err := r.newHost(ctx, page.ColdSandboxPath)
 		if err != nil {
 			return sandpit.Result{}, err
 		}
 		defer h.close()
-		return h.run(ctx, runFresh, spec, r.cfg.Limits)
+		return h.run(ctx, page.MethodRun, spec, r.cfg.Limits)
 	}
 	h, err := r.take(ctx)
 	if err != nil {
 		return sandpit.Result{}, err
 	}
-	res, err := h.run(ctx, runFresh, spec, r.cfg.Limits)
+	res, err := h.run(ctx, page.MethodRun, spec, r.cfg.Limits)
 	if errors.Is(err, ErrCrashed) && r.cfg.Hooks.Crashed != nil {
 		r.cfg.Hooks.Crashed()
 	}
@@ -323,7 +324,7 @@ func (r *Runner) fill() {
 		}
 		for {
 			start := time.Now()
-			h, err := r.newHost(r.ctx, hostPage)
+			h, err := r.newHost(r.ctx, page.SandboxPath)
 			if err == nil {
 				if f := r.cfg.Hooks.Refilled; f != nil {
 					f(time.Since(start))

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
@@ -423,5 +425,108 @@ func TestTestCodeGivesPassed(t *testing.T) {
 	r := run(t, sandpit.Spec{Code: "x = 1", Test: "assert x == 2, 'x is not 2'"})
 	if r.Error == nil || r.Error.Type != "AssertionError" || !strings.Contains(r.Stderr, `File "test.py", line 1`) {
 		t.Fatalf("failing test: error %+v stderr %q", r.Error, r.Stderr)
+	}
+}
+
+// TestVerdictNeedsTheTestToRunToTheEnd holds the test verdict to HumanEval's
+// own checker (openai/human-eval's execution.py), which runs code and test
+// as one program and counts it passed only when the program ran to the
+// end: any exception, SystemExit of any code included, or a timeout fails
+// it ("failed: <str(e)>", "timed out"). A job's error then carries the
+// SystemExit and its str(), even for code 0 or None.
+func TestVerdictNeedsTheTestToRunToTheEnd(t *testing.T) {
+	const test = "assert add(2, 3) == 5"
+	tests := []struct {
+		name, code, test string
+		status           sandpit.Status
+		exit             int
+		errType, errMsg  string // errMsg "-" for any
+	}{
+		{"the test runs to the end", "def add(a, b): return a + b", test, sandpit.StatusSucceeded, 0, "", ""},
+		{"the test fails", "def add(a, b): return a - b", test, sandpit.StatusFailed, 1, "AssertionError", ""},
+		{"the code raises", "def add(a, b): return a + b\n1/0", test, sandpit.StatusFailed, 1, "ZeroDivisionError", "division by zero"},
+		{"main guard exits with main's None", "import sys\ndef add(a, b): return a + b\ndef main(): pass\nif __name__ == '__main__':\n    sys.exit(main())", test,
+			sandpit.StatusSucceeded, 0, "SystemExit", ""},
+		{"the code exits 0", "import sys\ndef add(a, b): return a + b\nsys.exit(0)", test, sandpit.StatusSucceeded, 0, "SystemExit", "0"},
+		{"the code exits with no code", "import sys\ndef add(a, b): return a + b\nsys.exit()", test, sandpit.StatusSucceeded, 0, "SystemExit", ""},
+		{"the code raises SystemExit(None)", "def add(a, b): return a + b\nraise SystemExit(None)", test, sandpit.StatusSucceeded, 0, "SystemExit", "None"},
+		{"the code calls exit()", "def add(a, b): return a + b\nexit()", test, sandpit.StatusSucceeded, 0, "SystemExit", "None"},
+		{"the code exits 1", "import sys\ndef add(a, b): return a + b\nsys.exit(1)", test, sandpit.StatusFailed, 1, "SystemExit", "1"},
+		{"the code exits with a message", "import sys\ndef add(a, b): return a + b\nsys.exit('bye')", test, sandpit.StatusFailed, 1, "SystemExit", "bye"},
+		{"the test exits 0", "def add(a, b): return a + b", "import sys\nsys.exit(0)\n" + test, sandpit.StatusSucceeded, 0, "SystemExit", "0"},
+		{"the test exits 0 after its asserts", "def add(a, b): return a + b", test + "\nimport sys\nsys.exit(0)", sandpit.StatusSucceeded, 0, "SystemExit", "0"},
+		{"the code raises KeyboardInterrupt", "def add(a, b): return a + b\nraise KeyboardInterrupt", test, sandpit.StatusFailed, 1, "KeyboardInterrupt", ""},
+		{"the code exits from a top-level await", "import asyncio, sys\ndef add(a, b): return a + b\nawait asyncio.sleep(0)\nsys.exit(0)", test, sandpit.StatusSucceeded, 0, "SystemExit", "0"},
+		{"the test has a syntax error", "def add(a, b): return a + b", "assert add(2, 3) ==", sandpit.StatusFailed, 1, "SyntaxError", "-"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := run(t, sandpit.Spec{Code: tc.code, Test: tc.test})
+			if r.Status != tc.status || exitCode(r) != tc.exit {
+				t.Fatalf("status %s exit %d, want %s %d (stderr %q)", r.Status, exitCode(r), tc.status, tc.exit, r.Stderr)
+			}
+			wantPassed := tc.errType == ""
+			if r.Passed == nil || *r.Passed != wantPassed {
+				t.Fatalf("passed = %s, want %v (error %+v)", verdict(r.Passed), wantPassed, r.Error)
+			}
+			if tc.errType == "" {
+				if r.Error != nil {
+					t.Fatalf("error = %+v, want none", r.Error)
+				}
+				return
+			}
+			if r.Error == nil || r.Error.Type != tc.errType || (tc.errMsg != "-" && r.Error.Message != tc.errMsg) {
+				t.Fatalf("error = %+v, want %s %q", r.Error, tc.errType, tc.errMsg)
+			}
+		})
+	}
+	// Without a test, an exit with code 0 or None is a plain success, as
+	// `python main.py` would have it.
+	for _, code := range []string{"import sys\nsys.exit(0)", "import sys\nsys.exit()", "exit()"} {
+		if r := run(t, sandpit.Spec{Code: code}); r.Status != sandpit.StatusSucceeded || r.Error != nil || r.Passed != nil {
+			t.Errorf("%q without a test: status %s error %+v passed %v", code, r.Status, r.Error, r.Passed)
+		}
+	}
+}
+
+func verdict(p *bool) string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprint(*p)
+}
+
+// TestPageProtocol checks that the sandbox page offers the protocol the
+// runner calls (page/protocol.go), and that what the runner passes reaches
+// the code as data, whatever it holds.
+func TestPageProtocol(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	h, err := testRunner.take(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { testRunner.wg.Go(func() { testRunner.recycle(h, true) }) }()
+	tctx, tcancel := context.WithTimeout(h.ctx, time.Minute)
+	defer tcancel()
+	methods, err := chromedp.Run(tctx, chromedp.CallFunctionOn[[]string](
+		"function () { return Object.keys(this).filter((k) => typeof this[k] === 'function').sort(); }",
+		func(p *cdpruntime.CallFunctionOnParams) { p.ObjectID = h.page }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{page.MethodInterruptSession, page.MethodReady, page.MethodRun, page.MethodRunInSession}
+	slices.Sort(want)
+	if !slices.Equal(methods, want) {
+		t.Fatalf("the page's protocol object has %v, want %v", methods, want)
+	}
+	code := "print(\"\\u2028 ${x} `q` */ </script> \\\" ' \\\\\")"
+	res, err := h.run(ctx, page.MethodRun, sandpit.Spec{Code: code}, testRunner.cfg.Limits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "\u2028 ${x} `q` */ </script> \" ' \\\n"; res.Stdout != want {
+		t.Fatalf("stdout %q, want %q (stderr %q)", res.Stdout, want, res.Stderr)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/page"
 )
 
 // ErrTooManySessions is returned by OpenSession when the runner holds
@@ -88,7 +89,7 @@ func (s *Session) Run(ctx context.Context, spec sandpit.Spec) (sandpit.Result, e
 		return sandpit.Result{}, ErrSessionClosed
 	}
 	spec.MemoryMB = s.memoryMB
-	res, err := s.h.run(ctx, runInSession, spec, s.r.cfg.Limits)
+	res, err := s.h.run(ctx, page.MethodRunInSession, spec, s.r.cfg.Limits)
 	if err != nil {
 		if ctx.Err() != nil {
 			// The caller gave up on the run (it was cancelled): stop its
@@ -105,7 +106,7 @@ func (s *Session) Run(ctx context.Context, spec sandpit.Spec) (sandpit.Result, e
 func (s *Session) interrupt() {
 	ctx, cancel := context.WithTimeout(s.h.ctx, 5*time.Second)
 	defer cancel()
-	chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void]("sandpitSessionInterrupt()"))
+	chromedp.Run(ctx, call[chromedp.Void](s.h, page.MethodInterruptSession))
 }
 
 // Close ends the session and closes its host.

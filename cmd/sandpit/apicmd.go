@@ -29,12 +29,13 @@ func runAPI(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return err
 	}
+	limits := lc.resolve()
 	b, err := openBackend(ctx, rc, qc, log)
 	if err != nil {
 		return err
 	}
 	defer b.close()
-	h, err := newAPI(b, lc.l, &ac, log)
+	h, err := newAPI(b, limits, &ac, log)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"strings"
@@ -112,14 +111,4 @@ func summarize(n, passed, tested int, statuses map[sandpit.Status]int, took time
 		line += fmt.Sprintf("; tests: %d passed, %d failed, pass rate %.1f%%", passed, tested-passed, 100*float64(passed)/float64(tested))
 	}
 	return line
-}
-
-// isTerminal reports whether w is a character device.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

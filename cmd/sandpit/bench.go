@@ -92,7 +92,7 @@ func runBench(ctx context.Context, args []string, std stdio) error {
 	return nil
 }
 
-// latency times jobs one at a time, each sent once /readyz says a sandbox is
+// latency times jobs one at a time, each sent once /readyz/sandboxes says a sandbox is
 // ready, so that it measures a job and not the wait for a sandbox.
 func latency(ctx context.Context, server string, c *client.Client, spec sandpit.Spec, n int) ([]time.Duration, error) {
 	var out []time.Duration
@@ -116,7 +116,7 @@ func latency(ctx context.Context, server string, c *client.Client, spec sandpit.
 func waitReadyz(ctx context.Context, server string) error {
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, server+"/readyz", nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, server+"/readyz/sandboxes", nil)
 		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			io.Copy(io.Discard, resp.Body)

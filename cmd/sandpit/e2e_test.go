@@ -21,6 +21,7 @@ import (
 	"github.com/sandpit-dev/sandpit"
 	"github.com/sandpit-dev/sandpit/client"
 	"github.com/sandpit-dev/sandpit/internal/redisserver"
+	"github.com/sandpit-dev/sandpit/internal/testenv"
 )
 
 // These tests build the sandpit binary and drive it as a user would: as
@@ -118,7 +119,7 @@ func waitReady(t *testing.T, base string, p *proc) {
 			t.Fatalf("sandpit exited early:\n%s", p.out.String())
 		default:
 		}
-		resp, err := http.Get(base + "/readyz")
+		resp, err := http.Get(base + "/readyz/sandboxes")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -183,13 +184,8 @@ func TestServe(t *testing.T) {
 			}
 			return missing
 		}
-		deadline := time.Now().Add(5 * time.Second)
-		for len(missing()) > 0 && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
-		if m := missing(); len(m) > 0 {
-			t.Errorf("no %v line with the request id %s", m, rid)
-		}
+		testenv.Eventually(t, 5*time.Second, func() bool { return len(missing()) == 0 },
+			"no %v line with the request id %s", missing(), rid)
 		if strings.Contains(p.out.String(), "secret-output-1234") || strings.Contains(p.out.String(), "secret-code-5678") {
 			t.Error("the logs hold the job's code or output")
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/sandpit-dev/sandpit"
 	"github.com/sandpit-dev/sandpit/client"
 	"github.com/sandpit-dev/sandpit/internal/redisserver"
+	"github.com/sandpit-dev/sandpit/internal/testenv"
 )
 
 // Fault injection with real processes: an api and workers as separate
@@ -54,37 +56,28 @@ func deployWith(t *testing.T, workers int, workerArgs, apiArgs []string) *deploy
 // waitStatus polls a job until it has one of the statuses.
 func (d *deployment) waitStatus(t *testing.T, id string, within time.Duration, want ...sandpit.Status) sandpit.Job {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		job, err := d.client.Get(context.Background(), id)
-		if err == nil {
-			for _, w := range want {
-				if job.Status == w {
-					return job
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job %s is %s (%v) after %v, want %v", id, job.Status, err, within, want)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	var job sandpit.Job
+	testenv.Eventually(t, within, func() bool {
+		var err error
+		job, err = d.client.Get(context.Background(), id)
+		return err == nil && slices.Contains(want, job.Status)
+	}, "job %s is not %v", id, want)
+	return job
 }
 
 // holder returns the worker whose log shows it started job id.
 func (d *deployment) holder(t *testing.T, id string) *proc {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	var holder *proc
+	testenv.Eventually(t, 30*time.Second, func() bool {
 		for _, w := range d.workers {
 			if strings.Contains(w.out.String(), `"job started","job":"`+id) {
-				return w
+				holder = w
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("no worker started job %s", id)
-	return nil
+		return holder != nil
+	}, "no worker started job %s", id)
+	return holder
 }
 
 func TestWorkerKilledMidJobIsTakenOver(t *testing.T) {
@@ -140,20 +133,14 @@ func TestRedisRestartLosesNoAcceptedJob(t *testing.T) {
 	// so a killed redis-server keeps every job it accepted.
 	dir := d.redis.Dir()
 	d.redis.Kill()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testenv.Eventually(t, 10*time.Second, func() bool {
 		resp, err := http.Get(d.base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 503 {
-				break
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("/readyz did not report not ready while Redis was down")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		resp.Body.Close()
+		return resp.StatusCode == 503
+	}, "/readyz did not report not ready while Redis was down")
 	rs, err := redisserver.Start(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,8 @@
 //	sandpit batch    run a JSON-lines file of jobs as a batch
 //	sandpit bench    measure a running server
 //	sandpit mcp      serve MCP tools over stdio for an agent
+//	sandpit version  print sandpit's version (also --version)
+//	sandpit packages make a package repository from a Pyodide release
 package main
 
 import (
@@ -19,6 +21,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/sandpit-dev/sandpit/internal/version"
 )
 
 // command is one subcommand.
@@ -42,6 +46,7 @@ var commands = []command{
 	{"batch", "run a JSON-lines file of jobs as one batch and write the results as JSON lines", runBatch},
 	{"bench", "measure a running server: latency, throughput, and the naive baseline", runBench},
 	{"mcp", "serve MCP tools over stdio for an LLM agent, running code on a server", runMCP},
+	{"packages", "make a package repository for --packages-dir from a Pyodide release archive", runPackages},
 }
 
 // exitError ends the program with a given code and no message of its own.
@@ -61,6 +66,10 @@ func run(ctx context.Context, args []string, std stdio) int {
 		if len(args) == 0 {
 			return 2
 		}
+		return 0
+	}
+	if args[0] == "version" || args[0] == "--version" || args[0] == "-version" {
+		fmt.Fprintf(std.out, "sandpit %s\n", version.String())
 		return 0
 	}
 	for _, c := range commands {
@@ -92,5 +101,6 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
+	fmt.Fprintf(w, "  %-8s %s\n", "version", "print sandpit's version (also --version)")
 	fmt.Fprintln(w, "\nRun 'sandpit COMMAND --help' for a command's flags.")
 }

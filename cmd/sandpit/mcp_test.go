@@ -15,11 +15,18 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/sandpit-dev/sandpit/internal/testenv"
 )
 
 // These tests use sandpit as an agent does, with the MCP SDK's client: over
 // streamable HTTP at /mcp of `sandpit serve`, and over stdio through
 // `sandpit mcp`, with real Chromium and Redis behind.
+
+// The API keys of TestMCP's server.
+const (
+	mcpKey1 = "mcp-test-key-one-0123"
+	mcpKey2 = "mcp-test-key-two-0123"
+)
 
 // bearerTransport sends an API key with every request.
 type bearerTransport string
@@ -93,13 +100,13 @@ const pngBase64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+
 func TestMCP(t *testing.T) {
 	addr := freeAddr(t)
 	base := "http://" + addr
-	p := start(t, "serve", "--addr", addr, "--pool-size", "2", "--api-keys", "k1,k2", "--max-concurrent-per-key", "3")
+	p := start(t, "serve", "--addr", addr, "--pool-size", "2", "--api-keys", mcpKey1+","+mcpKey2, "--max-concurrent-per-key", "1")
 	waitReady(t, base, p)
 
 	if _, err := connectMCP(t, base, ""); err == nil || !strings.Contains(err.Error(), "Unauthorized") {
 		t.Fatalf("connect without a key: %v, want Unauthorized", err)
 	}
-	cs, err := connectMCP(t, base, "k1")
+	cs, err := connectMCP(t, base, mcpKey1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,8 +198,8 @@ func TestMCP(t *testing.T) {
 		}
 	})
 	t.Run("the caller's key and its limits", func(t *testing.T) {
-		// A key may have 3 requests in flight. A tool call holds two: its
-		// /mcp request and the API call it makes as its caller.
+		// A key may have 1 request in flight, and a tool call is one: its
+		// /mcp request, which calls the services in process.
 		long := make(chan *mcp.CallToolResult, 1)
 		go func() {
 			res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "run_python",
@@ -209,10 +216,10 @@ func TestMCP(t *testing.T) {
 		}()
 		waitMetric(t, base, "sandpit_queue_depth 1")
 		res := callTool(t, cs, "run_python", map[string]any{"code": "print(1)"})
-		if want := "rate_limited: 3 requests of this key are already in flight"; !res.IsError || toolText(res) != want {
+		if want := "rate_limited: this key already has 1 requests in flight, the most allowed"; !res.IsError || toolText(res) != want {
 			t.Errorf("second call of k1 = IsError %v, %q; want %q", res.IsError, toolText(res), want)
 		}
-		other, err := connectMCP(t, base, "k2")
+		other, err := connectMCP(t, base, mcpKey2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -222,7 +229,7 @@ func TestMCP(t *testing.T) {
 	})
 	t.Run("sandpit mcp over stdio", func(t *testing.T) {
 		cmd := exec.Command(binary, "mcp", "--server", base)
-		cmd.Env = append(os.Environ(), "SANDPIT_API_KEY=k1")
+		cmd.Env = append(os.Environ(), "SANDPIT_API_KEY="+mcpKey1)
 		var stderr syncBuffer
 		cmd.Stderr = &stderr
 		c := mcp.NewClient(&mcp.Implementation{Name: "sandpit-test", Version: "1"}, nil)
@@ -252,20 +259,15 @@ func TestMCP(t *testing.T) {
 // waitMetric waits until the server's /metrics has the line want.
 func waitMetric(t *testing.T, base, want string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	testenv.Eventually(t, 30*time.Second, func() bool {
 		resp, err := http.Get(base + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}
 		data, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if slices.Contains(strings.Split(string(data), "\n"), want) {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("/metrics never had %q", want)
+		return slices.Contains(strings.Split(string(data), "\n"), want)
+	}, "/metrics never had %q", want)
 }
 
 // TestMCPSessions keeps state across runs in a session through the MCP

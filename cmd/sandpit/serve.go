@@ -40,6 +40,7 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return err
 	}
+	limits := lc.resolve()
 	if err := wc.check(); err != nil {
 		return err
 	}
@@ -58,12 +59,12 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	}
 	defer b.close()
 	q, m := b.q, b.m
-	h, err := newAPI(b, lc.l, &ac, log)
+	h, err := newAPI(b, limits, &ac, log)
 	if err != nil {
 		return err
 	}
 
-	r, err := wc.startRunner(ctx, lc.l, m, log)
+	r, err := wc.startRunner(ctx, limits, m, log)
 	if err != nil {
 		return err
 	}
@@ -72,7 +73,7 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ac.serve(gctx, h, log) })
 	g.Go(func() error {
-		if err := wc.work(gctx, q, r, ac.grace, m); err != nil {
+		if err := wc.work(gctx, q, r, ac.grace, m, log); err != nil {
 			return fmt.Errorf("worker: %w", err)
 		}
 		return nil

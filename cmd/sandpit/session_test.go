@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/internal/testenv"
 )
 
 // sessionDeployment is a redis-server, an api and workers that share the
@@ -86,20 +87,13 @@ func TestSessions(t *testing.T) {
 	})
 
 	t.Run("idle sessions expire", func(t *testing.T) {
-		deadline := time.Now().Add(30 * time.Second)
-		for {
+		testenv.Eventually(t, 30*time.Second, func() bool {
 			s, err := c.GetSession(ctx, a.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s.Status == sandpit.SessionExpired {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("session is %s 30s after its last use, want expired", s.Status)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+			return s.Status == sandpit.SessionExpired
+		}, "session not expired 30s after its last use")
 		if _, err := c.RunInSession(ctx, a.ID, sandpit.Spec{Code: "pass"}); errorCode(err) != sandpit.ECONFLICT || !strings.Contains(err.Error(), "expired") {
 			t.Fatalf("run in an expired session: %v", err)
 		}
@@ -118,16 +112,14 @@ func TestSessionEndsWithItsWorker(t *testing.T) {
 	}
 	// The workers' logs reach the test through pipes, a moment later.
 	var holder *proc
-	for deadline := time.Now().Add(10 * time.Second); holder == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	testenv.Eventually(t, 10*time.Second, func() bool {
 		for _, w := range d.workers {
 			if strings.Contains(w.out.String(), `"session opened","session":"`+s.ID) {
 				holder = w
 			}
 		}
-	}
-	if holder == nil {
-		t.Fatal("no worker logged opening the session")
-	}
+		return holder != nil
+	}, "no worker logged opening the session")
 	type answer struct {
 		job sandpit.Job
 		err error

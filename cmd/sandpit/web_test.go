@@ -32,7 +32,7 @@ import (
 // own.
 
 // webKey is the API key of the shared server.
-const webKey = "web-test-key"
+const webKey = "web-test-key-0123456789"
 
 // The shared server's caps, small enough for tests to pass them.
 const (
@@ -101,7 +101,7 @@ func startWeb() error {
 	})
 	webBase = "http://" + addr
 	for deadline := time.Now().Add(3 * time.Minute); ; {
-		resp, err := http.Get(webBase + "/readyz")
+		resp, err := http.Get(webBase + "/readyz/sandboxes")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {

@@ -29,7 +29,7 @@ func runWorker(ctx context.Context, args []string, std stdio) error {
 	wc.packages = &pc
 	f.DurationVar(&grace, "shutdown-grace", 30*time.Second, "how long jobs in flight may run on after SIGTERM before they are handed back")
 	f.envVar("shutdown-grace", "SANDPIT_SHUTDOWN_GRACE")
-	f.StringVar(&mc.addr, "metrics-addr", "", "HOST:PORT to serve Prometheus metrics at /metrics; empty: none")
+	f.StringVar(&mc.addr, "metrics-addr", "", "HOST:PORT to serve Prometheus metrics at /metrics, and /healthz and /readyz (its browser is up and it takes jobs); empty: none")
 	f.envVar("metrics-addr", "SANDPIT_METRICS_ADDR")
 	if err := f.parseNoArgs(args); err != nil {
 		return err
@@ -38,6 +38,7 @@ func runWorker(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return err
 	}
+	limits := lc.resolve()
 	if err := wc.check(); err != nil {
 		return err
 	}
@@ -47,18 +48,28 @@ func runWorker(ctx context.Context, args []string, std stdio) error {
 	}
 	defer b.close()
 	q, m := b.q, b.m
-	r, err := wc.startRunner(ctx, lc.l, m, log)
+	r, err := wc.startRunner(ctx, limits, m, log)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
 	g, gctx := errgroup.WithContext(ctx)
+	// The metrics and health server outlives the drain, so that a draining
+	// worker answers "not ready" rather than nothing.
+	srvCtx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSrv()
+	health := &workerHealth{r: r, q: q}
 	if mc.addr != "" {
 		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", m.handler())
+		mux.Handle("GET /metrics", m.Handler())
+		health.register(mux)
 		mc.grace = time.Second
-		g.Go(func() error { return mc.serve(gctx, mux, log) })
+		g.Go(func() error { return mc.serve(srvCtx, mux, log) })
 	}
-	g.Go(func() error { return wc.work(gctx, q, r, grace, m) })
+	g.Go(func() error {
+		defer stopSrv()
+		health.takeJobs(gctx)
+		return wc.work(gctx, q, r, grace, m, log)
+	})
 	return g.Wait()
 }

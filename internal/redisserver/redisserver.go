@@ -62,7 +62,7 @@ func Start(ctx context.Context, dir string) (*Server, error) {
 	sock := filepath.Join(dir, "redis.sock")
 	s := &Server{dir: dir, sock: sock, done: make(chan struct{})}
 	s.cmd = exec.Command(bin, args(dir, sock)...)
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	s.cmd.SysProcAttr = procAttr()
 	var out strings.Builder
 	s.cmd.Stdout, s.cmd.Stderr = &out, &out
 	if err := s.cmd.Start(); err != nil {
@@ -98,7 +98,7 @@ func (s *Server) Dir() string { return s.dir }
 
 // Kill stops the server at once, as a crash would, keeping its data.
 func (s *Server) Kill() {
-	s.cmd.Process.Signal(syscall.SIGKILL)
+	s.cmd.Process.Kill()
 	<-s.done
 }
 

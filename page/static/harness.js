@@ -1,6 +1,8 @@
-// The page side of a headless sandbox host: the runner drives it over
-// DevTools through the globals below. The host (host.js) keeps a fresh
-// interpreter ready in a module worker and runs each job in a new one.
+// The page side of a headless sandbox host. The runner drives it over
+// DevTools by calling the methods of globalThis.sandpit, the protocol object
+// declared in page/protocol.go, with its arguments as protocol values. The
+// host (host.js) keeps a fresh interpreter ready in a module worker and
+// runs each job in a new one.
 
 import { Host } from "./host.js";
 
@@ -11,17 +13,15 @@ const host = fetch("/config.json")
   .then((r) => r.json())
   .then(({ preload }) => new Host({ workerURL: "/worker.js", cold: location.hash === "#cold", preload }));
 
-// sandpitReady resolves when the host can take a job.
-globalThis.sandpitReady = async () => (await host).ready();
-
-// sandpitRun runs one job in the ready worker and resolves with its outcome
-// as a JSON string. limits: {timeout_ms, max_output_bytes, max_files,
-// max_file_bytes, max_memory_bytes}.
-globalThis.sandpitRun = async (spec, limits) => JSON.stringify(await (await host).run(spec, limits));
-
-// sandpitSessionRun runs one job of the session this host serves, in the
-// session's one worker, and resolves with its outcome as a JSON string.
-globalThis.sandpitSessionRun = async (spec, limits) => JSON.stringify(await (await host).runInSession(spec, limits));
-
-// sandpitSessionInterrupt stops the session's running code.
-globalThis.sandpitSessionInterrupt = async () => (await host).interruptSession();
+globalThis.sandpit = Object.freeze({
+  // ready resolves when the host can take a job.
+  ready: async () => (await host).ready(),
+  // run runs one job (a job spec) in the ready worker, under limits (the
+  // server's, page.Limits), and resolves with its outcome (page.Outcome).
+  run: async (spec, limits) => (await host).run(spec, limits),
+  // runInSession runs one job of the session this host serves, in the
+  // session's one worker, and resolves with its outcome.
+  runInSession: async (spec, limits) => (await host).runInSession(spec, limits),
+  // interruptSession stops the session's running code.
+  interruptSession: async () => (await host).interruptSession(),
+});

@@ -141,20 +141,25 @@ def _user_traceback(exc):
     return "".join(traceback.format_exception(type(exc), exc, tb))
 
 
-def _outcome(exc):
-    """Returns (exit_code, error) for the exception that ended the code."""
+def _outcome(exc, has_test=False):
+    """Returns (exit_code, error) for the exception that ended the code.
+
+    A SystemExit ends the program as `python main.py` would, with its exit
+    code; it is an error when that code is not 0, and always in a job with
+    a test, whose test it kept from running to the end (as HumanEval's own
+    checker, which reports "failed: <str(e)>", has it)."""
     if isinstance(exc, SystemExit):
         code = exc.code
         if code is None:
-            return 0, None
-        if isinstance(code, int):
+            exit_code = 0
+        elif isinstance(code, int):
             exit_code = code
         else:
             print(code, file=sys.stderr)
             exit_code = 1
-        if exit_code == 0:
+        if exit_code == 0 and not has_test:
             return 0, None
-        return exit_code, {"type": "SystemExit", "message": str(code), "traceback": ""}
+        return exit_code, {"type": "SystemExit", "message": str(exc), "traceback": ""}
     message = str(exc)
     if isinstance(exc, ModuleNotFoundError) and _available is not None:
         # The code imported a module that neither the standard library nor
@@ -169,23 +174,23 @@ def _outcome(exc):
 class _Job:
     """One job: set up by the constructor, run once by run or run_async."""
 
-    def __init__(self, spec_json):
+    def __init__(self, spec_json, limits_json, session):
         spec = json.loads(spec_json)
-        self.limits = spec.pop("_limits")
+        self.limits = json.loads(limits_json)
         os.makedirs(_HOME, exist_ok=True)
         os.chdir(_HOME)
         self.inputs = _write_inputs(spec.get("files") or [])
-        if spec.get("_session"):
+        if session:
             # A session's run returns the files it created or changed, not
             # those of earlier runs.
             self.inputs = _all_files()
-        sys.stdin = io.TextIOWrapper(io.BytesIO(spec.get("stdin", "").encode("utf-8")), encoding="utf-8")
+        sys.stdin = io.TextIOWrapper(io.BytesIO((spec.get("stdin") or "").encode("utf-8")), encoding="utf-8")
         # Unbuffered text streams: every write reaches the page at once, so
         # the output printed before a timeout is kept.
         sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="surrogateescape", write_through=True)
         sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace", write_through=True)
         self.namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": _MAIN}
-        if spec.get("_session"):
+        if session:
             global _session_namespace
             if _session_namespace is None:
                 _session_namespace = self.namespace
@@ -205,27 +210,36 @@ class _Job:
                 self.early = e
             return None
 
+    # A job's test verdict: passed only when its test ran to the end, which
+    # it does only when the code before it did too. Nothing else sets it.
+    tested = False
+
     def run(self):
         if self.early is not None:
-            return self._report(*_outcome(self.early), None)
+            return self._failed(self.early)
         try:
             value = self.runner.run(self.namespace)
             if self.test is not None:
                 self.test.run(self.namespace)
+                self.tested = True
         except BaseException as e:
-            return self._report(*_outcome(e), None)
+            return self._failed(e)
         return self._report(0, None, value)
 
     async def run_async(self):
         if self.early is not None:
-            return self._report(*_outcome(self.early), None)
+            return self._failed(self.early)
         try:
             value = await self.runner.run_async(self.namespace)
             if self.test is not None:
                 await self.test.run_async(self.namespace)
+                self.tested = True
         except BaseException as e:
-            return self._report(*_outcome(e), None)
+            return self._failed(e)
         return self._report(0, None, value)
+
+    def _failed(self, exc):
+        return self._report(*_outcome(exc, self.test is not None), None)
 
     def _report(self, exit_code, error, value):
         result = None
@@ -233,7 +247,7 @@ class _Job:
             try:
                 result = repr(value)
             except BaseException as e:
-                exit_code, error = _outcome(e)
+                exit_code, error = _outcome(e, self.test is not None)
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
@@ -245,7 +259,7 @@ class _Job:
             print(f"sandpit: could not save the open figures: {e}", file=sys.stderr)
         files, dropped = _collect_outputs(self.inputs, self.limits["max_files"], self.limits["max_file_bytes"])
         return json.dumps({
-            "passed": (exit_code == 0) if self.test is not None else None,
+            "passed": (self.tested and exit_code == 0 and error is None) if self.test is not None else None,
             "status": "succeeded" if exit_code == 0 else "failed",
             "exit_code": exit_code,
             "result": result,

@@ -84,11 +84,24 @@ export class Stream {
   }
 }
 
+// jobLimits are the limits of one job: limits are the server's
+// (page.Limits), and the spec may set its own timeout and memory cap.
+function jobLimits(spec, limits) {
+  return {
+    timeout_ms: spec.timeout_ms || limits.default_timeout_ms,
+    max_output_bytes: limits.max_output_bytes,
+    max_files: limits.max_files,
+    max_file_bytes: limits.max_file_bytes,
+    max_memory_bytes: (spec.memory_mb || limits.default_memory_mb) * 1024 * 1024,
+  };
+}
+
 // runIn runs one job in worker w and resolves with its outcome. The worker
 // is terminated after the job, unless keep is set (a session's worker),
 // in which case it is terminated only when it does not stop on a timeout,
 // and the outcome says so with stopped.
-function runIn(w, interrupt, spec, limits, keep = false) {
+function runIn(w, interrupt, spec, serverLimits, keep = false) {
+  const limits = jobLimits(spec, serverLimits);
   return new Promise((resolve) => {
     const stdout = new Stream(limits.max_output_bytes);
     const stderr = new Stream(limits.max_output_bytes);
@@ -152,7 +165,7 @@ function runIn(w, interrupt, spec, limits, keep = false) {
       ev.preventDefault();
       finish({ status: "error", message: "sandbox worker failed: " + (ev.message || "unknown error"), stopped: true });
     };
-    w.postMessage({ type: "run", spec: JSON.stringify({ ...spec, _limits: limits, _session: keep }), limits, keep });
+    w.postMessage({ type: "run", spec, limits, session: keep });
   });
 }
 
@@ -224,8 +237,9 @@ export class Host {
   }
 
   // run runs one job in the ready worker and resolves with its outcome.
-  // limits: {timeout_ms, max_output_bytes, max_files, max_file_bytes,
-  // max_memory_bytes}. The next worker starts booting once the job is over.
+  // limits are the server's (page.Limits); the spec's timeout_ms and
+  // memory_mb, when set, are the job's own. The next worker starts
+  // booting once the job is over.
   async run(spec, limits) {
     if (this.#busy) throw new Error("host is busy");
     this.#busy = true;

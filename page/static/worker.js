@@ -238,14 +238,14 @@ function serve(pyodide, interrupt) {
     if (!m || m.type !== "run") return;
     // One job per worker, but for a session's worker, which takes its
     // runs one after another.
-    if (m.keep !== true) self.onmessage = null;
+    if (m.session !== true) self.onmessage = null;
     outputCap = m.limits.max_output_bytes;
     memoryCap = m.limits.max_memory_bytes;
     sent[1] = sent[2] = 0;
     memoryHit = false;
     let result;
     try {
-      result = await loadPackages(pyodide, JSON.parse(m.spec));
+      result = await loadPackages(pyodide, m.spec);
     } catch (e) {
       result = failure("ImportError", "could not load packages: " + String(e && e.message ? e.message : e).slice(0, 500));
     }
@@ -256,7 +256,7 @@ function serve(pyodide, interrupt) {
     try {
       // Code without top-level await runs straight through; only code that
       // awaits goes through the event loop.
-      const job = start(m.spec);
+      const job = start(JSON.stringify(m.spec), JSON.stringify(m.limits), m.session === true);
       result = job.is_async ? await job.run_async() : job.run();
       job.destroy();
     } catch (e) {

@@ -22,7 +22,7 @@
 //   frame → parent  {sandpit: "error", id, error: {code, message}}
 
 import { Host } from "./host.js";
-import { checkSpec, hostLimits, toJob } from "./job.js";
+import { checkSpec, toJob } from "./job.js";
 
 const config = JSON.parse(document.getElementById("sandpit-config").textContent);
 // The worker's bootstrap keeps the messages that arrive while worker.js
@@ -51,7 +51,7 @@ async function runOne(request) {
     });
   }
   const started = new Date();
-  const outcome = await host.run(spec, hostLimits(spec, config.limits));
+  const outcome = await host.run(spec, config.limits);
   return toJob(outcome, spec, config, { created, started, finished: new Date() });
 }
 

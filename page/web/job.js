@@ -2,7 +2,7 @@
 // a host's outcome becomes. Both follow the server's own (spec.go and the
 // runner's parseOutcome), so that code run in an end user's browser gives
 // a job with the same fields, the same limits and the same messages as
-// POST /v1/run.
+// POST /v1/run. limits are the server's, as page.Limits gives them.
 
 // SpecError is a spec that breaks a rule; its message names the field, as
 // the server's 400 answers do.
@@ -124,17 +124,6 @@ export function memoryMB(spec, limits) {
   return spec.memory_mb || limits.default_memory_mb;
 }
 
-// hostLimits are the limits a host enforces on one job.
-export function hostLimits(spec, limits) {
-  return {
-    timeout_ms: timeoutMS(spec, limits),
-    max_output_bytes: limits.max_output_bytes,
-    max_files: limits.max_files,
-    max_file_bytes: limits.max_file_bytes,
-    max_memory_bytes: memoryMB(spec, limits) * 1024 * 1024,
-  };
-}
-
 // goDuration writes a whole number of milliseconds as Go's
 // time.Duration.String does: 300ms, 10s, 1.5s, 1m30s.
 export function goDuration(ms) {
@@ -220,7 +209,9 @@ export function toJob(outcome, spec, config, times) {
       res.exit_code = o.exit_code;
       res.result = o.result ?? null;
       res.error = error;
-      if (spec.test) res.passed = o.status === "succeeded";
+      // Passed only when the harness saw the test run to the end: a job
+      // that exited or raised before, with any code, did not pass.
+      if (spec.test) res.passed = o.passed === true && o.status === "succeeded" && error === null;
       let total = 0;
       for (const f of Array.isArray(o.files) ? o.files : []) {
         const data = f && typeof f.content === "string" && f.encoding === "base64" ? decodeBase64(f.content) : null;

@@ -1,4 +1,6 @@
-package main
+// Package metrics holds a sandpit process's Prometheus metrics, on a
+// registry of its own, for the API and the worker commands alike.
+package metrics
 
 import (
 	"context"
@@ -15,22 +17,24 @@ import (
 	"github.com/sandpit-dev/sandpit/runner"
 )
 
-// metrics are a process's Prometheus metrics, on a registry of its own.
-type metrics struct {
-	reg        *prometheus.Registry
-	requests   *prometheus.HistogramVec
-	jobs       *prometheus.CounterVec
-	wait       prometheus.Histogram
-	run        prometheus.Histogram
-	refill     prometheus.Histogram
-	restarts   prometheus.Counter
-	crashes    prometheus.Counter
-	redisError prometheus.Counter
+// Metrics are a process's Prometheus metrics, on a registry of its own.
+type Metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.HistogramVec
+	jobs     *prometheus.CounterVec
+	wait     prometheus.Histogram
+	run      prometheus.Histogram
+	refill   prometheus.Histogram
+	restarts prometheus.Counter
+	crashes  prometheus.Counter
+	// RedisErrors counts failed Redis operations.
+	RedisErrors prometheus.Counter
 }
 
-func newMetrics() *metrics {
+// New returns the metrics, registered.
+func New() *Metrics {
 	reg := prometheus.NewRegistry()
-	m := &metrics{
+	m := &Metrics{
 		reg: reg,
 		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "sandpit_http_request_duration_seconds", Help: "HTTP requests by method, route and status.",
@@ -57,36 +61,50 @@ func newMetrics() *metrics {
 		crashes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sandpit_sandbox_crashes_total", Help: "Renderer crashes during a job.",
 		}),
-		redisError: prometheus.NewCounter(prometheus.CounterOpts{
+		RedisErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sandpit_redis_errors_total", Help: "Failed Redis operations of the worker loops and the API.",
 		}),
 	}
-	reg.MustRegister(m.requests, m.jobs, m.wait, m.run, m.refill, m.restarts, m.crashes, m.redisError,
+	reg.MustRegister(m.requests, m.jobs, m.wait, m.run, m.refill, m.restarts, m.crashes, m.RedisErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
-func (m *metrics) handler() http.Handler {
+// Handler serves the metrics.
+func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-func (m *metrics) observeRequest(method, route string, status int, took time.Duration) {
+// methods are the HTTP methods that get a label of their own; any other
+// method string a client sends is counted as "other", so that no request
+// can grow the set of series.
+var methods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+}
+
+// ObserveRequest records an HTTP request once answered. route is the
+// matched route's pattern, never the raw path.
+func (m *Metrics) ObserveRequest(method, route string, status int, took time.Duration) {
 	if route == "" {
 		route = "unmatched"
+	}
+	if !methods[method] {
+		method = "other"
 	}
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Observe(took.Seconds())
 }
 
-// watchQueue exports the queue's depth and the age of its oldest job, read
+// WatchQueue exports the queue's depth and the age of its oldest job, read
 // from Redis at each scrape.
-func (m *metrics) watchQueue(q *queue.Queue) {
+func (m *Metrics) WatchQueue(q *queue.Queue) {
 	read := func(f func(ctx context.Context) (float64, error)) func() float64 {
 		return func() float64 {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			v, err := f(ctx)
 			if err != nil {
-				m.redisError.Inc()
+				m.RedisErrors.Inc()
 				return -1
 			}
 			return v
@@ -102,8 +120,8 @@ func (m *metrics) watchQueue(q *queue.Queue) {
 	)
 }
 
-// watchRunner exports the pool's state.
-func (m *metrics) watchRunner(r *runner.Runner, size int) {
+// WatchRunner exports the pool's state.
+func (m *Metrics) WatchRunner(r *runner.Runner, size int) {
 	m.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sandpit_pool_ready", Help: "Sandboxes ready to take a job now."},
 			func() float64 { return float64(r.Ready()) }),
@@ -112,8 +130,8 @@ func (m *metrics) watchRunner(r *runner.Runner, size int) {
 	)
 }
 
-// runnerHooks feed the runner's events into the metrics.
-func (m *metrics) runnerHooks() runner.Hooks {
+// RunnerHooks feed the runner's events into the metrics.
+func (m *Metrics) RunnerHooks() runner.Hooks {
 	return runner.Hooks{
 		Refilled:  func(d time.Duration) { m.refill.Observe(d.Seconds()) },
 		Crashed:   m.crashes.Inc,
@@ -121,8 +139,8 @@ func (m *metrics) runnerHooks() runner.Hooks {
 	}
 }
 
-// finished records a job's outcome.
-func (m *metrics) finished(status sandpit.Status, waited, ran time.Duration) {
+// Finished records a job's outcome.
+func (m *Metrics) Finished(status sandpit.Status, waited, ran time.Duration) {
 	m.jobs.WithLabelValues(string(status)).Inc()
 	m.wait.Observe(waited.Seconds())
 	m.run.Observe(ran.Seconds())

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/internal/metrics"
+	"github.com/sandpit-dev/sandpit/page"
+	"github.com/sandpit-dev/sandpit/queue"
+)
+
+// redisConfig are the flags of every command that talks to Redis.
+type redisConfig struct {
+	url    string
+	prefix string
+	log    string
+}
+
+func (c *redisConfig) register(f *flags, required bool) {
+	usage := "Redis URL, such as redis://127.0.0.1:6379/0"
+	if !required {
+		usage += "; empty: start a private redis-server"
+	}
+	f.StringVar(&c.url, "redis-url", "", usage)
+	f.envVar("redis-url", "SANDPIT_REDIS_URL")
+	f.StringVar(&c.prefix, "redis-prefix", "sandpit", "prefix of sandpit's Redis keys, so deployments can share one Redis")
+	f.envVar("redis-prefix", "SANDPIT_REDIS_PREFIX")
+	f.StringVar(&c.log, "log-level", "info", "log level: debug, info, warn or error")
+	f.envVar("log-level", "SANDPIT_LOG_LEVEL")
+}
+
+// backend is what every server command opens once its flags are read:
+// Redis, the queue on it, and the process's metrics.
+type backend struct {
+	rdb *redis.Client
+	q   *queue.Queue
+	m   *metrics.Metrics
+}
+
+func openBackend(ctx context.Context, rc redisConfig, qc queueConfig, log *slog.Logger) (*backend, error) {
+	rdb, err := rc.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := qc.open(rdb, rc, log)
+	m := metrics.New()
+	m.WatchQueue(q)
+	return &backend{rdb: rdb, q: q, m: m}, nil
+}
+
+func (b *backend) close() {
+	b.q.Close()
+	b.rdb.Close()
+}
+
+// connect opens the Redis client.
+func (c *redisConfig) connect(ctx context.Context) (*redis.Client, error) {
+	if c.url == "" {
+		return nil, errors.New("--redis-url is required")
+	}
+	opts, err := redis.ParseURL(c.url)
+	if err != nil {
+		return nil, fmt.Errorf("--redis-url: %w", err)
+	}
+	rdb := redis.NewClient(opts)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("connect to redis at %s: %w", opts.Addr, err)
+	}
+	return rdb, nil
+}
+
+func (c *redisConfig) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.log)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if isTerminal(w) {
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewJSONHandler(w, opts)), nil
+}
+
+// queueConfig are the flags that shape the queue.
+type queueConfig struct {
+	maxQueue    int
+	retention   time.Duration
+	sessionTTL  time.Duration
+	maxSessions int
+	pageTTL     time.Duration
+	maxPages    int
+}
+
+func (c *queueConfig) register(f *flags) {
+	f.IntVar(&c.maxQueue, "max-queue", 10000, "jobs that may wait or run at once; past it, submissions get 429")
+	f.envVar("max-queue", "SANDPIT_MAX_QUEUE")
+	f.DurationVar(&c.retention, "retention", 24*time.Hour, "how long finished jobs are kept")
+	f.envVar("retention", "SANDPIT_RETENTION")
+	f.DurationVar(&c.sessionTTL, "session-ttl", queue.DefaultSessionTTL, "how long a session may stay idle before it expires")
+	f.envVar("session-ttl", "SANDPIT_SESSION_TTL")
+	f.IntVar(&c.maxSessions, "max-sessions-per-key", queue.DefaultMaxSessionsPerOwner, "sessions one API key (or, without keys, everyone) may hold open at once")
+	f.envVar("max-sessions-per-key", "SANDPIT_MAX_SESSIONS_PER_KEY")
+}
+
+// registerPages adds the flags of client-side pages, which the commands
+// that serve the API take.
+func (c *queueConfig) registerPages(f *flags) {
+	f.DurationVar(&c.pageTTL, "page-ttl", 24*time.Hour, "how long a client-side page (POST /v1/pages) is kept")
+	f.envVar("page-ttl", "SANDPIT_PAGE_TTL")
+	f.IntVar(&c.maxPages, "max-pages-per-key", 1000, "live client-side pages per API key (one budget for all callers without keys); past it, 429")
+	f.envVar("max-pages-per-key", "SANDPIT_MAX_PAGES_PER_KEY")
+}
+
+func (c *queueConfig) open(rdb redis.UniversalClient, rc redisConfig, log *slog.Logger) *queue.Queue {
+	return queue.New(rdb, queue.Options{Prefix: rc.prefix, MaxDepth: c.maxQueue, Retention: c.retention,
+		SessionTTL: c.sessionTTL, MaxSessionsPerOwner: c.maxSessions,
+		PageTTL: c.pageTTL, MaxPagesPerOwner: c.maxPages, Logger: log})
+}
+
+// limitsConfig are the flags that bound a job spec. Once parsed, resolve
+// gives the limits in force, every default filled in, which is all the rest
+// of the process sees.
+type limitsConfig struct{ l sandpit.Limits }
+
+// resolve fills in the defaults of the limits the flags left unset.
+func (c *limitsConfig) resolve() sandpit.Limits {
+	c.l = c.l.WithDefaults()
+	return c.l
+}
+
+func (c *limitsConfig) register(f *flags) {
+	d := sandpit.DefaultLimits
+	f.DurationVar(&c.l.DefaultTimeout, "default-timeout", d.DefaultTimeout, "timeout of a job that gives no timeout_ms")
+	f.envVar("default-timeout", "SANDPIT_DEFAULT_TIMEOUT")
+	f.DurationVar(&c.l.MaxTimeout, "max-timeout", d.MaxTimeout, "largest timeout_ms a job may ask for")
+	f.envVar("max-timeout", "SANDPIT_MAX_TIMEOUT")
+	f.IntVar(&c.l.MaxSpecBytes, "max-spec-bytes", d.MaxSpecBytes, "largest job spec, in bytes of JSON")
+	f.envVar("max-spec-bytes", "SANDPIT_MAX_SPEC_BYTES")
+	f.IntVar(&c.l.MaxOutputBytes, "max-output-bytes", d.MaxOutputBytes, "bytes kept of a job's stdout, and of its stderr")
+	f.envVar("max-output-bytes", "SANDPIT_MAX_OUTPUT_BYTES")
+	f.IntVar(&c.l.MaxFiles, "max-files", d.MaxFiles, "files a job may send in, and bring back")
+	f.envVar("max-files", "SANDPIT_MAX_FILES")
+	f.IntVar(&c.l.MaxFileBytes, "max-file-bytes", d.MaxFileBytes, "total bytes of a job's input files, and of its output files")
+	f.envVar("max-file-bytes", "SANDPIT_MAX_FILE_BYTES")
+	f.IntVar(&c.l.DefaultMemoryMB, "default-memory-mb", d.DefaultMemoryMB, "memory cap in MiB of a job that gives no memory_mb")
+	f.envVar("default-memory-mb", "SANDPIT_DEFAULT_MEMORY_MB")
+	f.IntVar(&c.l.MaxMemoryMB, "max-memory-mb", d.MaxMemoryMB, "largest memory_mb a job may ask for")
+	f.envVar("max-memory-mb", "SANDPIT_MAX_MEMORY_MB")
+}
+
+func pageHandler() http.Handler { return page.Handler() }
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/internal/metrics"
+	"github.com/sandpit-dev/sandpit/page"
+	"github.com/sandpit-dev/sandpit/queue"
+	"github.com/sandpit-dev/sandpit/runner"
+	"github.com/sandpit-dev/sandpit/worker"
+)
+
+// workerConfig are the flags of a worker.
+type workerConfig struct {
+	chromium    string
+	user        string
+	pool        int
+	refill      int
+	lease       time.Duration
+	maxAttempts int
+	noNetns     bool
+	browserMB   int
+	sessions    int
+	packages    *packagesConfig // shared with the API in serve
+}
+
+func (c *workerConfig) register(f *flags) {
+	f.StringVar(&c.chromium, "chromium", "", "Chromium binary, by path or name; empty: chromium or google-chrome on PATH")
+	f.envVar("chromium", "SANDPIT_CHROMIUM")
+	f.StringVar(&c.user, "chromium-user", "sandpit", "unprivileged account Chromium runs as when sandpit runs as root")
+	f.envVar("chromium-user", "SANDPIT_CHROMIUM_USER")
+	pool, refill := ownPoolSizes(runtime.NumCPU(), sandpit.DefaultLimits.DefaultMemoryMB)
+	f.IntVar(&c.pool, "pool-size", pool, "ready sandboxes kept, which is also how many jobs run at once; default: one per CPU the container may use, as many as its memory limit holds")
+	f.envVar("pool-size", "SANDPIT_POOL_SIZE")
+	f.IntVar(&c.refill, "refill", refill, "sandboxes built at once to refill the pool; default: half the pool size")
+	f.envVar("refill", "SANDPIT_REFILL")
+	f.DurationVar(&c.lease, "lease", 30*time.Second, "a job whose worker is silent this long is taken over by another")
+	f.envVar("lease", "SANDPIT_LEASE")
+	f.IntVar(&c.maxAttempts, "max-attempts", 3, "runs of a job that may end in infrastructure failures before it ends as error")
+	f.envVar("max-attempts", "SANDPIT_MAX_ATTEMPTS")
+	f.IntVar(&c.browserMB, "browser-memory-mb", 0, "memory cap in MiB of all of Chromium (a memory cgroup, when running as root); 0: pool size × (max memory + 512); -1: none")
+	f.envVar("browser-memory-mb", "SANDPIT_BROWSER_MEMORY_MB")
+	f.BoolVar(&c.noNetns, "no-netns", false, "do not put Chromium in an empty network namespace (request interception still applies)")
+	f.envVar("no-netns", "SANDPIT_NO_NETNS")
+	f.IntVar(&c.sessions, "max-sessions", 0, "sessions this worker holds at once, each in a browser tab of its own; 0: the pool size")
+	f.envVar("max-sessions", "SANDPIT_MAX_SESSIONS")
+}
+
+// packagesConfig are the flags of the package repository, which workers
+// load packages from and the API serves to end users' browsers.
+type packagesConfig struct {
+	dir     string
+	allow   string
+	preload string
+}
+
+func (c *packagesConfig) register(f *flags) {
+	f.StringVar(&c.dir, "packages-dir", "", "local Pyodide package repository (a pyodide-lock.json and its wheels) that jobs load packages from; empty: the standard library only")
+	f.envVar("packages-dir", "SANDPIT_PACKAGES_DIR")
+	f.StringVar(&c.allow, "packages", "", "comma-separated packages of --packages-dir that jobs may load, with their dependencies; empty: all")
+	f.envVar("packages", "SANDPIT_PACKAGES")
+	f.StringVar(&c.preload, "preload", "", "comma-separated pure-Python packages imported into every sandbox before its job, so that importing them costs nothing")
+	f.envVar("preload", "SANDPIT_PRELOAD")
+}
+
+func (c *packagesConfig) options() page.Options {
+	return page.Options{PackagesDir: c.dir, Allow: splitList(c.allow), Preload: splitList(c.preload)}
+}
+
+// assets serves the sandbox page with the configured package repository.
+func (c *workerConfig) assets() (http.Handler, error) {
+	h, err := page.New(c.packages.options())
+	if err != nil {
+		return nil, fmt.Errorf("packages: %w", err)
+	}
+	return h, nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// check fails early, in one line, when no browser can be found or the
+// package repository is unusable.
+func (c *workerConfig) check() error {
+	if _, err := runner.FindChromium(c.chromium); err != nil {
+		return err
+	}
+	_, err := c.assets()
+	return err
+}
+
+// startRunner launches Chromium and its pool.
+func (c *workerConfig) startRunner(ctx context.Context, l sandpit.Limits, m *metrics.Metrics, log *slog.Logger) (*runner.Runner, error) {
+	assets, err := c.assets()
+	if err != nil {
+		return nil, err
+	}
+	r, err := runner.New(ctx, runner.Config{
+		Chromium:        c.chromium,
+		User:            c.user,
+		Assets:          assets,
+		PoolSize:        c.pool,
+		MaxSessions:     c.sessions,
+		Refill:          c.refill,
+		Limits:          l,
+		NoNetns:         c.noNetns,
+		Hooks:           m.RunnerHooks(),
+		BrowserMemoryMB: c.browserMB,
+		Logger:          log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.WatchRunner(r, c.pool)
+	return r, nil
+}
+
+// work runs tasks from q on r until ctx ends, then drains within grace.
+func (c *workerConfig) work(ctx context.Context, q *queue.Queue, r *runner.Runner, grace time.Duration, m *metrics.Metrics, log *slog.Logger) error {
+	w := worker.New(q, worker.Chromium(r), worker.Config{
+		Concurrency: c.pool,
+		Lease:       c.lease,
+		MaxAttempts: c.maxAttempts,
+		Grace:       grace,
+		Finished:    m.Finished,
+		RedisError:  m.RedisErrors.Inc,
+		Logger:      log,
+	})
+	return w.Run(ctx)
+}

@@ -1,0 +1,105 @@
+{{/* The name of the release's objects. */}}
+{{- define "sandpit.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "sandpit.labels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{/* Selector labels of one component: api, worker or redis. */}}
+{{- define "sandpit.selector" -}}
+app.kubernetes.io/name: {{ .root.Chart.Name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "sandpit.image" -}}
+{{ printf "%s:%s" .Values.image.repository .Values.image.tag }}
+{{- end -}}
+
+{{/* The Secret and key that hold the Redis URL. */}}
+{{- define "sandpit.redisSecret" -}}
+{{- if .Values.redis.existingSecret -}}{{ .Values.redis.existingSecret }}{{- else -}}{{ include "sandpit.fullname" . }}-redis-url{{- end -}}
+{{- end -}}
+
+{{/* The address (host:port) of the chart's own Redis. */}}
+{{- define "sandpit.redisAddress" -}}
+{{ include "sandpit.fullname" . }}-redis:6379
+{{- end -}}
+
+{{/* Arguments and environment both the api and the workers take. */}}
+{{- define "sandpit.redisArgs" -}}
+{{- if .Values.redis.sentinel.enabled }}
+- --redis-sentinel
+- {{ required "redis.sentinel.addresses is required" .Values.redis.sentinel.addresses | quote }}
+- --redis-sentinel-master
+- {{ .Values.redis.sentinel.masterName | quote }}
+{{- else if .Values.redis.cluster.enabled }}
+- --redis-cluster
+- {{ required "redis.cluster.addresses is required" .Values.redis.cluster.addresses | quote }}
+{{- end }}
+- --redis-prefix
+- {{ .Values.redis.prefix | quote }}
+{{- if .Values.packages.allow }}
+- --packages
+- {{ .Values.packages.allow | quote }}
+{{- end }}
+{{- if .Values.packages.preload }}
+- --preload
+- {{ .Values.packages.preload | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "sandpit.commonEnv" -}}
+{{- if not (or .Values.redis.sentinel.enabled .Values.redis.cluster.enabled) }}
+- name: SANDPIT_REDIS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "sandpit.redisSecret" . }}
+      key: {{ .Values.redis.existingSecretKey }}
+{{- end }}
+{{- if or .Values.packages.builtIn .Values.packages.volume }}
+- name: SANDPIT_PACKAGES_DIR
+  value: /srv/pyodide-packages
+{{- end }}
+{{- end -}}
+
+{{- define "sandpit.packagesMount" -}}
+{{- if .Values.packages.volume }}
+- name: packages
+  mountPath: /srv/pyodide-packages
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "sandpit.packagesVolume" -}}
+{{- if .Values.packages.volume }}
+- name: packages
+  {{- toYaml .Values.packages.volume | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* Checks of the values that no schema can express. */}}
+{{- define "sandpit.check" -}}
+{{- if and (not .Values.apiKeys.existingSecret) (not .Values.apiKeys.keys) -}}
+{{- fail "apiKeys: set apiKeys.existingSecret (or apiKeys.keys): the API listens beyond loopback and refuses to start without keys" -}}
+{{- end -}}
+{{- if and (not .Values.redis.enabled) (not .Values.redis.url) (not .Values.redis.existingSecret) (not .Values.redis.sentinel.enabled) (not .Values.redis.cluster.enabled) -}}
+{{- fail "redis: set redis.enabled, redis.url or redis.existingSecret" -}}
+{{- end -}}
+{{- if le (int .Values.worker.terminationGracePeriodSeconds) (int .Values.worker.shutdownGraceSeconds) -}}
+{{- fail (printf "worker.terminationGracePeriodSeconds (%v) must be longer than worker.shutdownGraceSeconds (%v): the kubelet would kill workers mid-drain" .Values.worker.terminationGracePeriodSeconds .Values.worker.shutdownGraceSeconds) -}}
+{{- end -}}
+{{- if and .Values.packages.builtIn .Values.packages.volume -}}
+{{- fail "packages: set packages.builtIn or packages.volume, not both" -}}
+{{- end -}}
+{{- end -}}

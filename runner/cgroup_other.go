@@ -1,0 +1,10 @@
+//go:build !linux
+
+package runner
+
+import "errors"
+
+// newMemoryCgroup fails outside Linux, which alone has cgroups.
+func newMemoryCgroup(name string, limit int64, pgid int) (*memoryCgroup, error) {
+	return nil, errors.New("memory cgroups need Linux")
+}
