@@ -1,11 +1,16 @@
 // Batches: many items submitted at once, their jobs read back in order.
 import type { RequestOptions } from "./client.js";
-import { ConnectionError, SandpitError } from "./errors.js";
+import { ConnectionFailedError, SandpitError } from "./errors.js";
 import { type Transport, describe, sleep } from "./http.js";
 import type { BatchInfo, Item, Job } from "./types.js";
 
 /** Options of results. */
 export interface ResultsOptions extends RequestOptions {
+  /**
+   * The index of the first item to yield (default 0): to go on after the
+   * last job seen, pass its index + 1.
+   */
+  start?: number;
   /** Reconnections in a row without a new job before giving up (default: the client's maxRetries). */
   maxReconnects?: number;
 }
@@ -23,7 +28,7 @@ export class Batch implements AsyncIterable<Job> {
 
   constructor(
     private readonly transport: Transport,
-    info: BatchInfo & { id: string },
+    info: BatchInfo,
   ) {
     this.id = info.id;
     this.info = info;
@@ -49,7 +54,7 @@ export class Batch implements AsyncIterable<Job> {
     this.info = await this.transport.json<BatchInfo>({
       method: "DELETE",
       path: this.path,
-      replayable: true,
+      replayable: false,
       signal: options.signal,
     });
     return this.info;
@@ -57,32 +62,32 @@ export class Batch implements AsyncIterable<Job> {
 
   /**
    * Yields the items' jobs in submission order, each as soon as it has ended.
-   * The server's results stream always starts from the first item, so when
-   * the connection breaks (or the stream ends before the last item) the
-   * stream is opened again and the jobs already yielded are skipped: each
-   * job is yielded once.
+   * When the connection breaks (or the stream ends before the last item),
+   * the stream is opened again from the next item (?from=), so each job is
+   * yielded once.
    */
   async *results(options: ResultsOptions = {}): AsyncGenerator<Job, void, undefined> {
     const maxReconnects = options.maxReconnects ?? this.transport.retry.maxRetries;
-    let next = 0; // the index of the next job to yield
+    let next = options.start ?? 0; // the index of the next job to yield
+    if (!Number.isSafeInteger(next) || next < 0) {
+      throw new TypeError(`results: start must be a whole number of items, at least 0, not ${String(options.start)}`);
+    }
     let failures = 0;
     for (;;) {
       let lastError: unknown;
       try {
         const res = await this.transport.send({
           method: "GET",
-          path: `${this.path}/results`,
+          path: `${this.path}/results?from=${next}`,
           accept: "application/x-ndjson",
           replayable: true,
           signal: options.signal,
         });
-        let i = 0;
         for await (const line of lines(res.body, options.signal)) {
           const job = parseJob(line, this.id);
-          const index = job.index ?? i;
-          i = index + 1;
+          const index = job.index ?? next;
           if (index < next) {
-            continue; // yielded before the stream broke
+            continue; // a server that ignores from= starts again at 0
           }
           next = index + 1;
           failures = 0;
@@ -95,12 +100,12 @@ export class Batch implements AsyncIterable<Job> {
         lastError = err; // the connection broke: read on from a new one
       }
       const info = await this.get(options);
-      if (info.complete && next >= (info.total ?? 0)) {
+      if (info.complete && next >= info.total) {
         return;
       }
       if (++failures > maxReconnects) {
-        throw new ConnectionError(
-          `GET ${this.path}/results: the stream broke off ${failures} times in a row after ${next} of ${info.total} jobs` +
+        throw new ConnectionFailedError(
+          `GET ${this.path}/results: the stream broke off ${failures} times in a row after item ${next} of ${info.total}` +
             (lastError ? `: ${describe(lastError)}` : ""),
           { status: 0, code: "connection", cause: lastError },
         );

@@ -1,11 +1,11 @@
 // The client of sandpit's HTTP API.
-import { Batch, encodeItems } from "./batch.js";
-import { SandpitError } from "./errors.js";
+import { Batch, type ResultsOptions, encodeItems } from "./batch.js";
 import { type RetryInfo, Transport, newIdempotencyKey, sleep } from "./http.js";
 import { Session } from "./session.js";
 import { toSpec } from "./spec.js";
 import {
   type BatchInfo,
+  type Info,
   type Item,
   type Job,
   type Page,
@@ -23,10 +23,12 @@ export interface SandpitOptions {
   apiKey?: string;
   /** Retries of a request after its first try (default 4); 0 turns them off. */
   maxRetries?: number;
-  /** The first backoff between tries when the server gives no Retry-After, in ms (default 500). */
+  /** The first backoff between tries, in ms (default 250), doubled at each retry. */
   initialRetryDelayMs?: number;
-  /** The longest wait before a retry, in ms (default 60000): a longer Retry-After is thrown, not waited for. */
+  /** The longest backoff, in ms (default 8000). */
   maxRetryDelayMs?: number;
+  /** The longest Retry-After waited for, in ms (default 60000): a longer one is thrown at once. */
+  maxRetryAfterMs?: number;
   /** Called before each wait to retry a request. */
   onRetry?: (info: RetryInfo) => void;
   /** The fetch to send requests with (default: the global fetch). */
@@ -54,8 +56,22 @@ export interface SubmitOptions extends RequestOptions {
 
 /** Options of wait. */
 export interface WaitOptions extends RequestOptions {
+  /** How long to wait, in ms; past it wait throws a WaitTimeoutError (default: no end). */
+  timeoutMs?: number;
   /** The longest pause between two looks at the job, in ms (default 1000). */
   maxPollIntervalMs?: number;
+}
+
+/** wait gave up before the job ended; the job runs on. */
+export class WaitTimeoutError extends Error {
+  /** The job as last seen. */
+  readonly job: Job;
+
+  constructor(message: string, job: Job) {
+    super(message);
+    this.name = "WaitTimeoutError";
+    this.job = job;
+  }
 }
 
 /** A job, or its id. */
@@ -87,8 +103,9 @@ export class Sandpit {
       (input, init) => fetchFn(input, init),
       {
         maxRetries: nonNegative("maxRetries", options.maxRetries ?? 4),
-        initialDelayMs: nonNegative("initialRetryDelayMs", options.initialRetryDelayMs ?? 500),
-        maxDelayMs: nonNegative("maxRetryDelayMs", options.maxRetryDelayMs ?? 60_000),
+        initialDelayMs: nonNegative("initialRetryDelayMs", options.initialRetryDelayMs ?? 250),
+        maxDelayMs: nonNegative("maxRetryDelayMs", options.maxRetryDelayMs ?? 8000),
+        maxRetryAfterMs: nonNegative("maxRetryAfterMs", options.maxRetryAfterMs ?? 60_000),
         onRetry: options.onRetry,
       },
       options.headers ?? {},
@@ -98,6 +115,11 @@ export class Sandpit {
   /** The server's base URL, without a trailing slash. */
   get baseUrl(): string {
     return this.transport.url("");
+  }
+
+  /** The server's version, the interpreter jobs run in, the limits in force and the packages jobs may import. */
+  async info(options: RequestOptions = {}): Promise<Info> {
+    return this.transport.json<Info>({ method: "GET", path: "/v1/info", replayable: true, signal: options.signal });
   }
 
   /** Runs code in a fresh sandbox and resolves with the finished job, whatever its status. */
@@ -131,18 +153,23 @@ export class Sandpit {
 
   /**
    * Resolves with the job once it has ended, looking at it with pauses that
-   * grow to maxPollIntervalMs. Abort it with a signal (AbortSignal.timeout,
-   * say) to stop waiting; the job runs on.
+   * grow to maxPollIntervalMs. After timeoutMs it gives up with a
+   * WaitTimeoutError that holds the job as last seen; the job runs on.
    */
   async wait(job: JobRef, options: WaitOptions = {}): Promise<Job> {
     const maxPause = options.maxPollIntervalMs ?? 1000;
+    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
     let pause = 50;
     for (;;) {
       const now = await this.get(job, options);
       if (isTerminal(now.status)) {
         return now;
       }
-      await sleep(pause, options.signal);
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new WaitTimeoutError(`job ${now.id} is still ${now.status} after ${options.timeoutMs} ms`, now);
+      }
+      await sleep(Math.min(pause, left), options.signal);
       pause = Math.min(maxPause, pause * 1.5);
     }
   }
@@ -152,7 +179,7 @@ export class Sandpit {
    * already ended is refused with a ConflictError.
    */
   async cancel(job: JobRef, options: RequestOptions = {}): Promise<Job> {
-    return this.transport.json<Job>({ method: "DELETE", path: jobPath(job), replayable: true, signal: options.signal });
+    return this.transport.json<Job>({ method: "DELETE", path: jobPath(job), replayable: false, signal: options.signal });
   }
 
   /** The bytes of one output file of a finished job, by its path in the job's files. */
@@ -209,6 +236,16 @@ export class Sandpit {
     return new Session(this.transport, info);
   }
 
+  /** Closes a session by its id, and resolves with its final state. */
+  async closeSession(id: string, options: RequestOptions = {}): Promise<SessionInfo> {
+    return this.transport.json<SessionInfo>({
+      method: "DELETE",
+      path: `/v1/sessions/${encodeId("session", id)}`,
+      replayable: false,
+      signal: options.signal,
+    });
+  }
+
   /**
    * Submits a batch of items and resolves once the server has accepted all
    * of them (each is checked first: one bad item refuses the batch, with its
@@ -224,18 +261,42 @@ export class Sandpit {
       replayable: false,
       signal: options.signal,
     });
-    if (typeof info.id !== "string" || info.id === "") {
-      throw new SandpitError("POST /v1/batches: the answer has no batch id", { status: 202, code: "internal" });
-    }
-    return new Batch(this.transport, { ...info, id: info.id });
+    return new Batch(this.transport, info);
   }
 
-  /** A batch submitted before, by its id. */
+  /**
+   * Submits items as one batch and yields their jobs in submission order,
+   * each as soon as it has ended:
+   * `for await (const job of sandpit.batch(items)) ...`.
+   */
+  async *batch(items: Iterable<Item> | AsyncIterable<Item>, options: ResultsOptions = {}): AsyncGenerator<Job, void, undefined> {
+    const b = await this.submitBatch(items, options);
+    yield* b.results(options);
+  }
+
+  /** A batch submitted before, by its id, with its progress now. */
   async getBatch(id: string, options: RequestOptions = {}): Promise<Batch> {
+    const info = await this.transport.json<BatchInfo>({
+      method: "GET",
+      path: `/v1/batches/${encodeId("batch", id)}`,
+      replayable: true,
+      signal: options.signal,
+    });
+    return new Batch(this.transport, info);
+  }
+
+  /** Cancels the items of a batch that have not ended, by its id. */
+  async cancelBatch(id: string, options: RequestOptions = {}): Promise<BatchInfo> {
+    return new Batch(this.transport, { id } as BatchInfo).cancel(options);
+  }
+
+  /**
+   * The jobs of a batch submitted before, by its id, in submission order
+   * from item options.start (0 by default) on; see Batch.results.
+   */
+  batchResults(id: string, options: ResultsOptions = {}): AsyncGenerator<Job, void, undefined> {
     encodeId("batch", id);
-    const b = new Batch(this.transport, { id });
-    await b.get(options);
-    return b;
+    return new Batch(this.transport, { id } as BatchInfo).results(options);
   }
 
   /**

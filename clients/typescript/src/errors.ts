@@ -49,6 +49,8 @@ export class SandpitError extends Error {
 export class InvalidError extends SandpitError {}
 /** unauthorized (401): the server has API keys and the request has no valid one. */
 export class UnauthorizedError extends SandpitError {}
+/** forbidden (403): a server without API keys refuses a request from a web page of another origin. */
+export class ForbiddenError extends SandpitError {}
 /** not_found (404): no such job, batch, session or page (or it expired), or no such endpoint. */
 export class NotFoundError extends SandpitError {}
 /** method (405): the method is not allowed on the endpoint. */
@@ -58,7 +60,7 @@ export class ConflictError extends SandpitError {}
 /** too_large (413): the spec is over the server's size limit. */
 export class TooLargeError extends SandpitError {}
 /** unsupported (415): a body type the server does not read. */
-export class UnsupportedError extends SandpitError {}
+export class UnsupportedMediaTypeError extends SandpitError {}
 /** queue_full (429): the queue is at its depth limit; see retryAfter. */
 export class QueueFullError extends SandpitError {}
 /** rate_limited (429): the key is over its rate, its requests in flight or its pages; see retryAfter. */
@@ -69,18 +71,23 @@ export class InternalError extends SandpitError {}
 export class UnavailableError extends SandpitError {}
 /** timeout (504): the server waited too long. */
 export class ServerTimeoutError extends SandpitError {}
-/** No answer came: the connection failed or broke, after the retries allowed. */
-export class ConnectionError extends SandpitError {}
+/**
+ * No answer came: the server could not be reached, or the connection broke
+ * and the request was not tried again (it may not be repeated safely) or
+ * every retry failed too. The network error is its cause.
+ */
+export class ConnectionFailedError extends SandpitError {}
 
 /** The class of each error code. */
-export const errorClasses: Readonly<Record<ErrorCode, typeof SandpitError>> = {
+export const errorClasses: Readonly<Record<ErrorCode | "forbidden", typeof SandpitError>> = {
   invalid: InvalidError,
   unauthorized: UnauthorizedError,
+  forbidden: ForbiddenError,
   not_found: NotFoundError,
   method: MethodNotAllowedError,
   conflict: ConflictError,
   too_large: TooLargeError,
-  unsupported: UnsupportedError,
+  unsupported: UnsupportedMediaTypeError,
   queue_full: QueueFullError,
   rate_limited: RateLimitedError,
   internal: InternalError,

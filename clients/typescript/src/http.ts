@@ -1,6 +1,6 @@
 // The transport: one HTTP request with the client's credentials, retried
 // with backoff where a retry is safe.
-import { ConnectionError, SandpitError, errorFromResponse } from "./errors.js";
+import { ConnectionFailedError, SandpitError, errorFromResponse } from "./errors.js";
 
 /** What the client is told before it waits to try a request again. */
 export interface RetryInfo {
@@ -10,7 +10,7 @@ export interface RetryInfo {
   attempt: number;
   /** How long the client waits before it, in milliseconds. */
   delayMs: number;
-  /** Why: the error answer (429, 503) or the ConnectionError. */
+  /** Why: the error answer (429, 503) or the ConnectionFailedError. */
   error: SandpitError;
 }
 
@@ -18,10 +18,12 @@ export interface RetryInfo {
 export interface RetryPolicy {
   /** Retries of one request after the first try; 0 turns retries off. */
   maxRetries: number;
-  /** The first backoff, doubled at each retry, when the server gives no Retry-After. */
+  /** The first backoff, doubled at each retry (with jitter), when the server gives no Retry-After. */
   initialDelayMs: number;
-  /** The longest wait: a Retry-After longer than this is not waited for but thrown. */
+  /** The longest backoff. */
   maxDelayMs: number;
+  /** The longest Retry-After waited for: a longer one is thrown at once. */
+  maxRetryAfterMs: number;
   /** Called before each wait. */
   onRetry?: (info: RetryInfo) => void;
 }
@@ -39,8 +41,9 @@ export interface Call {
   idempotencyKey?: string;
   /**
    * Whether a request that may have reached the server can be sent again:
-   * true for reads, cancels and submissions with an Idempotency-Key. Answers
-   * that say the server did nothing (429, 503) are retried either way.
+   * true for reads and for submissions with an Idempotency-Key. A request
+   * that never left (the connection was refused), and one refused with a
+   * 429 that says when to come back or a 503, are retried either way.
    */
   replayable: boolean;
   signal?: AbortSignal;
@@ -81,9 +84,10 @@ export class Transport {
 
   /**
    * Sends call and reads its successful answer with read, trying again where
-   * that is safe: after a 429 or 503 (waiting as long as Retry-After says),
-   * and, for a replayable call, after the connection failed or broke before
-   * the answer was read.
+   * that is safe: after a 429 with Retry-After (waiting as long as it says)
+   * or a 503; after a connection that could not be made; and, for a
+   * replayable call, after a connection that broke before the answer was
+   * read.
    */
   private async request<T>(call: Call, read: (res: Response) => Promise<T>): Promise<T> {
     const what = `${call.method} ${call.path}`;
@@ -95,12 +99,12 @@ export class Transport {
         res = await this.fetchFn(this.url(call.path), this.init(call));
         if (!res.ok) {
           const e = await errorFromResponse(res, what);
-          const delay = e.retryAfter !== undefined ? e.retryAfter * 1000 : this.backoff(attempt);
-          if ((res.status === 429 || res.status === 503) && attempt < this.retry.maxRetries && delay <= this.retry.maxDelayMs) {
-            await this.pause(what, attempt, delay, e, call.signal);
-            continue;
+          const delay = this.afterAnswer(e, attempt);
+          if (delay === undefined) {
+            throw e;
           }
-          throw e;
+          await this.pause(what, attempt, delay, e, call.signal);
+          continue;
         }
         result = await read(res);
       } catch (err) {
@@ -108,12 +112,13 @@ export class Transport {
           throw call.signal?.aborted ? (call.signal.reason ?? err) : err;
         }
         const doing = res === undefined ? "" : "read the answer: ";
-        const e = new ConnectionError(`${what}: ${doing}${describe(err)}`, {
+        const e = new ConnectionFailedError(`${what}: ${doing}${describe(err)}`, {
           status: res?.status ?? 0,
           code: "connection",
           cause: err,
         });
-        if (!call.replayable || attempt >= this.retry.maxRetries) {
+        const unsent = res === undefined && neverSent(err);
+        if (!(call.replayable || unsent) || attempt >= this.retry.maxRetries) {
           throw e;
         }
         await this.pause(what, attempt, this.backoff(attempt), e, call.signal);
@@ -121,6 +126,27 @@ export class Transport {
       }
       return result;
     }
+  }
+
+  /**
+   * The wait before trying again after an error answer, or undefined to
+   * give up: a 429 waits what its Retry-After says (one without it is a
+   * limit that waiting does not lift, such as a key's open sessions), a 503
+   * too, or backs off when it does not say.
+   */
+  private afterAnswer(e: SandpitError, attempt: number): number | undefined {
+    if (attempt >= this.retry.maxRetries || (e.status !== 429 && e.status !== 503)) {
+      return undefined;
+    }
+    if (e.retryAfter === undefined) {
+      return e.status === 503 ? this.backoff(attempt) : undefined;
+    }
+    const ms = e.retryAfter * 1000;
+    if (ms > this.retry.maxRetryAfterMs) {
+      return undefined;
+    }
+    // Up to a tenth more, so that clients refused together do not return together.
+    return ms * (1 + Math.random() / 10);
   }
 
   private init(call: Call): RequestInit {
@@ -171,6 +197,35 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/** Codes of the errors of a connection that could not be made: the request never left. */
+const connectCodes = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+/**
+ * Reports whether a fetch error says the connection could not be made, so
+ * that the request never reached the server. Runtimes that do not say why
+ * (browsers) get false: the request may have left.
+ */
+export function neverSent(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && connectCodes.has(code)) {
+      return true;
+    }
+    const errors = (e as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.length > 0 && errors.every((x) => neverSent(x))) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** A network error's message with its cause's, which says what broke (ECONNREFUSED, say). */

@@ -7,23 +7,25 @@ export {
   type SubmitOptions,
   type WaitOptions,
 } from "./client.js";
-export { Session, type SessionRunOptions } from "./session.js";
+export { WaitTimeoutError } from "./client.js";
+export { Session } from "./session.js";
 export { Batch, type ResultsOptions } from "./batch.js";
 export {
   SandpitError,
   InvalidError,
   UnauthorizedError,
+  ForbiddenError,
   NotFoundError,
   MethodNotAllowedError,
   ConflictError,
   TooLargeError,
-  UnsupportedError,
+  UnsupportedMediaTypeError,
   QueueFullError,
   RateLimitedError,
   InternalError,
   UnavailableError,
   ServerTimeoutError,
-  ConnectionError,
+  ConnectionFailedError,
   errorClasses,
   type ErrorDetails,
 } from "./errors.js";
@@ -34,6 +36,7 @@ export {
   terminalStatuses,
   type BatchInfo,
   type ErrorCode,
+  type Info,
   type InputFile,
   type Item,
   type Job,
@@ -43,6 +46,7 @@ export {
   type PyError,
   type RunOptions,
   type SessionInfo,
+  type SessionRunOptions,
   type SessionSpec,
   type Spec,
 } from "./types.js";

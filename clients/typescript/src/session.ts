@@ -3,10 +3,7 @@ import type { RequestOptions } from "./client.js";
 import { ConflictError, NotFoundError } from "./errors.js";
 import type { Transport } from "./http.js";
 import { toSpec } from "./spec.js";
-import type { Job, RunOptions, SessionInfo } from "./types.js";
-
-/** What a session run takes besides its code: no memory_mb (set at the session's start) and no test. */
-export type SessionRunOptions = Omit<RunOptions, "memory_mb" | "test">;
+import type { Job, SessionInfo, SessionRunOptions } from "./types.js";
 
 /**
  * Session is an open session of a Sandpit client: each run sees the
@@ -69,7 +66,7 @@ export class Session implements AsyncDisposable {
       this.info = await this.transport.json<SessionInfo>({
         method: "DELETE",
         path: this.path,
-        replayable: true,
+        replayable: false,
         signal: options.signal,
       });
     } catch (err) {

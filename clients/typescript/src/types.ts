@@ -27,10 +27,10 @@ export type PyError = Schemas["PyError"];
 
 /**
  * An item of a batch: a spec that may carry `id`, the caller's own id for the
- * item (given back as the job's `item_id`), and `test`, Python run after the
- * code whose success gives the job's `passed`.
+ * item (given back as the job's `item_id`); its `test`, Python run after the
+ * code, gives the job's `passed`.
  */
-export type Item = Schemas["Item"] & { id?: string | number; test?: string };
+export type Item = Schemas["Item"];
 
 /** A batch and its progress. */
 export type BatchInfo = Schemas["Batch"];
@@ -38,11 +38,17 @@ export type BatchInfo = Schemas["Batch"];
 /** What a new session is given: its memory cap, packages and files. */
 export type SessionSpec = Schemas["SessionSpec"];
 
+/** What a run in a session takes besides its code: no memory_mb (set when the session starts) and no test. */
+export type SessionRunOptions = Omit<Schemas["SessionRun"], "code">;
+
 /** A session as the server reports it. */
 export type SessionInfo = Schemas["Session"];
 
 /** A spec stored as a page that runs in its viewer's browser. */
 export type Page = Schemas["Page"];
+
+/** The server's version, the interpreter jobs run in, the limits in force and the packages jobs may import. */
+export type Info = Schemas["Info"];
 
 /** The code of an error answer. */
 export type ErrorCode = Schemas["Error"]["error"]["code"];

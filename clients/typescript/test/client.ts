@@ -9,6 +9,7 @@ import {
   NotFoundError,
   Sandpit,
   SandpitError,
+  WaitTimeoutError,
   fileBytes,
 } from "@sandpit/client";
 
@@ -21,6 +22,16 @@ let sandpit: Sandpit;
 before(async () => {
   srv = await startServers();
   sandpit = new Sandpit({ baseUrl: srv.main.url });
+});
+
+describe("info", () => {
+  test("info tells the server's version, interpreter and limits", async () => {
+    const info = await sandpit.info();
+    assert.match(info.python_version, /^3\.\d+/);
+    assert.match(info.pyodide_version, /^\d+\./);
+    assert.equal(info.limits.max_timeout_ms, 300_000);
+    assert.ok(Array.isArray(info.packages));
+  });
 });
 
 describe("jobs", () => {
@@ -63,9 +74,13 @@ describe("jobs", () => {
     assert.deepEqual(await sandpit.get(job.id), job);
   });
 
-  test("wait stops when its signal aborts", async () => {
+  test("wait gives up after its timeout, or when its signal aborts; the job runs on", async () => {
     const queued = await sandpit.submit("import time\ntime.sleep(30)");
     try {
+      const err = await sandpit.wait(queued, { timeoutMs: 300 }).catch((e: unknown) => e);
+      assert.ok(err instanceof WaitTimeoutError, String(err));
+      assert.equal(err.job.id, queued.id);
+      assert.ok(err.job.status === "queued" || err.job.status === "running", err.job.status);
       await assert.rejects(sandpit.wait(queued, { signal: AbortSignal.timeout(300) }), { name: "TimeoutError" });
     } finally {
       await sandpit.cancel(queued);
@@ -123,6 +138,7 @@ describe("sessions", () => {
     assert.equal(err.status, 409);
     // Closing again resolves with the session's state.
     assert.equal((await after.close()).status, "closed");
+    assert.equal((await sandpit.closeSession(id)).status, "closed");
   });
 
   test("withSession returns fn's value and closes the session however fn ends", async () => {
@@ -198,9 +214,26 @@ describe("batches", () => {
     await assert.rejects(sandpit.submitBatch([]), { name: "TypeError", message: "submitBatch: the batch has no items" });
   });
 
+  test("batch submits and yields the jobs; batchResults goes on from an item", async () => {
+    const items = ["'a'", "'b'", "'c'"].map((code, i) => ({ id: i, code }));
+    const results = [];
+    for await (const job of sandpit.batch(items)) {
+      results.push(job);
+    }
+    assert.deepEqual(
+      results.map((j) => j.result),
+      ["'a'", "'b'", "'c'"],
+    );
+    const rest = [];
+    for await (const job of sandpit.batchResults(results[0]!.batch_id!, { start: 1 })) {
+      rest.push(job.id);
+    }
+    assert.deepEqual(rest, [results[1]!.id, results[2]!.id]);
+  });
+
   test("cancel cancels the items that have not ended", async () => {
     const batch = await sandpit.submitBatch(Array.from({ length: 4 }, () => ({ code: "import time\ntime.sleep(30)" })));
-    const info = await batch.cancel();
+    const info = await sandpit.cancelBatch(batch.id);
     assert.equal(info.id, batch.id);
     const statuses = [];
     for await (const job of batch.results()) {

@@ -74,7 +74,7 @@ export class SandpitProcess {
     });
   }
 
-  /** Starts `sandpit COMMAND --addr 127.0.0.1:PORT ARGS...` and waits for /readyz. */
+  /** Starts `sandpit COMMAND --addr 127.0.0.1:PORT ARGS...` and waits until it can run a job. */
   static async start(command: string, args: string[], env: Record<string, string> = {}): Promise<SandpitProcess> {
     const port = await freePort();
     const p = new SandpitProcess([command, "--addr", `127.0.0.1:${port}`, ...args], env, port);
@@ -90,6 +90,7 @@ export class SandpitProcess {
     return String(rec[field]);
   }
 
+  /** Waits until a sandbox is ready to run a job (GET /readyz/sandboxes). */
   private async ready(): Promise<void> {
     const deadline = Date.now() + 180_000;
     let exitCode: number | null | undefined;
@@ -99,7 +100,7 @@ export class SandpitProcess {
         throw new Error(`sandpit exited (${exitCode}) before it was ready:\n${this.tail.join("\n")}`);
       }
       try {
-        const res = await fetch(this.url + "/readyz");
+        const res = await fetch(this.url + "/readyz/sandboxes");
         if (res.ok) {
           return;
         }
@@ -110,7 +111,7 @@ export class SandpitProcess {
       await new Promise((r) => setTimeout(r, 200));
     }
     await this.stop();
-    throw new Error(`sandpit was not ready at ${this.url}/readyz after 180 s:\n${this.tail.join("\n")}`);
+    throw new Error(`sandpit was not ready at ${this.url}/readyz/sandboxes after 180 s:\n${this.tail.join("\n")}`);
   }
 
   /** Stops the process with SIGTERM, then SIGKILL if it lingers. */
@@ -154,7 +155,7 @@ export function startServers(): Promise<Servers> {
       "5s",
     ]);
     const redisUrl = await main.logged("started private redis-server", "url");
-    const apiKey = "test-key-" + Math.random().toString(36).slice(2);
+    const apiKey = Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join("");
     let keyed: SandpitProcess;
     try {
       keyed = await SandpitProcess.start(

@@ -4,7 +4,7 @@
 import { z } from "zod";
 
 import { Sandpit, type SandpitOptions } from "../client.js";
-import { ConflictError, ConnectionError, SandpitError } from "../errors.js";
+import { ConflictError, ConnectionFailedError, SandpitError } from "../errors.js";
 import type { Session } from "../session.js";
 import { base64ToBytes, bytesToBase64 } from "../files.js";
 import type { Job, OutputFile, SessionInfo, SessionSpec } from "../types.js";
@@ -148,7 +148,7 @@ export class SandpitRunner {
       }
       return await this.runInSession(parsed.code, spec, signal);
     } catch (err) {
-      if (err instanceof SandpitError && !(err instanceof ConnectionError)) {
+      if (err instanceof SandpitError && !(err instanceof ConnectionFailedError)) {
         return refusal(err);
       }
       throw err;
