@@ -7,7 +7,7 @@ import { Sandpit, type SandpitOptions } from "../client.js";
 import { ConflictError, ConnectionFailedError, SandpitError } from "../errors.js";
 import type { Session } from "../session.js";
 import { base64ToBytes, bytesToBase64 } from "../files.js";
-import type { Job, OutputFile, SessionInfo, SessionSpec } from "../types.js";
+import type { Job, OutputFile, SessionInfo, SessionRunOptions, SessionSpec } from "../types.js";
 
 /** Options of a tool that runs Python in sandpit. */
 export interface SandpitToolOptions {
@@ -137,11 +137,18 @@ export class SandpitRunner {
    */
   async call(input: SandpitToolInput, signal?: AbortSignal): Promise<SandpitToolResult> {
     const parsed = inputSchema.parse(input);
-    const spec = {
-      ...(parsed.files ? { files: parsed.files.map((f) => (f.encoding ? { ...f, encoding: f.encoding } : { path: f.path, content: f.content })) } : {}),
-      ...(parsed.packages ? { packages: parsed.packages } : {}),
-      ...(parsed.timeout_ms || this.defaultTimeoutMs ? { timeout_ms: parsed.timeout_ms || this.defaultTimeoutMs } : {}),
-    };
+    // A model sends null for what it leaves out; the API wants it absent.
+    const spec: SessionRunOptions = {};
+    if (parsed.files) {
+      spec.files = parsed.files.map(({ path, content, encoding }) => (encoding ? { path, content, encoding } : { path, content }));
+    }
+    if (parsed.packages) {
+      spec.packages = parsed.packages;
+    }
+    const timeout = parsed.timeout_ms || this.defaultTimeoutMs;
+    if (timeout) {
+      spec.timeout_ms = timeout;
+    }
     try {
       if (this.sessionSpec === undefined) {
         return this.result(await this.client.run(parsed.code, spec, { signal }));
@@ -160,7 +167,7 @@ export class SandpitRunner {
    * (expired while idle, or lost with its worker) is replaced by a new one,
    * and the result says that the earlier state is gone.
    */
-  private async runInSession(code: string, spec: { timeout_ms?: number }, signal?: AbortSignal): Promise<SandpitToolResult> {
+  private async runInSession(code: string, spec: SessionRunOptions, signal?: AbortSignal): Promise<SandpitToolResult> {
     if (this.closed) {
       throw new Error(`${this.name}: the tool's session was closed by close(); make a new tool for a new conversation`);
     }
