@@ -10,7 +10,7 @@ ARGS     ?=
 # Flags for `go test`, e.g. make test TESTFLAGS="-run TestSemantics -v".
 TESTFLAGS ?=
 
-.PHONY: all build run test test-python cross-build deps system-deps fuzz bench screenshot clean packages
+.PHONY: all build run test test-python test-typescript cross-build deps system-deps fuzz bench screenshot clean packages
 
 all: build
 
@@ -49,6 +49,7 @@ test: deps cross-build
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m $(TESTFLAGS) ./...
 	$(MAKE) --no-print-directory test-python
+	$(MAKE) --no-print-directory test-typescript
 
 # The Python client (clients/python), installed with pip into a venv that
 # sees Debian's pytest and httpx, tested against a real `sandpit serve`.
@@ -68,6 +69,11 @@ test-python: deps build
 	$(PYTHON) -m venv --system-site-packages $(PY_VENV)
 	$(PY_VENV)/bin/pip install --quiet --no-index --no-build-isolation ./clients/python
 	cd clients/python && SANDPIT_BIN=$(CURDIR)/$(BIN) .venv/bin/python -m pytest -q -p no:cacheprovider tests
+
+# The TypeScript client (clients/typescript): its locked dependencies, its
+# build, and its tests against a real bin/sandpit serve.
+test-typescript: deps build
+	cd clients/typescript && npm ci --no-audit --no-fund && npm run build && npm test
 
 # The whole module builds for macOS and Windows too: what is Linux's alone
 # (cgroups, /proc, unshare, Pdeathsig) lives in _linux.go files with stubs.
