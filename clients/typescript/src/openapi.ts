@@ -10,7 +10,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run a job and wait for it to end. */
+        /** Run a job and wait for it to end. With Accept: text/event-stream, the answer is the job's events as GET /v1/jobs/{id}/events gives them, from its submission to its end. */
         post: operations["runJob"];
         delete?: never;
         options?: never;
@@ -48,6 +48,23 @@ export interface paths {
         post?: never;
         /** Cancel a queued or running job. */
         delete: operations["cancelJob"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Server-sent events of the job as it runs: its status now, status changes, stdout and stderr as they are written (data {"data": text}), then done with the finished job. Each event but the first has an id; send the last one back as Last-Event-ID (or ?after=) to resume without missing any. A comment line every 15 s keeps a quiet stream open. */
+        get: operations["getJobEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -183,7 +200,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run code in the session's interpreter and wait for it to end. Variables, imports and files of earlier runs are there; the job's files are those this run created or changed. */
+        /** Run code in the session's interpreter and wait for it to end. Variables, imports and files of earlier runs are there; the job's files are those this run created or changed. With Accept: text/event-stream, the answer is the job's events as GET /v1/jobs/{id}/events gives them, from its submission to its end. */
         post: operations["runInSession"];
         delete?: never;
         options?: never;
@@ -483,6 +500,8 @@ export interface components {
             stderr_truncated?: boolean;
             /** @description repr() of the last expression, if the code ends with one. */
             result: string | null;
+            /** @description present and true when result passed the output cap; its head is kept */
+            result_truncated?: boolean;
             error: components["schemas"]["PyError"] | null;
             files: components["schemas"]["File"][] | null;
             files_truncated?: boolean;
@@ -887,6 +906,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Job"];
+                    /**
+                     * @example event: status
+                     *     data: {"status":"queued"}
+                     *
+                     *     id: 1764583200000-0
+                     *     event: status
+                     *     data: {"status":"running"}
+                     *
+                     *     id: 1764583200012-0
+                     *     event: stdout
+                     *     data: {"data":"step 1\n"}
+                     *
+                     *     id: 1764583201015-0
+                     *     event: done
+                     *     data: {"id":"5f0c9d3e2b7a4c1d8e6f0a9b3c2d1e4f","status":"succeeded",…}
+                     */
+                    "text/event-stream": string;
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -986,6 +1022,55 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getJobEvents: {
+        parameters: {
+            query?: {
+                /** @description As Last-Event-ID, for readers that cannot set headers. */
+                after?: string;
+            };
+            header?: {
+                /** @description The id of the last event read: the stream goes on after it. */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                id: components["parameters"]["JobID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An event stream. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example event: status
+                     *     data: {"status":"queued"}
+                     *
+                     *     id: 1764583200000-0
+                     *     event: status
+                     *     data: {"status":"running"}
+                     *
+                     *     id: 1764583200012-0
+                     *     event: stdout
+                     *     data: {"data":"step 1\n"}
+                     *
+                     *     id: 1764583201015-0
+                     *     event: done
+                     *     data: {"id":"5f0c9d3e2b7a4c1d8e6f0a9b3c2d1e4f","status":"succeeded",…}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
         };
@@ -1309,7 +1394,32 @@ export interface operations {
             };
         };
         responses: {
-            200: components["responses"]["Job"];
+            /** @description A job. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                    /**
+                     * @example event: status
+                     *     data: {"status":"queued"}
+                     *
+                     *     id: 1764583200000-0
+                     *     event: status
+                     *     data: {"status":"running"}
+                     *
+                     *     id: 1764583200012-0
+                     *     event: stdout
+                     *     data: {"data":"step 1\n"}
+                     *
+                     *     id: 1764583201015-0
+                     *     event: done
+                     *     data: {"id":"5f0c9d3e2b7a4c1d8e6f0a9b3c2d1e4f","status":"succeeded",…}
+                     */
+                    "text/event-stream": string;
+                };
+            };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
