@@ -45,6 +45,8 @@ type host struct {
 	page    cdpruntime.RemoteObjectID // the page's protocol object
 	jobs    int
 	crashed chan struct{} // closed when the tab's renderer dies
+	used    bool          // the host has been taken for a job or a session
+	tenant  string        // whose jobs it runs, once used
 
 	mu   sync.Mutex
 	sink *outputSink // of the job running, nil when none watches

@@ -72,6 +72,9 @@ type Hooks struct {
 	Crashed func()
 	// Restarted is called when Chromium has been restarted after it died.
 	Restarted func()
+	// TenantSwitched is called when a ready host is retired because the
+	// job that took it is of another tenant than the jobs it ran.
+	TenantSwitched func()
 }
 
 // ErrClosed is returned by Run after Close.
@@ -95,6 +98,7 @@ type Runner struct {
 	pool    chan *host    // hosts with a sandbox ready
 	slots   chan struct{} // one token per host to build
 	changed chan struct{} // poked when the pool gains or loses a host
+	built   chan struct{} // closed when a new host is offered; under mu
 }
 
 // New starts Chromium and begins filling the pool. It returns once the
@@ -276,17 +280,106 @@ func (r *Runner) Run(ctx context.Context, spec sandpit.Spec) (sandpit.Result, er
 	return res, err
 }
 
-// take waits for a ready host.
+// take waits for a ready host that may run a job of the tenant ctx names
+// (see WithTenant): one that has run no job yet, or only jobs of that
+// tenant. A host of another tenant found in the pool is put back when a
+// fitting one is ready too, and otherwise retired, so that a fresh host is
+// built in its place: two tenants' jobs never run one after the other in
+// one renderer process.
 func (r *Runner) take(ctx context.Context) (*host, error) {
-	select {
-	case h := <-r.pool:
-		r.poke()
-		return h, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-r.ctx.Done():
-		return nil, ErrClosed
+	tenant := tenantOf(ctx)
+	retired := false
+	for {
+		var h *host
+		select {
+		case h = <-r.pool:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-r.ctx.Done():
+			return nil, ErrClosed
+		}
+		if h.serves(tenant) {
+			h.bindTenant(tenant)
+			r.poke()
+			return h, nil
+		}
+		if fit := r.takeFitting(tenant); fit != nil {
+			r.offer(h)
+			return fit, nil
+		}
+		if !retired {
+			// One host makes room for a fresh one, not every host in turn.
+			retired = true
+			if f := r.cfg.Hooks.TenantSwitched; f != nil {
+				f()
+			}
+			r.wg.Go(func() { r.retire(h) })
+			continue
+		}
+		built := r.builtSignal()
+		r.offer(h)
+		select {
+		case <-built:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-r.ctx.Done():
+			return nil, ErrClosed
+		}
 	}
+}
+
+// builtSignal returns a channel closed when the next new host is offered.
+func (r *Runner) builtSignal() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.built == nil {
+		r.built = make(chan struct{})
+	}
+	return r.built
+}
+
+// announceBuilt wakes those waiting for a new host.
+func (r *Runner) announceBuilt() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.built != nil {
+		close(r.built)
+		r.built = nil
+	}
+}
+
+// takeFitting takes a ready host that may serve tenant from those in the
+// pool now, without waiting, and puts the others back.
+func (r *Runner) takeFitting(tenant string) *host {
+	var others []*host
+	defer func() {
+		for _, o := range others {
+			r.offer(o)
+		}
+	}()
+	for {
+		select {
+		case h := <-r.pool:
+			if h.serves(tenant) {
+				h.bindTenant(tenant)
+				r.poke()
+				return h
+			}
+			others = append(others, h)
+		default:
+			return nil
+		}
+	}
+}
+
+// retire closes a host and frees its slot for a fresh one.
+func (r *Runner) retire(h *host) {
+	h.close()
+	select {
+	case r.slots <- struct{}{}:
+	default: // already freed by a drain
+	}
+	r.poke()
 }
 
 // recycle makes a host ready for its next job and puts it back in the pool,
@@ -306,11 +399,7 @@ func (r *Runner) recycle(h *host, healthy bool) {
 			r.log.Warn("reset host", "err", err)
 		}
 	}
-	h.close()
-	select {
-	case r.slots <- struct{}{}:
-	default: // already freed by a drain
-	}
+	r.retire(h)
 }
 
 // fill builds hosts while there are free slots, until Close.
@@ -330,6 +419,7 @@ func (r *Runner) fill() {
 					f(time.Since(start))
 				}
 				r.offer(h)
+				r.announceBuilt()
 				backoff = 100 * time.Millisecond
 				break
 			}

@@ -142,6 +142,7 @@ func (w *Worker) Handle(ctx context.Context, t queue.Task) (sandpit.Result, erro
 	out := newOutput(w.q, t.ID, w.log)
 	defer out.close()
 	ctx = runner.WithOutput(ctx, out.write)
+	ctx = runner.WithTenant(ctx, t.Owner)
 	if t.Kind == queue.KindRunInSession {
 		return w.runIn(ctx, t)
 	}
@@ -152,7 +153,7 @@ func (w *Worker) Handle(ctx context.Context, t queue.Task) (sandpit.Result, erro
 // it. An infrastructure failure is returned, so that the queue retries the
 // opening, on any worker.
 func (w *Worker) open(ctx context.Context, t queue.Task) (sandpit.Result, error) {
-	s, res, err := w.r.OpenSession(ctx, t.Spec)
+	s, res, err := w.r.OpenSession(runner.WithTenant(ctx, t.Owner), t.Spec)
 	if err != nil {
 		return res, err
 	}

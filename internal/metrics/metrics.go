@@ -27,6 +27,9 @@ type Metrics struct {
 	refill   prometheus.Histogram
 	restarts prometheus.Counter
 	crashes  prometheus.Counter
+	// tenantSwitches counts hosts retired to give a job of another tenant
+	// a fresh renderer.
+	tenantSwitches prometheus.Counter
 	// RedisErrors counts failed Redis operations.
 	RedisErrors prometheus.Counter
 }
@@ -61,11 +64,14 @@ func New() *Metrics {
 		crashes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sandpit_sandbox_crashes_total", Help: "Renderer crashes during a job.",
 		}),
+		tenantSwitches: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sandpit_host_tenant_switches_total", Help: "Ready hosts retired so that a job of another API key gets a renderer of its own.",
+		}),
 		RedisErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sandpit_redis_errors_total", Help: "Failed Redis operations of the worker loops and the API.",
 		}),
 	}
-	reg.MustRegister(m.requests, m.jobs, m.wait, m.run, m.refill, m.restarts, m.crashes, m.RedisErrors,
+	reg.MustRegister(m.requests, m.jobs, m.wait, m.run, m.refill, m.restarts, m.crashes, m.tenantSwitches, m.RedisErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -133,9 +139,10 @@ func (m *Metrics) WatchRunner(r *runner.Runner, size int) {
 // RunnerHooks feed the runner's events into the metrics.
 func (m *Metrics) RunnerHooks() runner.Hooks {
 	return runner.Hooks{
-		Refilled:  func(d time.Duration) { m.refill.Observe(d.Seconds()) },
-		Crashed:   m.crashes.Inc,
-		Restarted: m.restarts.Inc,
+		Refilled:       func(d time.Duration) { m.refill.Observe(d.Seconds()) },
+		Crashed:        m.crashes.Inc,
+		Restarted:      m.restarts.Inc,
+		TenantSwitched: m.tenantSwitches.Inc,
 	}
 }
 
