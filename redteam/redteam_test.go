@@ -24,6 +24,7 @@ import (
 	"github.com/sandpit-dev/sandpit/api"
 	"github.com/sandpit-dev/sandpit/internal/canary"
 	"github.com/sandpit-dev/sandpit/internal/redisserver"
+	"github.com/sandpit-dev/sandpit/internal/testenv"
 	"github.com/sandpit-dev/sandpit/page"
 	"github.com/sandpit-dev/sandpit/queue"
 	"github.com/sandpit-dev/sandpit/runner"
@@ -127,20 +128,14 @@ func (s *server) run(t *testing.T, spec any) (int, sandpit.Job) {
 // healthy waits for /readyz and runs one ordinary job.
 func (s *server) healthy(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
+	testenv.Eventually(t, time.Minute, func() bool {
 		resp, err := http.Get(s.url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the server is not ready after the attack")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	}, "the server is not ready after the attack")
 	if _, job := s.run(t, map[string]any{"code": "print(6*7)"}); job.Stdout != "42\n" {
 		t.Fatalf("an ordinary job after the attack: %+v", job)
 	}

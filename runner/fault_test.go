@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/internal/testenv"
 	"github.com/sandpit-dev/sandpit/page"
 )
 
@@ -32,13 +33,7 @@ func newFaultRunner(t *testing.T) *Runner {
 
 func waitReady(t *testing.T, r *Runner) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for r.Ready() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no sandbox became ready")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testenv.Eventually(t, 2*time.Minute, func() bool { return r.Ready() > 0 }, "no sandbox became ready")
 }
 
 // rendererPIDs returns the browser's renderer processes.
@@ -81,13 +76,7 @@ func TestRendererCrashFailsTheJobAndIsReplaced(t *testing.T) {
 func TestBrowserCrashRestartsChromium(t *testing.T) {
 	r := newFaultRunner(t)
 	syscall.Kill(-r.BrowserPID(), syscall.SIGKILL)
-	deadline := time.Now().Add(time.Minute)
-	for r.Restarts() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("chromium was not restarted")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testenv.Eventually(t, time.Minute, func() bool { return r.Restarts() > 0 }, "chromium was not restarted")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for {

@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/internal/testenv"
 	"github.com/sandpit-dev/sandpit/page"
 )
 
@@ -317,13 +318,7 @@ func TestNoNetwork(t *testing.T) {
 // and the process no more goroutines, than before.
 func TestNoLeakAcrossJobs(t *testing.T) {
 	settle := func() {
-		deadline := time.Now().Add(time.Minute)
-		for testRunner.Ready() < testRunner.cfg.PoolSize {
-			if time.Now().After(deadline) {
-				t.Fatal("pool did not refill")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		testenv.Eventually(t, time.Minute, func() bool { return testRunner.Ready() >= testRunner.cfg.PoolSize }, "pool did not refill")
 		time.Sleep(200 * time.Millisecond)
 	}
 	count := func() (targets map[string]int, contexts int, goroutines int) {
@@ -350,11 +345,12 @@ func TestNoLeakAcrossJobs(t *testing.T) {
 	settle()
 	// A worker terminated while busy lingers until Chromium's forcible
 	// termination (about two seconds); a leaked one never goes.
-	t1, c1, g1 := count()
-	for deadline := time.Now().Add(10 * time.Second); (fmt.Sprint(t0) != fmt.Sprint(t1) || c0 != c1) && time.Now().Before(deadline); {
-		time.Sleep(100 * time.Millisecond)
+	var t1 map[string]int
+	var c1, g1 int
+	testenv.WaitFor(10*time.Second, func() bool {
 		t1, c1, g1 = count()
-	}
+		return fmt.Sprint(t0) == fmt.Sprint(t1) && c0 == c1
+	})
 	if fmt.Sprint(t0) != fmt.Sprint(t1) || c0 != c1 {
 		t.Errorf("browser before: targets %v, contexts %d; after 40 jobs: %v, %d", t0, c0, t1, c1)
 	}

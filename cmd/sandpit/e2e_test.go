@@ -112,23 +112,19 @@ func (p *proc) stop(t *testing.T) int {
 
 func waitReady(t *testing.T, base string, p *proc) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
-	for time.Now().Before(deadline) {
+	testenv.Eventually(t, 3*time.Minute, func() bool {
 		select {
 		case <-p.done:
 			t.Fatalf("sandpit exited early:\n%s", p.out.String())
 		default:
 		}
 		resp, err := http.Get(base + "/readyz/sandboxes")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
+		if err != nil {
+			return false
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("sandpit at %s never became ready", base)
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	}, "sandpit at %s never became ready", base)
 }
 
 func postJSON(t *testing.T, url, body string) (int, sandpit.Job) {
