@@ -99,8 +99,9 @@ function jobLimits(spec, limits) {
 // runIn runs one job in worker w and resolves with its outcome. The worker
 // is terminated after the job, unless keep is set (a session's worker),
 // in which case it is terminated only when it does not stop on a timeout,
-// and the outcome says so with stopped.
-function runIn(w, interrupt, spec, serverLimits, keep = false) {
+// and the outcome says so with stopped. A session's worker blocks on its
+// gate between runs (see worker.js); the gate is opened for this run.
+function runIn(w, interrupt, spec, serverLimits, keep = false, gate = null) {
   const limits = jobLimits(spec, serverLimits);
   return new Promise((resolve) => {
     const stdout = new Stream(limits.max_output_bytes);
@@ -165,7 +166,11 @@ function runIn(w, interrupt, spec, serverLimits, keep = false) {
       ev.preventDefault();
       finish({ status: "error", message: "sandbox worker failed: " + (ev.message || "unknown error"), stopped: true });
     };
-    w.postMessage({ type: "run", spec, limits, session: keep });
+    if (gate) {
+      Atomics.store(gate, 0, 1);
+      Atomics.notify(gate, 0);
+    }
+    w.postMessage({ type: "run", spec, limits, session: keep, gate });
   });
 }
 
@@ -180,6 +185,7 @@ export class Host {
   #cold;
   #preload;
   #session = null; // the session's worker, once taken; "stopped" once stopped
+  #gate = null; // what the session's worker waits on between runs
   #sessionQueue = Promise.resolve();
   #base = null; // the compiled module and the snapshot every sandbox boots from
   #next = null; // the next job's worker, booting or ready
@@ -277,10 +283,11 @@ export class Host {
     if (this.#session === null) {
       this.#session = await this.#next;
       this.#next = null;
+      this.#gate = globalThis.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : null;
     }
     if (this.#session === "stopped") throw new Error("the session's interpreter was stopped");
     const w = this.#session;
-    const outcome = await runIn(w, this.#interrupts.get(w), spec, limits, true);
+    const outcome = await runIn(w, this.#interrupts.get(w), spec, limits, true, this.#gate);
     if (outcome.stopped) this.#session = "stopped";
     return outcome;
   }
