@@ -84,6 +84,10 @@ func New(cfg Config) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	// The client's address is the peer's, or, behind proxies on loopback
+	// or private networks, the nearest address in X-Forwarded-For that is
+	// not theirs: a client on the internet cannot choose it.
+	e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		RequestIDHandler: func(c echo.Context, id string) {
 			c.SetRequest(c.Request().WithContext(sandpit.WithRequestID(c.Request().Context(), id)))
