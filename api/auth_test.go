@@ -1,6 +1,8 @@
 package api
 
 import (
+	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"testing"
@@ -91,5 +93,33 @@ func TestInvalidKeyLimitIgnoresForwardedForFromTheInternet(t *testing.T) {
 		if rec.Code != want {
 			t.Fatalf("guess %d with a forged X-Forwarded-For = %d, want %d", i+1, rec.Code, want)
 		}
+	}
+}
+
+// /metrics is for key holders on a server with keys, and open on a
+// server without (which answers its own machine only).
+func TestMetricsNeedAKey(t *testing.T) {
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, `{"metric": 1}`) })
+	keyed := &env{srv: httptest.NewServer(New(Config{Jobs: newFakeService(), Metrics: metrics, Logger: quiet,
+		Access: Access{Keys: []string{"key-0123456789abcdef"}}}))}
+	t.Cleanup(keyed.srv.Close)
+	keyless := &env{srv: httptest.NewServer(New(Config{Jobs: newFakeService(), Metrics: metrics, Logger: quiet}))}
+	t.Cleanup(keyless.srv.Close)
+	for _, tc := range []struct {
+		name   string
+		e      *env
+		key    string
+		status int
+	}{
+		{"keyed, no key", keyed, "", 401},
+		{"keyed, a wrong key", keyed, "nope", 401},
+		{"keyed, a key", keyed, "key-0123456789abcdef", 200},
+		{"keyless", keyless, "", 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if status, _, m := tc.e.doAuth(t, "GET", "/metrics", tc.key); status != tc.status {
+				t.Fatalf("GET /metrics = %d %v, want %d", status, m, tc.status)
+			}
+		})
 	}
 }
