@@ -44,7 +44,8 @@ type Config struct {
 	// Access says who may call /v1 and how much; the zero value lets
 	// everyone in without limits.
 	Access Access
-	// Metrics, when set, is served at GET /metrics.
+	// Metrics, when set, is served at GET /metrics, behind the same keys as
+	// /v1: on a server with keys, only their holders read it.
 	Metrics http.Handler
 	// MCP, when set, serves the Model Context Protocol's streamable HTTP
 	// transport at /mcp, behind the same access checks as /v1.
@@ -84,6 +85,10 @@ func New(cfg Config) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	// The client's address is the peer's, or, behind proxies on loopback
+	// or private networks, the nearest address in X-Forwarded-For that is
+	// not theirs: a client on the internet cannot choose it.
+	e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		RequestIDHandler: func(c echo.Context, id string) {
 			c.SetRequest(c.Request().WithContext(sandpit.WithRequestID(c.Request().Context(), id)))
@@ -123,7 +128,7 @@ func New(cfg Config) *echo.Echo {
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, openAPI)
 	})
 	if cfg.Metrics != nil {
-		e.GET("/metrics", echo.WrapHandler(cfg.Metrics))
+		e.GET("/metrics", echo.WrapHandler(cfg.Metrics), guard)
 	}
 	// Access is checked per route, not on the group, so that an unknown
 	// path or method under /v1 still gets its own 404 or 405.

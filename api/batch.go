@@ -51,7 +51,7 @@ func (s *server) submitBatch(c echo.Context) error {
 	case "application/x-ndjson", "application/jsonl", "application/json-lines":
 		err = readLines(body, s.limits.WithDefaults().MaxSpecBytes, add)
 	case "", echo.MIMEApplicationJSON, echo.MIMEApplicationForm, echo.MIMETextPlain:
-		err = readJobsArray(body, add)
+		err = readJobsArray(body, s.limits.WithDefaults().MaxSpecBytes, add)
 	default:
 		return sandpit.Errorf(sandpit.EUNSUPPORTED, "Content-Type must be application/json or application/x-ndjson, not %q", mt)
 	}
@@ -115,16 +115,62 @@ func readLines(r io.Reader, maxLine int, add func([]byte, string) error) error {
 	return nil
 }
 
-// readJobsArray streams the items of {"jobs": [...]} to add.
-func readJobsArray(r io.Reader, add func([]byte, string) error) error {
-	dec := json.NewDecoder(r)
+// itemSlack is how far past an item of the size limit the decoder of a
+// batch may read: room for the separators and blanks around it, so that
+// an item of exactly the limit gets ParseItem's own message.
+const itemSlack = 4 << 10
+
+// errValueTooLarge is returned by a boundedReader whose decoder would
+// need more than its bound to hold the value it is reading.
+var errValueTooLarge = errors.New("a JSON value is larger than the limit")
+
+// boundedReader feeds a JSON decoder no more than limit bytes ahead of
+// what the decoder has consumed. The decoder holds a value whole before it
+// returns it, so this bounds the memory one item of a batch can take to
+// its size limit, however large the item the client sends.
+type boundedReader struct {
+	r     io.Reader
+	dec   *json.Decoder
+	read  int64
+	limit int64
+}
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	room := b.limit - (b.read - b.dec.InputOffset())
+	if room <= 0 {
+		return 0, errValueTooLarge
+	}
+	if int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := b.r.Read(p)
+	b.read += int64(n)
+	return n, err
+}
+
+// readJobsArray streams the items of {"jobs": [...]} to add. No item is
+// read further than maxItem bytes (and a little slack): past it, the
+// upload is refused as too large, naming the item.
+func readJobsArray(r io.Reader, maxItem int, add func([]byte, string) error) error {
+	br := &boundedReader{r: r, limit: int64(maxItem) + itemSlack}
+	dec := json.NewDecoder(br)
+	br.dec = dec
 	bad := func(format string, args ...any) error { return sandpit.Errorf(sandpit.EINVALID, format, args...) }
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+	tooLarge := func(where string) error {
+		return sandpit.Errorf(sandpit.ETOOLARGE, "%s: item is larger than %d bytes", where, maxItem)
+	}
+	bodyTooLarge := sandpit.Errorf(sandpit.ETOOLARGE, "request body: a JSON value or run of blanks is larger than %d bytes", maxItem)
+	if tok, err := dec.Token(); errors.Is(err, errValueTooLarge) {
+		return bodyTooLarge
+	} else if err != nil || tok != json.Delim('{') {
 		return bad(`request body must be {"jobs": [...]} or JSON lines with Content-Type application/x-ndjson`)
 	}
 	seen := false
 	for dec.More() {
 		tok, err := dec.Token()
+		if errors.Is(err, errValueTooLarge) {
+			return bodyTooLarge
+		}
 		if err != nil {
 			return bad("request body is not valid JSON: %v", err)
 		}
@@ -138,20 +184,28 @@ func readJobsArray(r io.Reader, add func([]byte, string) error) error {
 		if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
 			return bad("jobs: must be an array")
 		}
+		n := 0 // items read
 		for i := 0; dec.More(); i++ {
 			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
+			if err := dec.Decode(&raw); errors.Is(err, errValueTooLarge) {
+				return tooLarge(fmt.Sprintf("jobs[%d]", i))
+			} else if err != nil {
 				return bad("jobs[%d]: not valid JSON: %v", i, err)
 			}
 			if err := add(raw, fmt.Sprintf("jobs[%d]", i)); err != nil {
 				return err
 			}
+			n = i + 1
 		}
-		if _, err := dec.Token(); err != nil {
+		if _, err := dec.Token(); errors.Is(err, errValueTooLarge) {
+			return tooLarge(fmt.Sprintf("jobs[%d]", n))
+		} else if err != nil {
 			return bad("jobs: not valid JSON: %v", err)
 		}
 	}
-	if _, err := dec.Token(); err != nil {
+	if _, err := dec.Token(); errors.Is(err, errValueTooLarge) {
+		return bodyTooLarge
+	} else if err != nil {
 		return bad("request body is not valid JSON: %v", err)
 	}
 	if !seen {

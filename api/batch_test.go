@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -162,5 +163,60 @@ func TestBatchHundredThousandLines(t *testing.T) {
 	j, _ := e.q.Get(t.Context(), ids[0], "")
 	if j.ItemID != fmt.Sprint(n-1) || j.Index == nil || *j.Index != n-1 {
 		t.Fatalf("last item = %+v", j)
+	}
+}
+
+// endlessItem is a batch body whose second item never ends: a string of
+// n bytes of "x" that goes on past any limit. It counts what was read.
+type endlessItem struct {
+	head string
+	n    int64
+	read int64
+}
+
+func (e *endlessItem) Read(p []byte) (int, error) {
+	if e.read >= int64(len(e.head))+e.n {
+		return 0, io.EOF
+	}
+	i := 0
+	for ; i < len(p) && e.read < int64(len(e.head))+e.n; i++ {
+		if e.read < int64(len(e.head)) {
+			p[i] = e.head[e.read]
+		} else {
+			p[i] = 'x'
+		}
+		e.read++
+	}
+	return i, nil
+}
+
+// An item of a JSON array is bounded while it is read: an item past the
+// spec size limit is refused with 413 naming it, after the server has read
+// little more than the limit of it, not the whole upload.
+func TestBatchItemBoundedWhileDecoding(t *testing.T) {
+	const maxSpec = 1 << 10 // the test server's MaxSpecBytes
+	h := New(Config{Jobs: newFakeService(), Batches: newFakeService(), Logger: quiet,
+		Limits: sandpit.Limits{MaxSpecBytes: maxSpec}})
+	for _, tc := range []struct {
+		name, head, where string
+	}{
+		{"an item's string", `{"jobs": [{"code": "x"}, {"code": "`, "jobs[1]: item is larger than 1024 bytes"},
+		{"blanks before an item", `{"jobs": [{"code": "x"},` + strings.Repeat(" ", 2*maxSpec+itemSlack), "larger than 1024 bytes"},
+		{"a key", `{"`, "request body: a JSON value or run of blanks is larger than 1024 bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := &endlessItem{head: tc.head, n: 64 << 20}
+			req := httptest.NewRequest("POST", "/v1/batches", body)
+			req.Host = "127.0.0.1"
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != 413 || !strings.Contains(rec.Body.String(), tc.where) {
+				t.Fatalf("answer = %d %s, want 413 saying %q", rec.Code, rec.Body, tc.where)
+			}
+			if bound := int64(len(tc.head)) + 2*(maxSpec+itemSlack) + 64<<10; body.read > bound {
+				t.Fatalf("the server read %d bytes of the body before refusing it, want at most %d", body.read, bound)
+			}
+		})
 	}
 }

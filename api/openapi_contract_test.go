@@ -42,6 +42,7 @@ func TestOpenAPIContract(t *testing.T) {
 		c.do(t, call{method: "GET", path: "/readyz", status: 200})
 		c.do(t, call{method: "GET", path: "/readyz/sandboxes", status: 200})
 		c.do(t, call{method: "GET", path: "/metrics", status: 200})
+		c.do(t, call{method: "GET", path: "/metrics", noKey: true, status: 401})
 		if body := c.do(t, call{method: "GET", path: "/openapi.json", status: 200}); !bytes.Equal(body, openAPI) {
 			t.Error("GET /openapi.json is not the embedded document")
 		}
@@ -446,7 +447,9 @@ func (c *contract) waitMetric(t *testing.T, want string) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(c.base + "/metrics")
+		req, _ := http.NewRequest("GET", c.base+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+contractKey)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,12 +15,19 @@ var ErrBatchFull = &sandpit.Error{Code: sandpit.EQUEUEFULL, Message: "the batch 
 // maxBatchDepth bounds the items waiting in the batch stream.
 const maxBatchDepth = 1_000_000
 
-// CreateBatch records a new, empty batch of owner and returns its id.
+// CreateBatch records a new, empty batch of owner and returns its id,
+// unless owner has as many batches not yet finished as allowed.
 func (q *Queue) CreateBatch(ctx context.Context, owner string) (string, error) {
 	id := newID()
-	if err := q.rdb.HSet(ctx, q.keys.batch(id), "created_at", formatTime(time.Now()),
-		"total", 0, "done", 0, "complete", 0, "owner", owner).Err(); err != nil {
-		return "", fmt.Errorf("create batch: %w", err)
+	keys := []string{q.keys.batch(id), q.keys.ownerBatches(owner), q.keys.batch("")}
+	argv := []any{id, formatTime(time.Now()), owner, limitOf(q.opts.MaxBatchesPerOwner), int(uploadLease.Seconds())}
+	v, err := q.runScript(ctx, "create batch", createBatchScript, keys, argv...)
+	if err != nil {
+		return "", err
+	}
+	if res := stringsOf(v); res[0] == "full" {
+		return "", &OwnerLimitError{Wait: 5 * time.Second, Msg: fmt.Sprintf(
+			"this API key has %s batches not yet finished, the most allowed; retry once one has finished, or cancel one", res[1])}
 	}
 	return id, nil
 }
@@ -33,26 +40,49 @@ func (q *Queue) AddItem(ctx context.Context, owner, batch string, index int, ite
 		return err
 	}
 	rec.Batch, rec.Index, rec.ItemID = batch, index, item.ID
-	keys := []string{q.keys.job(rec.ID), q.keys.batchStream(), q.keys.batch(batch)}
-	argv := append([]any{rec.ID, maxBatchDepth}, rec.values()...)
+	keys := []string{q.keys.job(rec.ID), q.keys.batchStream(), q.keys.batch(batch), q.keys.owner(owner),
+		q.keys.ownerExpiries(owner), q.keys.ownerBatches(owner), q.keys.batch("")}
+	argv := append([]any{rec.ID, maxBatchDepth, limitOf(q.opts.MaxBatchItemsPerOwner), limitOf(q.opts.MaxStoredBytesPerOwner),
+		time.Now().UnixMilli(), len(rec.Spec), int(uploadLease.Seconds())}, rec.values()...)
 	v, err := q.runScript(ctx, "enqueue batch item", enqueueItemScript, keys, argv...)
 	if err != nil {
 		return err
 	}
-	if n, _ := v.(int64); n == 0 {
+	switch res := stringsOf(v); res[0] {
+	case "full":
 		return ErrBatchFull
+	case "gone":
+		return fmt.Errorf("enqueue batch item: batch %s has expired", batch)
+	case "items":
+		return &OwnerLimitError{Wait: 5 * time.Second, Msg: fmt.Sprintf(
+			"this API key has %s batch items waiting or running, the most allowed; retry once some have ended", res[1])}
+	case "bytes":
+		return q.bytesRefused(res)
 	}
 	return nil
 }
 
 // CompleteBatch marks the end of a batch's submission.
 func (q *Queue) CompleteBatch(ctx context.Context, batch string) error {
-	err := completeBatchScript.Run(ctx, q.rdb, []string{q.keys.batch(batch)},
-		time.Now().UTC().Format(time.RFC3339Nano), int(q.opts.Retention.Seconds()), q.keys.batches(), batch).Err()
+	n, err := completeBatchScript.Run(ctx, q.rdb, []string{q.keys.batch(batch), q.keys.ownerBatches("")},
+		time.Now().UTC().Format(time.RFC3339Nano), int(q.opts.Retention.Seconds()), q.keys.batches(), batch).Int()
 	if err != nil {
 		return fmt.Errorf("complete batch: %w", err)
 	}
+	if n == 0 {
+		return fmt.Errorf("complete batch: batch %s has expired", batch)
+	}
 	return nil
+}
+
+// AbortBatch ends a batch of owner whose submission failed midway: it
+// cancels the items already queued and marks the batch complete, so that
+// it finishes and stops counting against its owner.
+func (q *Queue) AbortBatch(ctx context.Context, batch, owner string) error {
+	if _, err := q.CancelBatch(ctx, batch, owner); err != nil {
+		return fmt.Errorf("abort batch: %w", err)
+	}
+	return q.CompleteBatch(ctx, batch)
 }
 
 // GetBatch returns the progress of a batch of owner, or a not-found error,

@@ -63,6 +63,18 @@ func (k keys) page(id string) string { return k.prefix + "page:" + id }
 // (Unix ms) each expires; owner is the ID of the caller that made them.
 func (k keys) pagesOf(owner string) string { return k.prefix + "pages:" + owner }
 
+// owner is the hash of one owner's quota accounting (quota.go): its
+// interactive jobs waiting or running, the bytes of its records not yet
+// ended, and the bytes kept of the others by when they expire.
+func (k keys) owner(owner string) string { return k.prefix + "owner:" + owner }
+
+// ownerExpiries is the sorted set of the ends of an owner's buckets of
+// stored bytes.
+func (k keys) ownerExpiries(owner string) string { return k.owner(owner) + ":expiries" }
+
+// ownerBatches is the set of an owner's batches not yet finished.
+func (k keys) ownerBatches(owner string) string { return k.prefix + "batches:owner:" + owner }
+
 // group is the stream's consumer group of workers.
 const group = "workers"
 

@@ -44,17 +44,26 @@ func (e *PageLimitError) RetryAfter() time.Duration { return e.Wait }
 // createPageScript stores a page and counts it against its owner, unless
 // the owner is at its limit of live pages.
 //
-// KEYS[1] page record, KEYS[2] owner's sorted set of pages
+// KEYS[1] page record, KEYS[2] owner's sorted set of pages, KEYS[3]
+// owner's hash, KEYS[4] owner's bucket ends
 // ARGV[1] page id, ARGV[2] record JSON, ARGV[3] now (Unix ms), ARGV[4] TTL
-// in ms, ARGV[5] most live pages per owner
-// Returns {"ok"}, or {"full", expiry of the oldest page (Unix ms)}.
-var createPageScript = redis.NewScript(`
+// in ms, ARGV[5] most live pages per owner, ARGV[6] owner's limit of stored
+// bytes (0: none), ARGV[7] the end of the bucket the page expires in
+// Returns {"ok"}, {"full", expiry of the oldest page (Unix ms)} or
+// {"bytes", used, wait ms}.
+var createPageScript = redis.NewScript(ownerLua + `
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then
   local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   return {'full', oldest[2]}
 end
+local over = overBytes(KEYS[3], KEYS[4], tonumber(ARGV[3]), #ARGV[2], tonumber(ARGV[6]))
+if over then
+  return {'bytes', over[1], over[2]}
+end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[4])
+keep(KEYS[3], KEYS[4], #ARGV[2], ARGV[7])
+tidy(KEYS[3], KEYS[4])
 redis.call('ZADD', KEYS[2], tonumber(ARGV[3]) + tonumber(ARGV[4]), ARGV[1])
 local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 redis.call('PEXPIREAT', KEYS[2], last[2])
@@ -77,10 +86,14 @@ func (q *Queue) CreatePage(ctx context.Context, spec sandpit.Spec, owner string)
 	}
 	now := time.Now()
 	ttl := q.opts.PageTTL.Milliseconds()
-	res, err := createPageScript.Run(ctx, q.rdb, []string{q.keys.page(id), q.keys.pagesOf(owner)},
-		id, data, now.UnixMilli(), ttl, q.opts.MaxPagesPerOwner).StringSlice()
+	keys := []string{q.keys.page(id), q.keys.pagesOf(owner), q.keys.owner(owner), q.keys.ownerExpiries(owner)}
+	res, err := createPageScript.Run(ctx, q.rdb, keys, id, data, now.UnixMilli(), ttl, q.opts.MaxPagesPerOwner,
+		limitOf(q.opts.MaxStoredBytesPerOwner), q.bucket(now.Add(q.opts.PageTTL))).StringSlice()
 	if err != nil {
 		return sandpit.Page{}, fmt.Errorf("create page: %w", err)
+	}
+	if res[0] == "bytes" {
+		return sandpit.Page{}, q.bytesRefused(res)
 	}
 	if res[0] == "full" {
 		expires, _ := strconv.ParseFloat(res[1], 64)

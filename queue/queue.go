@@ -43,6 +43,22 @@ type Options struct {
 	// MaxPagesPerOwner is how many live pages one API key may have;
 	// CreatePage fails past it. Default 1000.
 	MaxPagesPerOwner int
+	// MaxQueuedPerOwner bounds the jobs of one caller waiting or running,
+	// batch items and session tasks aside; default
+	// DefaultMaxQueuedPerOwner(MaxDepth); negative: none.
+	MaxQueuedPerOwner int
+	// MaxBatchesPerOwner bounds the batches of one caller not yet
+	// finished; default DefaultMaxBatchesPerOwner; negative: none.
+	MaxBatchesPerOwner int
+	// MaxBatchItemsPerOwner bounds the batch items of one caller waiting
+	// or running; default DefaultMaxBatchItemsPerOwner; negative: none.
+	MaxBatchItemsPerOwner int
+	// MaxStoredBytesPerOwner bounds the bytes one caller keeps in Redis:
+	// the specs of its jobs, and their results once ended, until they
+	// expire, and its pages; default DefaultMaxStoredBytesPerOwner;
+	// negative: none. It is checked as each record is made: jobs running
+	// when it is reached may store their results past it.
+	MaxStoredBytesPerOwner int64
 	// Logger receives the queue's logs; default slog.Default().
 	Logger *slog.Logger
 }
@@ -80,6 +96,18 @@ func New(rdb redis.UniversalClient, opts Options) *Queue {
 	}
 	if opts.MaxPagesPerOwner <= 0 {
 		opts.MaxPagesPerOwner = 1000
+	}
+	if opts.MaxQueuedPerOwner == 0 {
+		opts.MaxQueuedPerOwner = DefaultMaxQueuedPerOwner(opts.MaxDepth)
+	}
+	if opts.MaxBatchesPerOwner == 0 {
+		opts.MaxBatchesPerOwner = DefaultMaxBatchesPerOwner
+	}
+	if opts.MaxBatchItemsPerOwner == 0 {
+		opts.MaxBatchItemsPerOwner = DefaultMaxBatchItemsPerOwner
+	}
+	if opts.MaxStoredBytesPerOwner == 0 {
+		opts.MaxStoredBytesPerOwner = DefaultMaxStoredBytesPerOwner
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -135,8 +163,9 @@ func (q *Queue) Enqueue(ctx context.Context, owner string, spec sandpit.Spec, id
 		sum := sha256.Sum256([]byte(owner + "\x00" + idempotencyKey))
 		idemKey = q.keys.idempotency(hex.EncodeToString(sum[:]))
 	}
-	keys := []string{q.keys.job(rec.ID), q.keys.stream(), idemKey}
-	argv := append([]any{rec.ID, q.opts.MaxDepth, int(q.opts.Retention.Seconds())}, rec.values()...)
+	keys := []string{q.keys.job(rec.ID), q.keys.stream(), idemKey, q.keys.owner(owner), q.keys.ownerExpiries(owner)}
+	argv := append([]any{rec.ID, q.opts.MaxDepth, int(q.opts.Retention.Seconds()), limitOf(q.opts.MaxQueuedPerOwner),
+		limitOf(q.opts.MaxStoredBytesPerOwner), time.Now().UnixMilli(), len(rec.Spec)}, rec.values()...)
 	v, err := q.runScript(ctx, "enqueue job", enqueueScript, keys, argv...)
 	if err != nil {
 		return sandpit.Job{}, err
@@ -145,6 +174,11 @@ func (q *Queue) Enqueue(ctx context.Context, owner string, spec sandpit.Spec, id
 	switch res[0] {
 	case "full":
 		return sandpit.Job{}, ErrQueueFull
+	case "queued":
+		return sandpit.Job{}, &OwnerLimitError{Wait: time.Second, Msg: fmt.Sprintf(
+			"this API key has %s jobs waiting or running, the most allowed; retry once some have ended", res[1])}
+	case "bytes":
+		return sandpit.Job{}, q.bytesRefused(res)
 	case "existing":
 		return q.Get(ctx, res[1], owner)
 	}
@@ -190,9 +224,10 @@ func (q *Queue) Cancel(ctx context.Context, id, owner string) (sandpit.Job, erro
 	if err != nil {
 		return sandpit.Job{}, err
 	}
-	keys := []string{q.keys.job(id), q.keys.events(id)}
-	argv := []any{res, formatTime(time.Now()), int(q.opts.Retention.Seconds()), id,
-		q.keys.done(), q.keys.cancel(), q.keys.prefix, q.keys.batches(), owner}
+	now := time.Now()
+	keys := []string{q.keys.job(id), q.keys.owner(owner), q.keys.ownerExpiries(owner), q.keys.ownerBatches(""), q.keys.events(id)}
+	argv := []any{res, formatTime(now), int(q.opts.Retention.Seconds()), id,
+		q.keys.done(), q.keys.cancel(), q.keys.prefix, q.keys.batches(), owner, q.bucket(now.Add(q.opts.Retention))}
 	v, err := q.runScript(ctx, "cancel job", cancelScript, keys, argv...)
 	if errors.Is(err, redis.Nil) {
 		return sandpit.Job{}, sandpit.ErrNotFound

@@ -3,13 +3,18 @@ package queue
 import "github.com/redis/go-redis/v9"
 
 // enqueueScript writes a job record and its stream entry at once, unless the
-// queue is at its depth limit, or the idempotency key names a job already.
+// queue is at its depth limit, its owner at one of its quotas, or the
+// idempotency key names a job already.
 //
-// KEYS[1] job hash, KEYS[2] stream, KEYS[3] idempotency key ("" for none)
+// KEYS[1] job hash, KEYS[2] stream, KEYS[3] idempotency key ("" for none),
+// KEYS[4] owner's hash, KEYS[5] owner's bucket ends
 // ARGV[1] job id, ARGV[2] depth limit (0: none), ARGV[3] idempotency key
-// TTL in seconds, ARGV[4...] the record's field/value pairs
-// Returns {"new", id}, {"existing", id}, or {"full"}.
-var enqueueScript = redis.NewScript(`
+// TTL in seconds, ARGV[4] owner's limit of queued jobs (0: none), ARGV[5]
+// owner's limit of stored bytes (0: none), ARGV[6] now (Unix ms), ARGV[7]
+// bytes of the spec, ARGV[8...] the record's field/value pairs
+// Returns {"new", id}, {"existing", id}, {"full"}, {"queued", count} or
+// {"bytes", used, wait ms}.
+var enqueueScript = redis.NewScript(ownerLua + `
 if KEYS[3] ~= '' then
   local existing = redis.call('GET', KEYS[3])
   if existing then
@@ -20,11 +25,21 @@ local limit = tonumber(ARGV[2])
 if limit > 0 and redis.call('XLEN', KEYS[2]) >= limit then
   return {'full'}
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+local queued = tonumber(redis.call('HGET', KEYS[4], 'queued') or '0')
+if tonumber(ARGV[4]) > 0 and queued >= tonumber(ARGV[4]) then
+  return {'queued', tostring(queued)}
+end
+local spec = tonumber(ARGV[7])
+local over = overBytes(KEYS[4], KEYS[5], tonumber(ARGV[6]), spec, tonumber(ARGV[5]))
+if over then
+  return {'bytes', over[1], over[2]}
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 8))
 redis.call('XADD', KEYS[2], '*', 'id', ARGV[1])
 if KEYS[3] ~= '' then
   redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[3])
 end
+created(KEYS[4], KEYS[5], spec, true)
 return {'new', ARGV[1]}
 `)
 
@@ -63,12 +78,15 @@ return {'run', redis.call('HGETALL', KEYS[1])}
 // worker marks it open before the task's end is recorded.
 //
 // KEYS[1] session hash, KEYS[2] caller's session set, KEYS[3] job hash,
-// KEYS[4] stream, KEYS[5] session key prefix, KEYS[6] job key prefix
+// KEYS[4] stream, KEYS[5] session key prefix, KEYS[6] job key prefix,
+// KEYS[7] owner's hash, KEYS[8] owner's bucket ends
 // ARGV[1] session id, ARGV[2] job id, ARGV[3] now, ARGV[4] per-caller limit
 // (0: none), ARGV[5] owner, ARGV[6] memory_mb, ARGV[7] retention in seconds
-// (of the caller's set), ARGV[8...] the task record's field/value pairs
-// Returns {"new"} or {"full", open count}.
-var openSessionScript = redis.NewScript(`
+// (of the caller's set), ARGV[8] owner's limit of stored bytes (0: none),
+// ARGV[9] now (Unix ms), ARGV[10] bytes of the spec, ARGV[11...] the task
+// record's field/value pairs
+// Returns {"new"}, {"full", open count} or {"bytes", used, wait ms}.
+var openSessionScript = redis.NewScript(ownerLua + `
 for _, sid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   local s = redis.call('HMGET', KEYS[5] .. sid, 'status', 'open_job')
   local live = s[1] == 'open'
@@ -85,24 +103,34 @@ local n = redis.call('SCARD', KEYS[2])
 if limit > 0 and n >= limit then
   return {'full', tostring(n)}
 end
+local spec = tonumber(ARGV[10])
+local over = overBytes(KEYS[7], KEYS[8], tonumber(ARGV[9]), spec, tonumber(ARGV[8]))
+if over then
+  return {'bytes', over[1], over[2]}
+end
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[7])
 redis.call('HSET', KEYS[1], 'status', 'starting', 'owner', ARGV[5], 'created_at', ARGV[3], 'last_used_at', ARGV[3],
   'runs', 0, 'memory_mb', ARGV[6], 'open_job', ARGV[2])
-redis.call('HSET', KEYS[3], unpack(ARGV, 8))
+redis.call('HSET', KEYS[3], unpack(ARGV, 11))
 redis.call('XADD', KEYS[4], '*', 'id', ARGV[2])
+created(KEYS[7], KEYS[8], spec, false)
 return {'new'}
 `)
 
 // sessionJobScript records a run of an open session (or its closing) and
 // sends it to the stream of the worker that holds the session.
 //
-// KEYS[1] session hash, KEYS[2] job hash, KEYS[3] worker stream key prefix
+// KEYS[1] session hash, KEYS[2] job hash, KEYS[3] worker stream key prefix,
+// KEYS[4] owner's hash, KEYS[5] owner's bucket ends
 // ARGV[1] job id, ARGV[2] now, ARGV[3] owner, ARGV[4] kind ("run" or
-// "close"), ARGV[5...] the task record's field/value pairs
-// Returns {"new"}, {"missing"} for no session of this owner, or
-// {"ended", status} for a session that is not open.
-var sessionJobScript = redis.NewScript(`
+// "close"), ARGV[5] owner's limit of stored bytes (0: none), ARGV[6] now
+// (Unix ms), ARGV[7] bytes of the spec, ARGV[8...] the task record's
+// field/value pairs
+// Returns {"new"}, {"missing"} for no session of this owner, {"ended",
+// status} for a session that is not open, or {"bytes", used, wait ms} for
+// a run past its owner's stored bytes (a closing is never refused).
+var sessionJobScript = redis.NewScript(ownerLua + `
 local s = redis.call('HMGET', KEYS[1], 'status', 'owner', 'worker')
 if not s[1] or s[2] ~= ARGV[3] then
   return {'missing'}
@@ -110,7 +138,15 @@ end
 if s[1] ~= 'open' then
   return {'ended', s[1]}
 end
-redis.call('HSET', KEYS[2], unpack(ARGV, 5))
+local spec = tonumber(ARGV[7])
+if ARGV[4] == 'run' then
+  local over = overBytes(KEYS[4], KEYS[5], tonumber(ARGV[6]), spec, tonumber(ARGV[5]))
+  if over then
+    return {'bytes', over[1], over[2]}
+  end
+end
+redis.call('HSET', KEYS[2], unpack(ARGV, 8))
+created(KEYS[4], KEYS[5], spec, false)
 if ARGV[4] == 'run' then
   redis.call('HSET', KEYS[1], 'last_used_at', ARGV[2])
   redis.call('HINCRBY', KEYS[1], 'runs', 1)
@@ -139,9 +175,12 @@ return 1
 `)
 
 // tallyLua counts a batch item's end in its batch, closes the batch when it
-// was the last, and announces the progress.
+// was the last (and takes it from its owner's open batches, the set at
+// obprefix .. owner), and announces the progress. A batch that is gone (an
+// abandoned upload that expired) is not made again.
 const tallyLua = `
-local function tally(bkey, status, passed, channel, bid, retention, finished_at)
+local function tally(bkey, obprefix, status, passed, channel, bid, retention, finished_at)
+  if redis.call('EXISTS', bkey) == 0 then return end
   redis.call('HINCRBY', bkey, 'n:' .. status, 1)
   if passed == '1' then
     redis.call('HINCRBY', bkey, 'passed', 1)
@@ -154,6 +193,7 @@ local function tally(bkey, status, passed, channel, bid, retention, finished_at)
     redis.call('HSET', bkey, 'finished_at', finished_at)
     redis.call('EXPIRE', bkey, retention)
     redis.call('EXPIRE', bkey .. ':items', retention)
+    redis.call('SREM', obprefix .. (redis.call('HGET', bkey, 'owner') or ''), bid)
   end
   redis.call('PUBLISH', channel, bid)
 end
@@ -164,13 +204,15 @@ end
 // (a cancelled one) keeps its first outcome.
 //
 // KEYS[1] job hash, KEYS[2] stream, KEYS[3] batch hash ("" for none),
-// KEYS[4] job's events
+// KEYS[4] owner's hash, KEYS[5] owner's bucket ends, KEYS[6] prefix of the
+// owners' sets of open batches, KEYS[7] job's events
 // ARGV[1] status, ARGV[2] result JSON, ARGV[3] finished_at, ARGV[4] retention
 // in seconds, ARGV[5] stream entry id, ARGV[6] group, ARGV[7] job id,
 // ARGV[8] done channel, ARGV[9] passed ("1", "0" or ""), ARGV[10] batch
-// channel, ARGV[11] batch id
+// channel, ARGV[11] batch id, ARGV[12] the end of the bucket the record
+// expires in (Unix ms)
 // Returns 1 when this call recorded the outcome, 0 when one was already there.
-var finishScript = redis.NewScript(tallyLua + `
+var finishScript = redis.NewScript(ownerLua + tallyLua + `
 redis.call('XACK', KEYS[2], ARGV[6], ARGV[5])
 redis.call('XDEL', KEYS[2], ARGV[5])
 local st = redis.call('HGET', KEYS[1], 'status')
@@ -179,11 +221,12 @@ if st ~= 'queued' and st ~= 'running' then
 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'result', ARGV[2], 'finished_at', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
-redis.call('XADD', KEYS[4], '*', 't', 'done', 'd', ARGV[1])
-redis.call('EXPIRE', KEYS[4], ARGV[4])
+ended(KEYS[1], KEYS[4], KEYS[5], #ARGV[2], ARGV[12])
+redis.call('XADD', KEYS[7], '*', 't', 'done', 'd', ARGV[1])
+redis.call('EXPIRE', KEYS[7], ARGV[4])
 redis.call('PUBLISH', ARGV[8], ARGV[7])
 if KEYS[3] ~= '' then
-  tally(KEYS[3], ARGV[1], ARGV[9], ARGV[10], ARGV[11], ARGV[4], ARGV[3])
+  tally(KEYS[3], KEYS[6], ARGV[1], ARGV[9], ARGV[10], ARGV[11], ARGV[4], ARGV[3])
 end
 return 1
 `)
@@ -213,14 +256,16 @@ return 1
 // cancelScript ends a queued or running job as cancelled and tells the
 // workers to stop it.
 //
-// KEYS[1] job hash, KEYS[2] job's events
+// KEYS[1] job hash, KEYS[2] owner's hash, KEYS[3] owner's bucket ends,
+// KEYS[4] prefix of the owners' sets of open batches, KEYS[5] job's events
 // ARGV[1] result JSON, ARGV[2] finished_at, ARGV[3] retention in seconds,
 // ARGV[4] job id, ARGV[5] done channel, ARGV[6] cancel channel, ARGV[7] key
 // prefix (a batch's hash is prefix .. "batch:" .. id, in the same slot),
-// ARGV[8] batch channel, ARGV[9] the caller's owner id
+// ARGV[8] batch channel, ARGV[9] the caller's owner id, ARGV[10] the end of
+// the bucket the record expires in (Unix ms)
 // Returns the status the job had before, or false when there is no such job
 // of that owner.
-var cancelScript = redis.NewScript(tallyLua + `
+var cancelScript = redis.NewScript(ownerLua + tallyLua + `
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st or (redis.call('HGET', KEYS[1], 'owner') or '') ~= ARGV[9] then
   return false
@@ -228,51 +273,103 @@ end
 if st == 'queued' or st == 'running' then
   redis.call('HSET', KEYS[1], 'status', 'cancelled', 'result', ARGV[1], 'finished_at', ARGV[2])
   redis.call('EXPIRE', KEYS[1], ARGV[3])
-  redis.call('XADD', KEYS[2], '*', 't', 'done', 'd', 'cancelled')
-  redis.call('EXPIRE', KEYS[2], ARGV[3])
+  ended(KEYS[1], KEYS[2], KEYS[3], #ARGV[1], ARGV[10])
+  redis.call('XADD', KEYS[5], '*', 't', 'done', 'd', 'cancelled')
+  redis.call('EXPIRE', KEYS[5], ARGV[3])
   redis.call('PUBLISH', ARGV[6], ARGV[4])
   redis.call('PUBLISH', ARGV[5], ARGV[4])
   local b = redis.call('HGET', KEYS[1], 'batch')
   if b then
     local passed = ''
     if redis.call('HGET', KEYS[1], 'has_test') == '1' then passed = '0' end
-    tally(ARGV[7] .. 'batch:' .. b, 'cancelled', passed, ARGV[8], b, ARGV[3], ARGV[2])
+    tally(ARGV[7] .. 'batch:' .. b, KEYS[4], 'cancelled', passed, ARGV[8], b, ARGV[3], ARGV[2])
   end
 end
 return st
 `)
 
-// enqueueItemScript adds one item to a batch: its job record, its entry in
-// the batch stream, and its place in the batch's order.
+// createBatchScript records a new, empty batch of its owner, unless the
+// owner has as many batches not yet finished as allowed. The batch expires
+// uploadLease after its last item until its upload completes, so that an
+// upload abandoned midway stops counting.
 //
-// KEYS[1] job hash, KEYS[2] batch stream, KEYS[3] batch hash
-// ARGV[1] job id, ARGV[2] depth limit of the batch stream, ARGV[3...] the
-// record's field/value pairs
-// Returns 1, or 0 when the batch stream is full.
-var enqueueItemScript = redis.NewScript(`
-if redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[2]) then
-  return 0
+// KEYS[1] batch hash, KEYS[2] owner's open batches, KEYS[3] batch key
+// prefix
+// ARGV[1] batch id, ARGV[2] created_at, ARGV[3] owner, ARGV[4] owner's
+// limit of open batches (0: none), ARGV[5] upload lease in seconds
+// Returns {"new"} or {"full", open count}.
+var createBatchScript = redis.NewScript(openBatchesLua + `
+local n = openBatches(KEYS[2], KEYS[3])
+if tonumber(ARGV[4]) > 0 and n >= tonumber(ARGV[4]) then
+  return {'full', tostring(n)}
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('HSET', KEYS[1], 'created_at', ARGV[2], 'total', 0, 'done', 0, 'complete', 0, 'owner', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('SADD', KEYS[2], ARGV[1])
+return {'new'}
+`)
+
+// enqueueItemScript adds one item to a batch: its job record, its entry in
+// the batch stream, and its place in the batch's order; unless the batch
+// stream is full, or the owner at its quota of batch items or bytes.
+//
+// KEYS[1] job hash, KEYS[2] batch stream, KEYS[3] batch hash, KEYS[4]
+// owner's hash, KEYS[5] owner's bucket ends, KEYS[6] owner's open batches,
+// KEYS[7] batch key prefix
+// ARGV[1] job id, ARGV[2] depth limit of the batch stream, ARGV[3] owner's
+// limit of batch items (0: none), ARGV[4] owner's limit of stored bytes (0:
+// none), ARGV[5] now (Unix ms), ARGV[6] bytes of the spec, ARGV[7] upload
+// lease in seconds, ARGV[8...] the record's field/value pairs
+// Returns {"new"}, {"full"}, {"gone"} when the batch expired, {"items",
+// count} or {"bytes", used, wait ms}.
+var enqueueItemScript = redis.NewScript(ownerLua + openBatchesLua + `
+if redis.call('EXISTS', KEYS[3]) == 0 then
+  return {'gone'}
+end
+if redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[2]) then
+  return {'full'}
+end
+if tonumber(ARGV[3]) > 0 then
+  local _, items = openBatches(KEYS[6], KEYS[7])
+  if items >= tonumber(ARGV[3]) then
+    return {'items', tostring(items)}
+  end
+end
+local spec = tonumber(ARGV[6])
+local over = overBytes(KEYS[4], KEYS[5], tonumber(ARGV[5]), spec, tonumber(ARGV[4]))
+if over then
+  return {'bytes', over[1], over[2]}
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 8))
 redis.call('XADD', KEYS[2], '*', 'id', ARGV[1])
 redis.call('RPUSH', KEYS[3] .. ':items', ARGV[1])
 redis.call('HINCRBY', KEYS[3], 'total', 1)
-return 1
+redis.call('EXPIRE', KEYS[3], ARGV[7])
+redis.call('EXPIRE', KEYS[3] .. ':items', ARGV[7])
+created(KEYS[4], KEYS[5], spec, false)
+return {'new'}
 `)
 
-// completeBatchScript marks a batch's submission complete, and the batch
-// finished if its items have all ended already.
+// completeBatchScript marks a batch's submission complete, keeps it until
+// it finishes, and finishes it if its items have all ended already.
 //
-// KEYS[1] batch hash
+// KEYS[1] batch hash, KEYS[2] prefix of the owners' sets of open batches
 // ARGV[1] finished_at, ARGV[2] retention in seconds, ARGV[3] batch channel,
 // ARGV[4] batch id
+// Returns 1, or 0 when the batch is gone.
 var completeBatchScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+redis.call('PERSIST', KEYS[1])
+redis.call('PERSIST', KEYS[1] .. ':items')
 redis.call('HSET', KEYS[1], 'complete', 1)
 local done = tonumber(redis.call('HGET', KEYS[1], 'done') or '0')
 if done >= tonumber(redis.call('HGET', KEYS[1], 'total') or '0') then
   redis.call('HSET', KEYS[1], 'finished_at', ARGV[1])
   redis.call('EXPIRE', KEYS[1], ARGV[2])
   redis.call('EXPIRE', KEYS[1] .. ':items', ARGV[2])
+  redis.call('SREM', KEYS[2] .. (redis.call('HGET', KEYS[1], 'owner') or ''), ARGV[4])
 end
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1

@@ -64,16 +64,20 @@ func (q *Queue) OpenSession(ctx context.Context, owner string, setup sandpit.Spe
 	}
 	rec.Session = newID()
 	keys := []string{q.keys.session(rec.Session), q.keys.ownerSessions(owner), q.keys.job(rec.ID), q.keys.stream(),
-		q.keys.session(""), q.keys.job("")}
+		q.keys.session(""), q.keys.job(""), q.keys.owner(owner), q.keys.ownerExpiries(owner)}
 	argv := append([]any{rec.Session, rec.ID, formatTime(rec.CreatedAt), q.opts.MaxSessionsPerOwner, owner,
-		setup.MemoryMB, int(q.opts.Retention.Seconds())}, rec.values()...)
+		setup.MemoryMB, int(q.opts.Retention.Seconds()), limitOf(q.opts.MaxStoredBytesPerOwner), time.Now().UnixMilli(),
+		len(rec.Spec)}, rec.values()...)
 	v, err := q.runScript(ctx, "create session", openSessionScript, keys, argv...)
 	if err != nil {
 		return "", "", err
 	}
-	if res := stringsOf(v); res[0] == "full" {
+	switch res := stringsOf(v); res[0] {
+	case "full":
 		return "", "", sandpit.Errorf(sandpit.ERATELIMITED,
 			"this caller has %s open sessions, the most allowed: close one (DELETE /v1/sessions/{id}) or let it expire", res[1])
+	case "bytes":
+		return "", "", q.bytesRefused(res)
 	}
 	return rec.Session, rec.ID, nil
 }
@@ -135,8 +139,10 @@ func (q *Queue) sessionTask(ctx context.Context, id, owner string, kind Kind, sp
 		return sandpit.Job{}, err
 	}
 	rec.Session = id
-	keys := []string{q.keys.session(id), q.keys.job(rec.ID), q.keys.workerStream("")}
-	argv := append([]any{rec.ID, formatTime(rec.CreatedAt), owner, string(kind)}, rec.values()...)
+	keys := []string{q.keys.session(id), q.keys.job(rec.ID), q.keys.workerStream(""), q.keys.owner(owner),
+		q.keys.ownerExpiries(owner)}
+	argv := append([]any{rec.ID, formatTime(rec.CreatedAt), owner, string(kind), limitOf(q.opts.MaxStoredBytesPerOwner),
+		time.Now().UnixMilli(), len(rec.Spec)}, rec.values()...)
 	v, err := q.runScript(ctx, "queue session task", sessionJobScript, keys, argv...)
 	if err != nil {
 		return sandpit.Job{}, err
@@ -144,6 +150,8 @@ func (q *Queue) sessionTask(ctx context.Context, id, owner string, kind Kind, sp
 	switch res := stringsOf(v); res[0] {
 	case "missing":
 		return sandpit.Job{}, ErrSessionNotFound
+	case "bytes":
+		return sandpit.Job{}, q.bytesRefused(res)
 	case "ended":
 		s, err := q.GetSession(ctx, id, owner)
 		if err != nil {

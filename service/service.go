@@ -132,27 +132,45 @@ func (s *Service) SubmitBatch(ctx context.Context, items iter.Seq2[sandpit.Item,
 		if err != nil {
 			return sandpit.Batch{}, err
 		}
-		i := 0
-		for item, err := range items {
-			if err != nil {
-				return sandpit.Batch{}, err
-			}
-			if item.Spec, err = s.accept(item.Spec); err != nil {
-				return sandpit.Batch{}, err
-			}
-			if err := s.q.AddItem(ctx, o, id, i, item); err != nil {
-				return sandpit.Batch{}, err
-			}
-			i++
-		}
-		if i == 0 {
-			return sandpit.Batch{}, sandpit.Errorf(sandpit.EINVALID, "jobs: the batch has no items")
-		}
-		if err := s.q.CompleteBatch(ctx, id); err != nil {
+		if err := s.addItems(ctx, id, items); err != nil {
+			s.abortBatch(ctx, id)
 			return sandpit.Batch{}, err
 		}
 		return s.q.GetBatch(ctx, id, o)
 	})
+}
+
+// addItems queues items as the items of batch id and completes it.
+func (s *Service) addItems(ctx context.Context, id string, items iter.Seq2[sandpit.Item, error]) error {
+	o := owner(ctx)
+	i := 0
+	for item, err := range items {
+		if err != nil {
+			return err
+		}
+		if item.Spec, err = s.accept(item.Spec); err != nil {
+			return err
+		}
+		if err := s.q.AddItem(ctx, o, id, i, item); err != nil {
+			return err
+		}
+		i++
+	}
+	if i == 0 {
+		return sandpit.Errorf(sandpit.EINVALID, "jobs: the batch has no items")
+	}
+	return s.q.CompleteBatch(ctx, id)
+}
+
+// abortBatch cancels what a submission that failed midway had queued, so
+// that nothing of it runs and it stops counting against its caller. It
+// goes on when the caller has gone.
+func (s *Service) abortBatch(ctx context.Context, id string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if err := s.q.AbortBatch(ctx, id, owner(ctx)); err != nil {
+		s.log.Error("abort batch", "batch", id, "err", err)
+	}
 }
 
 // GetBatch returns a batch of the caller.

@@ -1,6 +1,10 @@
 package main
 
-import "context"
+import (
+	"context"
+
+	"golang.org/x/sync/errgroup"
+)
 
 // runAPI runs the HTTP API alone; workers run elsewhere on the same Redis.
 func runAPI(ctx context.Context, args []string, std stdio) error {
@@ -39,5 +43,8 @@ func runAPI(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return err
 	}
-	return ac.serve(ctx, h, log)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return ac.serve(gctx, h, log) })
+	g.Go(func() error { return ac.serveMetrics(gctx, b.m.Handler(), log) })
+	return g.Wait()
 }

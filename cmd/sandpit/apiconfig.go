@@ -19,7 +19,8 @@ import (
 
 // apiConfig are the flags of the HTTP server.
 type apiConfig struct {
-	addr      string
+	addr        string
+	metricsAddr string
 	grace     time.Duration
 	keys      string
 	insecure  bool
@@ -45,6 +46,21 @@ func (c *apiConfig) register(f *flags) {
 	f.envVar("public-url", "SANDPIT_PUBLIC_URL")
 	f.DurationVar(&c.grace, "shutdown-grace", 30*time.Second, "how long in-flight requests and jobs may run on after SIGTERM")
 	f.envVar("shutdown-grace", "SANDPIT_SHUTDOWN_GRACE")
+	f.StringVar(&c.metricsAddr, "metrics-addr", "", "HOST:PORT to serve Prometheus metrics at /metrics without a key, instead of on --addr (where, with API keys, they need one); keep it on an internal network")
+	f.envVar("metrics-addr", "SANDPIT_METRICS_ADDR")
+}
+
+// serveMetrics serves the metrics at --metrics-addr until ctx ends; with
+// none, it waits for ctx.
+func (c *apiConfig) serveMetrics(ctx context.Context, h http.Handler, log *slog.Logger) error {
+	if c.metricsAddr == "" {
+		<-ctx.Done()
+		return nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	mc := apiConfig{addr: c.metricsAddr, grace: time.Second}
+	return mc.serve(ctx, mux, log)
 }
 
 // serve serves h on the configured address until ctx ends, then drains
@@ -151,7 +167,13 @@ func newAPI(b *backend, l sandpit.Limits, ac *apiConfig, log *slog.Logger) (http
 		// A job spec at its largest, and room for the JSON-RPC around it.
 		MaxRequestBytes: int64(l.MaxSpecBytes) + 1<<20,
 	})
+	// The metrics are on the API's address unless they have one of their
+	// own (serveMetrics).
+	var metrics http.Handler
+	if ac.metricsAddr == "" {
+		metrics = b.m.Handler()
+	}
 	return api.New(api.Config{Jobs: svc, Batches: svc, Sessions: svc, Pages: svc, Web: web, PublicURL: ac.publicURL,
 		Limits: l, Ready: readiness(b.q), Capacity: capacity(b.q), Access: access, Logger: log,
-		Metrics: b.m.Handler(), Observe: b.m.ObserveRequest, MCP: mcp}), nil
+		Metrics: metrics, Observe: b.m.ObserveRequest, MCP: mcp}), nil
 }

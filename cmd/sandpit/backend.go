@@ -100,6 +100,11 @@ type queueConfig struct {
 	maxSessions int
 	pageTTL     time.Duration
 	maxPages    int
+	// Each API key's quotas; 0 means the queue's default, -1 none.
+	maxQueuedPerKey  int
+	maxBatchesPerKey int
+	maxItemsPerKey   int
+	maxBytesPerKey   int64
 }
 
 func (c *queueConfig) register(f *flags) {
@@ -111,6 +116,14 @@ func (c *queueConfig) register(f *flags) {
 	f.envVar("session-ttl", "SANDPIT_SESSION_TTL")
 	f.IntVar(&c.maxSessions, "max-sessions-per-key", queue.DefaultMaxSessionsPerOwner, "sessions one API key (or, without keys, everyone) may hold open at once")
 	f.envVar("max-sessions-per-key", "SANDPIT_MAX_SESSIONS_PER_KEY")
+	f.IntVar(&c.maxQueuedPerKey, "max-queued-per-key", 0, "jobs of one API key (or, without keys, everyone) that may wait or run at once, batch items aside; past it, 429; 0: a tenth of --max-queue, at least 100; -1: no limit")
+	f.envVar("max-queued-per-key", "SANDPIT_MAX_QUEUED_PER_KEY")
+	f.IntVar(&c.maxBatchesPerKey, "max-batches-per-key", queue.DefaultMaxBatchesPerOwner, "batches of one API key not yet finished; past it, 429; -1: no limit")
+	f.envVar("max-batches-per-key", "SANDPIT_MAX_BATCHES_PER_KEY")
+	f.IntVar(&c.maxItemsPerKey, "max-batch-items-per-key", queue.DefaultMaxBatchItemsPerOwner, "batch items of one API key waiting or running; past it, 429; -1: no limit")
+	f.envVar("max-batch-items-per-key", "SANDPIT_MAX_BATCH_ITEMS_PER_KEY")
+	f.Int64Var(&c.maxBytesPerKey, "max-stored-bytes-per-key", queue.DefaultMaxStoredBytesPerOwner, "bytes one API key may keep in Redis: its job specs and results until they expire (--retention), and its pages; past it, 429; -1: no limit")
+	f.envVar("max-stored-bytes-per-key", "SANDPIT_MAX_STORED_BYTES_PER_KEY")
 }
 
 // registerPages adds the flags of client-side pages, which the commands
@@ -125,7 +138,9 @@ func (c *queueConfig) registerPages(f *flags) {
 func (c *queueConfig) open(rdb redis.UniversalClient, rc redisConfig, log *slog.Logger) *queue.Queue {
 	return queue.New(rdb, queue.Options{Prefix: rc.prefix, MaxDepth: c.maxQueue, Retention: c.retention,
 		SessionTTL: c.sessionTTL, MaxSessionsPerOwner: c.maxSessions,
-		PageTTL: c.pageTTL, MaxPagesPerOwner: c.maxPages, Logger: log})
+		PageTTL: c.pageTTL, MaxPagesPerOwner: c.maxPages,
+		MaxQueuedPerOwner: c.maxQueuedPerKey, MaxBatchesPerOwner: c.maxBatchesPerKey,
+		MaxBatchItemsPerOwner: c.maxItemsPerKey, MaxStoredBytesPerOwner: c.maxBytesPerKey, Logger: log})
 }
 
 // limitsConfig are the flags that bound a job spec. Once parsed, resolve

@@ -214,7 +214,7 @@ func TestMCP(t *testing.T) {
 				t.Errorf("long call = IsError %v:\n%s", res.IsError, toolText(res))
 			}
 		}()
-		waitMetric(t, base, "sandpit_queue_depth 1")
+		waitMetric(t, base, mcpKey1, "sandpit_queue_depth 1")
 		res := callTool(t, cs, "run_python", map[string]any{"code": "print(1)"})
 		if want := "rate_limited: this key already has 1 requests in flight, the most allowed"; !res.IsError || toolText(res) != want {
 			t.Errorf("second call of k1 = IsError %v, %q; want %q", res.IsError, toolText(res), want)
@@ -257,10 +257,14 @@ func TestMCP(t *testing.T) {
 }
 
 // waitMetric waits until the server's /metrics has the line want.
-func waitMetric(t *testing.T, base, want string) {
+func waitMetric(t *testing.T, base, key, want string) {
 	t.Helper()
 	testenv.Eventually(t, 30*time.Second, func() bool {
-		resp, err := http.Get(base + "/metrics")
+		req, _ := http.NewRequest("GET", base+"/metrics", nil)
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -147,7 +147,7 @@ func TestRunCommandFailures(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		waitMetric(t, base, "sandpit_queue_depth 1") // no worker: the job waits
+		waitMetric(t, base, "run-test-key-0123456789", "sandpit_queue_depth 1") // no worker: the job waits
 		cmd.Process.Signal(syscall.SIGINT)
 		cmd.Wait()
 		if exit := cmd.ProcessState.ExitCode(); exit != exitCancelled {

@@ -72,6 +72,7 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ac.serve(gctx, h, log) })
+	g.Go(func() error { return ac.serveMetrics(gctx, m.Handler(), log) })
 	g.Go(func() error {
 		if err := wc.work(gctx, q, r, ac.grace, m, log); err != nil {
 			return fmt.Errorf("worker: %w", err)

@@ -317,6 +317,14 @@ func checkChart(t *testing.T, name string, objs map[string]object) {
 	if fmt.Sprint(ports) != port {
 		t.Errorf("worker serves metrics on %s but exposes port %v", port, ports)
 	}
+	// The API's metrics need a key on its own port: they are scraped on
+	// their own, which Prometheus's annotations name.
+	ac := api.get("spec", "template", "spec", "containers", 0).(map[string]any)
+	_, port, _ = net.SplitHostPort(argValue(toStrings(ac["args"]), "metrics-addr"))
+	scraped := api.get("spec", "template", "metadata", "annotations", "prometheus.io/port")
+	if exposed := object(ac).get("ports", 1, "containerPort"); port == "" || fmt.Sprint(exposed) != port || scraped != port {
+		t.Errorf("api serves metrics on %q, exposes %v, is scraped on %v: want one port", port, exposed, scraped)
+	}
 	for probe, path := range map[string]string{"readinessProbe": "/readyz", "livenessProbe": "/healthz", "startupProbe": "/healthz"} {
 		if got := object(wc).get(probe, "httpGet", "path"); got != path {
 			t.Errorf("worker %s path %v, want %s", probe, got, path)

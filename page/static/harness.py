@@ -2,6 +2,7 @@
 # would, and reports the outcome as JSON. Loaded once per fresh interpreter.
 
 import ast
+import asyncio
 import inspect
 import base64
 import builtins
@@ -108,6 +109,55 @@ os.environ["MPLBACKEND"] = "module://" + _FiguresBackend.name
 _session_namespace = None
 
 
+class _Gate:
+    """Lets the asyncio callbacks a session's run schedules go ahead during
+    that run only. Every callback of the loop (a task's next step, a
+    timer, a future's done callback) is scheduled through call_later;
+    each is tied to the run it was scheduled in, and does nothing once that
+    run has ended, as do those scheduled between runs."""
+
+    def __init__(self):
+        self.runs = 0
+        self.current = 0  # the run going on, 0 between runs
+        self.loop = None
+
+    def open(self):
+        if self.loop is None:
+            self.loop = asyncio.get_event_loop()
+            schedule = self.loop.call_later
+
+            def call_later(delay, callback, *args, context=None):
+                run = self.current
+
+                def gated(*a):
+                    if run and run == self.current:
+                        callback(*a)
+
+                return schedule(delay, gated, *args, context=context)
+
+            self.loop.call_later = call_later
+        self.runs += 1
+        self.current = self.runs
+
+    def close(self):
+        self.current = 0
+
+
+_gate = _Gate()
+
+
+async def _settle():
+    """Cancels the asyncio tasks a session's run left pending and gives
+    them a moment to end, so that a later run awaiting one sees it
+    cancelled."""
+    me = asyncio.current_task()
+    tasks = [t for t in asyncio.all_tasks() if t is not me and not t.done()]
+    for t in tasks:
+        t.cancel()
+    if tasks:
+        await asyncio.wait(tasks, timeout=0.05)
+
+
 def _collect_outputs(inputs, max_files, max_bytes):
     """Returns the files under the working directory that the job created or
     changed, within the limits, and whether any were left out."""
@@ -211,6 +261,7 @@ class _Job:
             if _session_namespace is None:
                 _session_namespace = self.namespace
             self.namespace = _session_namespace
+            _gate.open()
         self.early = None
         self.runner = self._compile(spec["code"], _MAIN)
         self.test = self._compile(spec["test"], _TEST) if spec.get("test") else None
@@ -323,3 +374,5 @@ def _preload(arg):
 _sandpit_start = _Job
 _sandpit_available = _set_available
 _sandpit_preload = _preload
+_sandpit_settle = _settle
+_sandpit_idle = _gate.close

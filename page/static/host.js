@@ -192,10 +192,11 @@ function failed(message) {
 // runIn runs one job in worker w and resolves with its outcome. The worker
 // is terminated after the job, unless keep is set (a session's worker),
 // in which case it is terminated only when it does not stop on a timeout,
-// and the outcome says so with stopped. onOutput, when given, is called
-// with (1 or 2, text) as the job writes to stdout or stderr, all of it
-// before the outcome.
-function runIn(w, interrupt, spec, serverLimits, keep = false, onOutput = null) {
+// and the outcome says so with stopped. A session's worker blocks on its
+// gate between runs (see worker.js); the gate is opened for this run.
+// onOutput, when given, is called with (1 or 2, text) as the job writes to
+// stdout or stderr, all of it before the outcome.
+function runIn(w, interrupt, spec, serverLimits, keep = false, gate = null, onOutput = null) {
   const limits = jobLimits(spec, serverLimits);
   return new Promise((resolve) => {
     const relay = onOutput ? new Relay(onOutput) : null;
@@ -267,7 +268,11 @@ function runIn(w, interrupt, spec, serverLimits, keep = false, onOutput = null) 
       ev.preventDefault();
       finish(failed("sandbox worker failed: " + (ev.message || "unknown error")));
     };
-    w.postMessage({ type: "run", spec, limits, session: keep });
+    if (gate) {
+      Atomics.store(gate, 0, 1);
+      Atomics.notify(gate, 0);
+    }
+    w.postMessage({ type: "run", spec, limits, session: keep, gate });
   });
 }
 
@@ -282,6 +287,7 @@ export class Host {
   #cold;
   #preload;
   #session = null; // the session's worker, once taken; "stopped" once stopped
+  #gate = null; // what the session's worker waits on between runs
   #sessionQueue = Promise.resolve();
   #base = null; // the compiled module and the snapshot every sandbox boots from
   #next = null; // the next job's worker, booting or ready
@@ -350,7 +356,7 @@ export class Host {
       await this.#ready;
       const w = await this.#next;
       this.#next = null;
-      return await runIn(w, this.#interrupts.get(w), spec, limits, false, onOutput);
+      return await runIn(w, this.#interrupts.get(w), spec, limits, false, null, onOutput);
     } finally {
       // The next worker boots once the job is over, so that it takes no
       // CPU from the job, and once its result is on its way: handing the
@@ -380,10 +386,11 @@ export class Host {
     if (this.#session === null) {
       this.#session = await this.#next;
       this.#next = null;
+      this.#gate = globalThis.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : null;
     }
     if (this.#session === "stopped") throw new Error("the session's interpreter was stopped");
     const w = this.#session;
-    const outcome = await runIn(w, this.#interrupts.get(w), spec, limits, true, onOutput);
+    const outcome = await runIn(w, this.#interrupts.get(w), spec, limits, true, this.#gate, onOutput);
     if (outcome.stopped) this.#session = "stopped";
     return outcome;
   }

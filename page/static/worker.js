@@ -194,6 +194,40 @@ function dropSharedState() {
   drop(self.navigator, ["locks", "storage", "serviceWorker", "storageBuckets"]);
 }
 
+// A session's worker runs code only during its runs. When a run ends, the
+// harness cancels the asyncio tasks the run left pending and stops the
+// asyncio callbacks still scheduled from going ahead; the timers and
+// animation frames the run started are cleared; and then the worker blocks
+// on its gate (Atomics.wait) until the page opens it for the next run, so
+// that nothing at all runs between runs, whatever the code did to the
+// objects it can reach. What this needs is taken here, before any code runs.
+const { wait: atomicsWait, store: atomicsStore } = Atomics;
+const post = self.postMessage.bind(self);
+const { setTimeout: setT, clearTimeout: clearT } = self;
+const raf = self.requestAnimationFrame, caf = self.cancelAnimationFrame;
+
+// nextIds takes the next id of a timer and of an animation frame. Each
+// counts up, one for every timer (or frame) started, so the ids a run took
+// are those between the ones taken before and after it.
+function nextIds() {
+  const t = setT(() => {}, 0);
+  clearT(t);
+  let f = 0;
+  try {
+    f = raf(() => {});
+    caf(f);
+  } catch {} // a worker without animation frames
+  return { t, f };
+}
+
+// clearSince ends every timer, interval and animation frame started since
+// from, a nextIds() taken before.
+function clearSince(from) {
+  const to = nextIds();
+  for (let id = from.t + 1; id < to.t; id++) clearT(id);
+  for (let id = from.f + 1; id < to.f; id++) caf(id);
+}
+
 // boot: a job's worker booted from scratch (the naive baseline).
 async function bootCold(m) {
   const pyodide = await loadPyodide({ ...config, createPyodideModule: capturingModule(() => {}) });
@@ -232,6 +266,8 @@ function serve(pyodide, interrupt) {
   pyodide.setStdout(writer(1));
   pyodide.setStderr(writer(2));
   const start = pyodide.globals.get("_sandpit_start");
+  const settle = pyodide.globals.get("_sandpit_settle");
+  const idle = pyodide.globals.get("_sandpit_idle");
   dropSharedState();
   self.onmessage = async (ev) => {
     const m = ev.data;
@@ -239,6 +275,7 @@ function serve(pyodide, interrupt) {
     // One job per worker, but for a session's worker, which takes its
     // runs one after another.
     if (m.session !== true) self.onmessage = null;
+    const before = m.session === true ? nextIds() : null;
     outputCap = m.limits.max_output_bytes;
     memoryCap = m.limits.max_memory_bytes;
     sent[1] = sent[2] = 0;
@@ -249,10 +286,7 @@ function serve(pyodide, interrupt) {
     } catch (e) {
       result = failure("ImportError", "could not load packages: " + String(e && e.message ? e.message : e).slice(0, 500));
     }
-    if (result) {
-      self.postMessage({ type: "done", result, memory_limit: memoryHit });
-      return;
-    }
+    if (result) return done(m, result);
     try {
       // Code without top-level await runs straight through; only code that
       // awaits goes through the event loop.
@@ -265,9 +299,30 @@ function serve(pyodide, interrupt) {
       // failure, not the sandbox's.
       result = failure("HarnessError", "the code broke the sandbox's harness: " + String(e && e.message ? e.message : e).slice(0, 500));
     }
-    self.postMessage({ type: "done", result, memory_limit: memoryHit });
+    if (m.session === true) {
+      // Code that broke these has broken its own session; the gate below
+      // still holds.
+      try {
+        await settle();
+      } catch {}
+      try {
+        idle();
+      } catch {}
+      clearSince(before);
+    }
+    done(m, result);
   };
   self.postMessage({ type: "ready" });
+}
+
+// done reports a run's result; a session's worker then waits on its gate
+// until the page opens it for the next run. The gate is closed before the
+// result goes, so that the page cannot open it before it is closed.
+function done(m, result) {
+  const gate = m.gate instanceof Int32Array ? m.gate : null;
+  if (gate) atomicsStore(gate, 0, 0);
+  post({ type: "done", result, memory_limit: memoryHit });
+  if (gate) atomicsWait(gate, 0, 0);
 }
 
 // failure is the outcome of a job that failed before its code ran.
