@@ -42,10 +42,15 @@ type Config struct {
 	// Limits bound each job's output; see sandpit.Limits.
 	Limits sandpit.Limits
 	// BrowserMemoryMB caps the memory of the whole browser (a memory cgroup,
-	// where the OS lets sandpit make one); default: PoolSize times the
-	// largest memory_mb plus 512 MiB, for the pool and the sessions;
+	// where the OS lets sandpit make one); default: three quarters of the
+	// memory sandpit may use (its cgroup's limit, or the machine's);
 	// negative: no cap.
 	BrowserMemoryMB int
+	// RequireIsolation makes New (and each restart of Chromium) fail with
+	// an *IsolationError rather than run Chromium without one of its
+	// layers: the empty network namespace, its own sandbox, the memory
+	// cgroup. Without it, a missing layer is logged.
+	RequireIsolation bool
 	// MaxSessions bounds the sessions open at once, each holding a host of
 	// its own besides the pool; default the pool size.
 	MaxSessions int
@@ -444,24 +449,13 @@ type browser struct {
 	dataDir string
 	netns   bool
 	cgroup  *memoryCgroup // nil when the OS allows none
+	iso     Isolation     // the layers it got
 }
 
 func (b *browser) close() {
 	b.cancel()
 	os.RemoveAll(b.dataDir)
 	b.cgroup.remove()
-}
-
-// browserMemory is the browser's memory cap in bytes, 0 for none.
-func (r *Runner) browserMemory() int64 {
-	mb := r.cfg.BrowserMemoryMB
-	if mb < 0 {
-		return 0
-	}
-	if mb == 0 {
-		mb = (r.cfg.PoolSize + r.cfg.MaxSessions) * (r.cfg.Limits.MaxMemoryMB + 512)
-	}
-	return int64(mb) << 20
 }
 
 // launch starts Chromium and its request interception.
@@ -474,12 +468,19 @@ func (r *Runner) launch(ctx context.Context) (*browser, error) {
 	if err != nil {
 		return nil, err
 	}
+	var iso Isolation
+	missing := map[string]string{}
 	unshare, netns := "", false
-	if !r.cfg.NoNetns {
-		unshare, netns = netnsWorks(id)
-		if !netns {
-			r.log.Warn("no empty network namespace for chromium (unshare -Un failed); relying on request interception and proxy flags")
-		}
+	if r.cfg.NoNetns {
+		missing[LayerNetns] = "turned off"
+	} else if u, err := netnsWorks(id); err != nil {
+		missing[LayerNetns] = err.Error() + "; request interception and the proxy flags remain"
+	} else {
+		unshare, netns = u, true
+	}
+	iso.Netns = netns
+	if err := r.require(missing); err != nil {
+		return nil, err
 	}
 	dataDir, err := makeDataDir(id)
 	if err != nil {
@@ -501,14 +502,27 @@ func (r *Runner) launch(ctx context.Context) (*browser, error) {
 		return nil, fmt.Errorf("start chromium: %w", err)
 	}
 
+	missing = map[string]string{}
+	pid := chromedp.FromContext(bctx).Browser.Process().Pid
 	if limit := r.browserMemory(); limit > 0 {
-		pid := chromedp.FromContext(bctx).Browser.Process().Pid
 		cg, err := newMemoryCgroup(fmt.Sprintf("sandpit-chromium-%d", pid), limit, pid)
-		if err != nil {
-			r.log.Warn("no memory cap for chromium", "err", err)
-		}
 		b.cgroup = cg
+		iso.MemoryCgroup = cg != nil || r.enclosed(err)
+		if !iso.MemoryCgroup {
+			missing[LayerMemoryCgroup] = err.Error() + "; memory allocated through JavaScript is bounded only by the machine"
+		}
+	} else {
+		missing[LayerMemoryCgroup] = "no memory cap was asked for"
 	}
+	if err := awaitSandbox(ctx, pid); err != nil {
+		missing[LayerSandbox] = err.Error()
+	}
+	iso.Sandbox = missing[LayerSandbox] == ""
+	if err := r.require(missing); err != nil {
+		b.close()
+		return nil, err
+	}
+	b.iso = iso
 
 	// Every request of every target is paused at the browser and answered
 	// from memory or refused.

@@ -21,12 +21,12 @@ import (
 type apiConfig struct {
 	addr        string
 	metricsAddr string
-	grace     time.Duration
-	keys      string
-	insecure  bool
-	publicURL string
-	limits    service.Access  // how much each key may ask
-	packages  *packagesConfig // served to end users' browsers
+	grace       time.Duration
+	keys        string
+	insecure    bool
+	publicURL   string
+	limits      service.Access  // how much each key may ask
+	packages    *packagesConfig // served to end users' browsers
 }
 
 func (c *apiConfig) register(f *flags) {
@@ -103,17 +103,26 @@ func (c *apiConfig) check() error {
 	if len(keys) > 0 || c.insecure {
 		return nil
 	}
-	host, _, err := net.SplitHostPort(c.addr)
-	if err != nil {
+	if _, _, err := net.SplitHostPort(c.addr); err != nil {
 		return fmt.Errorf("--addr %q: %w", c.addr, err)
 	}
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+	if c.loopback() {
 		return nil
 	}
 	return fmt.Errorf("refusing to listen on %s without API keys: set SANDPIT_API_KEYS, or pass --insecure", c.addr)
+}
+
+// loopback reports whether --addr is reachable from this machine only.
+func (c *apiConfig) loopback() bool {
+	host, _, err := net.SplitHostPort(c.addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // apiAccess returns the access settings with the parsed keys.

@@ -282,6 +282,7 @@ func TestServe(t *testing.T) {
 			"sandpit_pool_ready", "sandpit_pool_size 2", "sandpit_pool_refill_seconds_count",
 			"sandpit_browser_restarts_total 0", "sandpit_sandbox_crashes_total 0", "sandpit_redis_errors_total",
 			`sandpit_http_request_duration_seconds_count{method="POST",route="/v1/run",status="200"}`,
+			`sandpit_isolation_layer{layer="netns"} 1`, `sandpit_isolation_layer{layer="sandbox"} 1`,
 			"go_goroutines",
 		} {
 			if !strings.Contains(string(data), want) {

@@ -60,6 +60,14 @@ func (f *flags) parse(args []string) error {
 	return nil
 }
 
+// isSet reports whether the flag name was given, on the command line or by
+// its variable.
+func (f *flags) isSet(name string) bool {
+	set := false
+	f.Visit(func(fl *flag.Flag) { set = set || fl.Name == name })
+	return set
+}
+
 // parseNoArgs parses args, which must hold flags only.
 func (f *flags) parseNoArgs(args []string) error {
 	if err := f.parse(args); err != nil {

@@ -36,6 +36,7 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	if err := ac.check(); err != nil {
 		return err
 	}
+	wc.resolveIsolation(f, !ac.loopback())
 	log, err := rc.logger(std.err)
 	if err != nil {
 		return err

@@ -34,6 +34,7 @@ func runWorker(ctx context.Context, args []string, std stdio) error {
 	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
+	wc.resolveIsolation(f, true)
 	log, err := rc.logger(std.err)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -27,8 +28,10 @@ type workerConfig struct {
 	maxAttempts int
 	noNetns     bool
 	browserMB   int
-	sessions    int
-	packages    *packagesConfig // shared with the API in serve
+	// requireIsolation: see resolveIsolation for its default.
+	requireIsolation bool
+	sessions         int
+	packages         *packagesConfig // shared with the API in serve
 }
 
 func (c *workerConfig) register(f *flags) {
@@ -45,10 +48,12 @@ func (c *workerConfig) register(f *flags) {
 	f.envVar("lease", "SANDPIT_LEASE")
 	f.IntVar(&c.maxAttempts, "max-attempts", 3, "runs of a job that may end in infrastructure failures before it ends as error")
 	f.envVar("max-attempts", "SANDPIT_MAX_ATTEMPTS")
-	f.IntVar(&c.browserMB, "browser-memory-mb", 0, "memory cap in MiB of all of Chromium (a memory cgroup, when running as root); 0: pool size × (max memory + 512); -1: none")
+	f.IntVar(&c.browserMB, "browser-memory-mb", 0, "memory cap in MiB of all of Chromium (a memory cgroup, when running as root); 0: three quarters of the memory sandpit may use (its container's limit, or the machine's); -1: none")
 	f.envVar("browser-memory-mb", "SANDPIT_BROWSER_MEMORY_MB")
 	f.BoolVar(&c.noNetns, "no-netns", false, "do not put Chromium in an empty network namespace (request interception still applies)")
 	f.envVar("no-netns", "SANDPIT_NO_NETNS")
+	f.BoolVar(&c.requireIsolation, "require-isolation", false, "refuse to start unless Chromium has every layer of isolation: an empty network namespace, its own sandbox, and a memory cgroup (which needs root or a delegated cgroup); default: on for worker, and for serve when --addr is not loopback")
+	f.envVar("require-isolation", "SANDPIT_REQUIRE_ISOLATION")
 	f.IntVar(&c.sessions, "max-sessions", 0, "sessions this worker holds at once, each in a browser tab of its own; 0: the pool size")
 	f.envVar("max-sessions", "SANDPIT_MAX_SESSIONS")
 }
@@ -94,9 +99,25 @@ func splitList(s string) []string {
 	return out
 }
 
-// check fails early, in one line, when no browser can be found or the
-// package repository is unusable.
+// resolveIsolation gives --require-isolation its default when it was not
+// set: on, unless this is a serve whose API answers its own machine only
+// (public false), where a developer's machine may lack a layer.
+func (c *workerConfig) resolveIsolation(f *flags, public bool) {
+	if !f.isSet("require-isolation") {
+		c.requireIsolation = public
+	}
+}
+
+// check fails early, in one line, when no browser can be found, the
+// package repository is unusable, or the flags turn off a layer of
+// isolation they also require.
 func (c *workerConfig) check() error {
+	if c.requireIsolation && c.noNetns {
+		return fmt.Errorf("--no-netns turns off the network namespace, which --require-isolation requires: drop one of them")
+	}
+	if c.requireIsolation && c.browserMB < 0 {
+		return fmt.Errorf("--browser-memory-mb %d turns off the memory cgroup, which --require-isolation requires: drop one of them", c.browserMB)
+	}
 	if _, err := runner.FindChromium(c.chromium); err != nil {
 		return err
 	}
@@ -111,22 +132,27 @@ func (c *workerConfig) startRunner(ctx context.Context, l sandpit.Limits, m *met
 		return nil, err
 	}
 	r, err := runner.New(ctx, runner.Config{
-		Chromium:        c.chromium,
-		User:            c.user,
-		Assets:          assets,
-		PoolSize:        c.pool,
-		MaxSessions:     c.sessions,
-		Refill:          c.refill,
-		Limits:          l,
-		NoNetns:         c.noNetns,
-		Hooks:           m.RunnerHooks(),
-		BrowserMemoryMB: c.browserMB,
-		Logger:          log,
+		Chromium:         c.chromium,
+		User:             c.user,
+		Assets:           assets,
+		PoolSize:         c.pool,
+		MaxSessions:      c.sessions,
+		Refill:           c.refill,
+		Limits:           l,
+		NoNetns:          c.noNetns,
+		Hooks:            m.RunnerHooks(),
+		BrowserMemoryMB:  c.browserMB,
+		RequireIsolation: c.requireIsolation,
+		Logger:           log,
 	})
+	if ie, ok := errors.AsType[*runner.IsolationError](err); ok {
+		return nil, fmt.Errorf("%w; to start without them, pass --require-isolation=false (SANDPIT_REQUIRE_ISOLATION=false)", ie)
+	}
 	if err != nil {
 		return nil, err
 	}
 	m.WatchRunner(r, c.pool)
+	m.WatchIsolation(r)
 	return r, nil
 }
 

@@ -125,3 +125,34 @@ func TestOwn(t *testing.T) {
 	}
 	t.Logf("this process's cgroup limits: %+v", lim)
 }
+
+func TestMemory(t *testing.T) {
+	meminfo := "MemTotal:       16384000 kB\nMemFree:         1000 kB\n"
+	for _, tc := range []struct {
+		name string
+		fsys fstest.MapFS
+		lim  Limits
+		want int64
+		err  string
+	}{
+		{"the machine's", files("proc/meminfo", meminfo), Limits{}, 16384000 << 10, ""},
+		{"a cgroup limit below it", files("proc/meminfo", meminfo), Limits{Memory: 4 * gib}, 4 * gib, ""},
+		{"a cgroup limit above it", files("proc/meminfo", meminfo), Limits{Memory: 64 * gib}, 16384000 << 10, ""},
+		{"no meminfo", files(), Limits{Memory: 4 * gib}, 4 * gib, ""},
+		{"nothing known", files(), Limits{}, 0, ""},
+		{"malformed", files("proc/meminfo", "MemTotal: lots\n"), Limits{}, 0, "MemTotal"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Memory(tc.fsys, tc.lim)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("Memory = %d, %v; want an error about %s", got, err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("Memory = %d, %v; want %d", got, err, tc.want)
+			}
+		})
+	}
+}
