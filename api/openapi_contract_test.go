@@ -480,6 +480,9 @@ func (c *contract) validateLines(route *routers.Route, schema string, body []byt
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(nil, 1<<22)
 	for n := 1; sc.Scan(); n++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue // a heartbeat of the results stream
+		}
 		var v any
 		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
 			return fmt.Errorf("line %d is not JSON: %v", n, err)
