@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -230,9 +231,15 @@ func (s *server) cancelBatch(c echo.Context) error {
 	return c.JSON(http.StatusOK, b)
 }
 
+// resultsHeartbeat is how long the results stream stays quiet before a
+// blank line goes out, so that proxies and clients that drop an idle
+// connection keep it while items run long. Readers skip blank lines.
+var resultsHeartbeat = 15 * time.Second
+
 // batchResults streams the batch's jobs as JSON lines in submission order,
 // each as soon as it has ended, from item ?from=N on (0 by default), so that
-// a reader whose connection dropped resumes where it was.
+// a reader whose connection dropped resumes where it was. A blank line
+// comes whenever nothing else did for resultsHeartbeat.
 func (s *server) batchResults(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
@@ -250,15 +257,58 @@ func (s *server) batchResults(c echo.Context) error {
 	w := c.Response()
 	w.Header().Set(echo.HeaderContentType, "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
+	w.Flush()
 	enc := json.NewEncoder(w)
-	for job, err := range s.batches.BatchResults(ctx, id, from) {
-		if err != nil {
-			return nil // the answer has begun; the client sees it end early
+	jobs, stop := pullJobs(ctx, func(ctx context.Context) iter.Seq2[sandpit.Job, error] {
+		return s.batches.BatchResults(ctx, id, from)
+	})
+	defer stop()
+	beat := time.NewTimer(resultsHeartbeat)
+	defer beat.Stop()
+	for {
+		select {
+		case r, ok := <-jobs:
+			if !ok || r.err != nil {
+				return nil // the answer has begun; the client sees it end early
+			}
+			enc.Encode(r.job)
+		case <-beat.C:
+			w.Write([]byte("\n"))
 		}
-		enc.Encode(job)
 		w.Flush()
+		beat.Reset(resultsHeartbeat)
 	}
-	return nil
+}
+
+// pulled is one value of an iter.Seq2[sandpit.Job, error].
+type pulled struct {
+	job sandpit.Job
+	err error
+}
+
+// pullJobs reads the sequence seq gives in a goroutine of its own, so that
+// its reader can wait on it and on a clock at once. The channel closes
+// after the last value or the first error; stop ends the reading (the
+// sequence's context ends) and waits for it.
+func pullJobs(ctx context.Context, seq func(context.Context) iter.Seq2[sandpit.Job, error]) (<-chan pulled, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	out := make(chan pulled)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(out)
+		for job, err := range seq(ctx) {
+			select {
+			case out <- pulled{job, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return out, func() { cancel(); <-done }
 }
 
 // batchEvents streams the batch's progress as server-sent events: a

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sandpit-dev/sandpit"
 	"github.com/sandpit-dev/sandpit/queue"
@@ -131,6 +132,52 @@ func TestBatchCancel(t *testing.T) {
 	}
 	if status, _, _ := e.do(t, "GET", "/v1/batches/0123456789abcdef0123456789abcdef", "", ""); status != 404 {
 		t.Fatalf("unknown batch = %d", status)
+	}
+}
+
+// While no item ends, the results stream sends a blank line every
+// resultsHeartbeat, and the items still come after.
+func TestBatchResultsHeartbeat(t *testing.T) {
+	defer func(d time.Duration) { resultsHeartbeat = d }(resultsHeartbeat)
+	resultsHeartbeat = 100 * time.Millisecond
+	e := newEnv(t, queue.Options{}, false) // no worker: the item waits
+	_, b := e.post(t, "/v1/batches", "application/x-ndjson", "{\"id\": \"a\", \"code\": \"a\"}\n")
+	id := b["id"].(string)
+	resp, err := http.Get(e.srv.URL + "/v1/batches/" + id + "/results")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	rd := bufio.NewReader(resp.Body)
+	start := time.Now()
+	for i := range 3 {
+		line, err := rd.ReadString('\n')
+		if err != nil || line != "\n" {
+			t.Fatalf("line %d of a quiet stream = %q, %v; want a blank line", i, line, err)
+		}
+	}
+	if took := time.Since(start); took < 250*time.Millisecond {
+		t.Errorf("3 blank lines in %v, want one every 100ms", took)
+	}
+	if status, _, _ := e.do(t, "DELETE", "/v1/batches/"+id, "", ""); status != 200 {
+		t.Fatalf("cancel = %d", status)
+	}
+	for {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			t.Fatalf("the stream ended without the item: %v", err)
+		}
+		if line == "\n" {
+			continue
+		}
+		var job sandpit.Job
+		if err := json.Unmarshal([]byte(line), &job); err != nil || job.ItemID != "a" || job.Status != sandpit.StatusCancelled {
+			t.Fatalf("item line %q: %+v, %v", line, job, err)
+		}
+		break
+	}
+	if rest, err := io.ReadAll(rd); err != nil || strings.TrimLeft(string(rest), "\n") != "" {
+		t.Errorf("after the last item: %q, %v", rest, err)
 	}
 }
 

@@ -22,12 +22,19 @@ type Runtime interface {
 // info answers GET /v1/info: the server's version, the interpreter, the
 // limits in force and the packages jobs may import.
 func (s *server) info(c echo.Context) error {
-	in := sandpit.Info{Version: version.String(), Limits: s.limits.Info(), Packages: []string{}}
-	if rt, ok := s.web.(Runtime); ok {
+	return c.JSON(http.StatusOK, Info(s.limits, s.web))
+}
+
+// Info is what a server of limits l tells of itself (GET /v1/info), with
+// what rt tells of the interpreter when it is a Runtime (the page
+// package's Web is).
+func Info(l sandpit.Limits, rt any) sandpit.Info {
+	in := sandpit.Info{Version: version.String(), Limits: l.Info(), Packages: []string{}}
+	if rt, ok := rt.(Runtime); ok {
 		in.PyodideVersion, in.PythonVersion = rt.PyodideVersion(), rt.PythonVersion()
 		if p := rt.Packages(); p != nil {
 			in.Packages = p
 		}
 	}
-	return c.JSON(http.StatusOK, in)
+	return in
 }

@@ -435,7 +435,7 @@ func (c *contract) do(t *testing.T, k call) []byte {
 			t.Errorf("%s: %s", name, short(err))
 		}
 	case strings.HasPrefix(ct, "text/event-stream"):
-		if err := c.validateEvents(route, body); err != nil {
+		if err := c.validateEvents(route.Operation.OperationID, body); err != nil {
 			t.Errorf("%s: %s", name, short(err))
 		}
 	}
@@ -490,6 +490,9 @@ func (c *contract) validateLines(route *routers.Route, schema string, body []byt
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(nil, 1<<22)
 	for n := 1; sc.Scan(); n++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue // a heartbeat of the results stream
+		}
 		var v any
 		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
 			return fmt.Errorf("line %d is not JSON: %v", n, err)
@@ -501,84 +504,68 @@ func (c *contract) validateLines(route *routers.Route, schema string, body []byt
 	return sc.Err()
 }
 
-// validateEvents checks a body of server-sent events: a batch's progress
-// events and then one done event, each with a Batch as its data; or a
-// job's status and output events and then one done event with the Job.
-func (c *contract) validateEvents(route *routers.Route, body []byte) error {
-	if !strings.HasPrefix(route.Path, "/v1/batches/") {
-		return c.validateJobEvents(body)
-	}
-	s := c.doc.Components.Schemas["Batch"]
-	var names []string
+// sse is one server-sent event.
+type sse struct{ name, data string }
+
+// readSSE splits a body of server-sent events, leaving out comments.
+func readSSE(body []byte) []sse {
+	var events []sse
 	for _, ev := range strings.Split(strings.TrimSpace(string(body)), "\n\n") {
-		var name, data string
+		var e sse
 		for _, line := range strings.Split(ev, "\n") {
 			if v, ok := strings.CutPrefix(line, "event: "); ok {
-				name = v
+				e.name = v
 			}
 			if v, ok := strings.CutPrefix(line, "data: "); ok {
-				data = v
+				e.data = v
 			}
 		}
-		if name == "" {
-			continue // a comment, such as a keep-alive
-		}
-		names = append(names, name)
-		var v any
-		if err := json.Unmarshal([]byte(data), &v); err != nil {
-			return fmt.Errorf("event %s: data is not JSON: %v", name, err)
-		}
-		if err := s.Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
-			return fmt.Errorf("event %s: data does not match Batch: %v", name, err)
+		if e.name != "" {
+			events = append(events, e)
 		}
 	}
-	if len(names) == 0 || names[len(names)-1] != "done" || slices.Index(names, "done") != len(names)-1 {
-		return fmt.Errorf("events %v, want progress events and then done", names)
-	}
-	return nil
+	return events
 }
 
-// validateJobEvents checks the events of a job: status and output events,
-// each with its data, and then one done event with the Job.
-func (c *contract) validateJobEvents(body []byte) error {
+// validateEvents checks a body of server-sent events of the operation op:
+// a batch's progress events and then one done event, each with a Batch as
+// its data; or MCP messages, each a JSON-RPC message, the last the
+// response.
+func (c *contract) validateEvents(op string, body []byte) error {
+	events := readSSE(body)
 	var names []string
-	for _, ev := range strings.Split(strings.TrimSpace(string(body)), "\n\n") {
-		var name, data string
-		for _, line := range strings.Split(ev, "\n") {
-			if v, ok := strings.CutPrefix(line, "event: "); ok {
-				name = v
-			}
-			if v, ok := strings.CutPrefix(line, "data: "); ok {
-				data = v
-			}
+	for _, e := range events {
+		names = append(names, e.name)
+		var v any
+		if err := json.Unmarshal([]byte(e.data), &v); err != nil {
+			return fmt.Errorf("event %s: data is not JSON: %v", e.name, err)
 		}
-		if name == "" {
-			continue
-		}
-		names = append(names, name)
-		var v map[string]any
-		if err := json.Unmarshal([]byte(data), &v); err != nil {
-			return fmt.Errorf("event %s: data is not a JSON object: %v", name, err)
-		}
-		switch name {
-		case "done":
-			if err := c.doc.Components.Schemas["Job"].Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
-				return fmt.Errorf("event done: data does not match Job: %v", err)
-			}
-		case "status":
-			if _, ok := v["status"].(string); !ok || len(v) != 1 {
-				return fmt.Errorf("event status: data %s, want {\"status\": ...}", data)
-			}
-		case "stdout", "stderr":
-			if _, ok := v["data"].(string); !ok || len(v) != 1 {
-				return fmt.Errorf("event %s: data %s, want {\"data\": ...}", name, data)
+		switch op {
+		case "postMCP":
+			m, _ := v.(map[string]any)
+			if e.name != "message" || m["jsonrpc"] != "2.0" {
+				return fmt.Errorf("event %s: %.200s is not a JSON-RPC message", e.name, e.data)
 			}
 		default:
-			return fmt.Errorf("event %s: not an event of a job", name)
+			if err := c.doc.Components.Schemas["Batch"].Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
+				return fmt.Errorf("event %s: data does not match Batch: %v", e.name, err)
+			}
 		}
 	}
-	if len(names) == 0 || names[len(names)-1] != "done" || slices.Index(names, "done") != len(names)-1 {
-		return fmt.Errorf("events %v, want status and output events and then done", names)
+	last := ""
+	if len(names) > 0 {
+		last = names[len(names)-1]
+	}
+	switch op {
+	case "postMCP":
+		var m map[string]any
+		if len(events) == 0 || json.Unmarshal([]byte(events[len(events)-1].data), &m) != nil || m["id"] == nil {
+			return fmt.Errorf("MCP events %v: the last is not the response", names)
+		}
+	default:
+		if last != "done" || slices.Index(names, "done") != len(names)-1 {
+			return fmt.Errorf("events %v, want progress events and then done", names)
+		}
 	}
 	return nil
 }

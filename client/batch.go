@@ -9,6 +9,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/tmaxmax/go-sse"
@@ -80,8 +81,8 @@ func (c *Client) BatchResults(ctx context.Context, id string) iter.Seq2[sandpit.
 // BatchResultsFrom yields the jobs of a batch's items from index from on
 // (from 0), in submission order, each as soon as it has ended: a program
 // that stopped after writing n results resumes with from = n. A stream that
-// breaks off is opened again, as the retry policy allows, and goes on from
-// the first item not yet yielded; each item is yielded once.
+// breaks off is opened again, as the retry policy allows, from the first
+// item not yet yielded (?from=N); each item is yielded once.
 func (c *Client) BatchResultsFrom(ctx context.Context, id string, from int) iter.Seq2[sandpit.Job, error] {
 	return func(yield func(sandpit.Job, error) bool) {
 		next := from // the index of the next item to yield
@@ -110,7 +111,11 @@ func (c *Client) BatchResultsFrom(ctx context.Context, id string, from int) iter
 // from *next on. done says that iteration is over (the stream ended whole,
 // or yield asked to stop); otherwise err says why the stream broke off.
 func (c *Client) readResults(ctx context.Context, id string, next *int, yield func(sandpit.Job, error) bool) (done, progressed bool, err error) {
-	resp, err := c.send(ctx, request{method: http.MethodGet, path: "/v1/batches/" + url.PathEscape(id) + "/results"})
+	path := "/v1/batches/" + url.PathEscape(id) + "/results"
+	if *next > 0 {
+		path += "?from=" + strconv.Itoa(*next)
+	}
+	resp, err := c.send(ctx, request{method: http.MethodGet, path: path})
 	if err != nil {
 		return false, false, err
 	}
@@ -118,8 +123,10 @@ func (c *Client) readResults(ctx context.Context, id string, next *int, yield fu
 	if resp.StatusCode >= 400 {
 		return false, false, answerError(resp)
 	}
+	// The server sends a blank line now and then while no item ends; the
+	// decoder skips it as it skips any space between values.
 	dec := json.NewDecoder(resp.Body)
-	for i := 0; ; i++ {
+	for i := *next; ; i++ {
 		var job sandpit.Job
 		if err := dec.Decode(&job); errors.Is(err, io.EOF) {
 			// The server also ends the stream early when it cannot go

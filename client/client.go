@@ -202,6 +202,10 @@ type request struct {
 	// request can be sent again.
 	rewind func() error
 	key    string // Idempotency-Key, when not empty
+	// accept is the media type asked for; default application/json.
+	accept string
+	// lastEventID, when not empty, resumes a stream of events after it.
+	lastEventID string
 }
 
 // do sends one request and decodes the JSON answer into out.
@@ -257,7 +261,14 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 		if r.contentType != "" {
 			req.Header.Set("Content-Type", r.contentType)
 		}
-		req.Header.Set("Accept", "application/json")
+		accept := r.accept
+		if accept == "" {
+			accept = "application/json"
+		}
+		req.Header.Set("Accept", accept)
+		if r.lastEventID != "" {
+			req.Header.Set("Last-Event-ID", r.lastEventID)
+		}
 		req.Header.Set("User-Agent", c.userAgent)
 		if c.apiKey != "" {
 			req.Header.Set("Authorization", "Bearer "+c.apiKey)

@@ -29,7 +29,7 @@ const unknownID = "0123456789abcdef0123456789abcdef"
 
 // observed is one request the server received.
 type observed struct {
-	method, path, userAgent, key string
+	method, path, userAgent, key, lastEventID, query string
 }
 
 // observer records the requests a handler receives.
@@ -43,7 +43,7 @@ var seen = &observer{}
 func (o *observer) observe(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o.mu.Lock()
-		o.reqs = append(o.reqs, observed{r.Method, r.URL.Path, r.Header.Get("User-Agent"), r.Header.Get("Idempotency-Key")})
+		o.reqs = append(o.reqs, observed{r.Method, r.URL.Path, r.Header.Get("User-Agent"), r.Header.Get("Idempotency-Key"), r.Header.Get("Last-Event-ID"), r.URL.RawQuery})
 		o.mu.Unlock()
 		h.ServeHTTP(w, r)
 	})
@@ -286,8 +286,23 @@ func TestRetriesUnavailableAndLostAnswers(t *testing.T) {
 			}
 			got = append(got, job.ItemID)
 		}
-		if !slices.Equal(got, []string{"a", "b", "c"}) || len(p.calls("GET /v1/batches/"+b.ID+"/results")) != 2 {
-			t.Errorf("items %v over %d streams, want a, b, c over 2", got, len(p.calls("GET /v1/batches/"+b.ID+"/results")))
+		calls := p.calls("GET /v1/batches/" + b.ID + "/results")
+		if !slices.Equal(got, []string{"a", "b", "c"}) || len(calls) != 2 {
+			t.Fatalf("items %v over %d streams, want a, b, c over 2", got, len(calls))
+		}
+		if calls[0].query != "" || calls[1].query != "from=1" {
+			t.Errorf("the streams asked for %q and %q, want all and then from=1", calls[0].query, calls[1].query)
+		}
+		got = nil
+		p.plan("GET /v1/batches/"+b.ID+"/results", "blank-lines")
+		for job, err := range c.BatchResults(ctx, b.ID) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, job.ItemID)
+		}
+		if !slices.Equal(got, []string{"a", "b", "c"}) {
+			t.Errorf("items among blank lines: %v, want a, b, c", got)
 		}
 		got = nil
 		for job, err := range c.BatchResultsFrom(ctx, b.ID, 1) {
@@ -364,7 +379,10 @@ func TestBatchEvents(t *testing.T) {
 // faultProxy forwards requests to the real server, and fails those it is
 // told to, once each: "503" answers 503 itself; "drop" forwards the request
 // and then drops the connection instead of answering; "cut" forwards it and
-// drops the connection after the answer's first line.
+// drops the connection after the answer's first line; "cut-after-stdout"
+// forwards server-sent events and drops the connection after the first
+// stdout event; "blank-lines" forwards the answer with a blank line before
+// each of its lines, as the results of a batch are while no item ends.
 type faultProxy struct {
 	target *url.URL
 
@@ -404,7 +422,7 @@ func (p *faultProxy) lostBody() string {
 func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	route := r.Method + " " + r.URL.Path
 	p.mu.Lock()
-	p.log = append(p.log, observed{r.Method, r.URL.Path, r.Header.Get("User-Agent"), r.Header.Get("Idempotency-Key")})
+	p.log = append(p.log, observed{r.Method, r.URL.Path, r.Header.Get("User-Agent"), r.Header.Get("Idempotency-Key"), r.Header.Get("Last-Event-ID"), r.URL.RawQuery})
 	var fault string
 	if f := p.faults[route]; len(f) > 0 {
 		fault, p.faults[route] = f[0], f[1:]
@@ -429,6 +447,37 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
 		p.lost = string(data)
 		p.mu.Unlock()
+		panic(http.ErrAbortHandler)
+	case "blank-lines":
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		for rd := bufio.NewReader(resp.Body); ; {
+			line, err := rd.ReadBytes('\n')
+			if len(line) > 0 {
+				w.Write(append([]byte("\n\n"), line...))
+				w.(http.Flusher).Flush()
+			}
+			if err != nil {
+				return
+			}
+		}
+	case "cut-after-stdout":
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		stdout := false
+		for rd := bufio.NewReader(resp.Body); ; {
+			line, err := rd.ReadBytes('\n')
+			w.Write(line)
+			w.(http.Flusher).Flush()
+			stdout = stdout || string(line) == "event: stdout\n"
+			if err != nil || stdout && string(line) == "\n" {
+				break
+			}
+		}
 		panic(http.ErrAbortHandler)
 	case "cut":
 		line, _ := bufio.NewReader(resp.Body).ReadBytes('\n')

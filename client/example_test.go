@@ -22,6 +22,7 @@ import (
 	"github.com/sandpit-dev/sandpit/queue"
 	"github.com/sandpit-dev/sandpit/runner"
 	"github.com/sandpit-dev/sandpit/service"
+	"github.com/sandpit-dev/sandpit/worker"
 )
 
 // serverURL is a whole sandpit (API, Redis queue, worker, Chromium) that the
@@ -69,9 +70,7 @@ func TestMain(m *testing.M) {
 		defer q.Close()
 		done := make(chan struct{})
 		go func() {
-			q.Work(ctx, queue.HandlerFunc(func(ctx context.Context, t queue.Task) (sandpit.Result, error) {
-				return r.Run(ctx, t.Spec)
-			}), queue.WorkerOptions{Ready: r.Ready})
+			worker.New(q, worker.Chromium(r), worker.Config{Concurrency: 1, Logger: quiet}).Run(ctx)
 			close(done)
 		}()
 		defer func() { cancel(); <-done }()
@@ -81,7 +80,7 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		svc := service.New(q, service.Config{Logger: quiet})
-		srv := httptest.NewServer(seen.observe(api.New(api.Config{Jobs: svc, Batches: svc, Pages: svc, Web: web, Logger: quiet})))
+		srv := httptest.NewServer(seen.observe(api.New(api.Config{Jobs: svc, Batches: svc, Sessions: svc, Pages: svc, Web: web, Logger: quiet})))
 		defer srv.Close()
 		serverURL = srv.URL
 		// A second API on the same Redis whose queue holds one job and
@@ -271,4 +270,20 @@ func ExampleClient_Info() {
 	}
 	fmt.Println(info.PythonVersion, info.Limits.MaxTimeoutMS, info.Packages)
 	// Output: 3.14.2 300000 []
+}
+
+func ExampleClient_RunStream() {
+	c, _ := client.New(serverURL)
+	job, err := c.RunStream(context.Background(), sandpit.Spec{Code: "for i in range(3):\n    print('step', i)"},
+		func(ev sandpit.Event) {
+			if ev.Type == sandpit.EventStdout {
+				fmt.Print(ev.Data) // as the code prints it
+			}
+		})
+	fmt.Println(job.Status, err)
+	// Output:
+	// step 0
+	// step 1
+	// step 2
+	// succeeded <nil>
 }

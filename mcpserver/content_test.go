@@ -3,9 +3,12 @@ package mcpserver
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -122,7 +125,7 @@ func TestJobText(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res := jobResult(tc.job)
+			res, _ := render(tc.job, links{}, DefaultMaxText)
 			if res.IsError != tc.isError {
 				t.Errorf("IsError = %v, want %v", res.IsError, tc.isError)
 			}
@@ -215,7 +218,7 @@ func TestJobResultContent(t *testing.T) {
 		{Path: "bad.bin", Content: "!!not base64", Encoding: sandpit.EncodingBase64, MimeType: "application/octet-stream", Size: 3},
 		b64("b.txt", "text/plain; charset=utf-8", []byte("hi")),
 	}}}
-	res := jobResult(job)
+	res, _ := render(job, links{}, DefaultMaxText)
 	if len(res.Content) != 3 {
 		t.Fatalf("%d content blocks, want 3 (text, a.png, b.txt)", len(res.Content))
 	}
@@ -232,19 +235,148 @@ func TestJobResultContent(t *testing.T) {
 }
 
 // TestOutput checks the structured output: the job without the files'
-// contents.
+// contents, with links to them.
 func TestOutput(t *testing.T) {
 	now := time.Now()
 	job := sandpit.Job{ID: "j1", Result: sandpit.Result{Status: sandpit.StatusSucceeded, ExitCode: ptr(0), Stdout: "x",
-		Result: ptr("1"), Files: []sandpit.File{b64("a.png", "image/png", png)}},
+		Result: ptr("1"), Files: []sandpit.File{b64("a b.png", "image/png", png)}},
 		CreatedAt: now, StartedAt: &now, FinishedAt: &now, DurationMS: ptr(int64(5))}
-	out := output(job)
-	if out.ID != "j1" || out.Status != sandpit.StatusSucceeded || *out.ExitCode != 0 || out.Stdout != "x" || *out.Job.Result.Result != "1" ||
+	_, out := render(job, links{"https://sandpit.example.com"}, DefaultMaxText)
+	want := fileInfo{Path: "a b.png", MimeType: "image/png", Size: 16, URI: "sandpit://jobs/j1/files/a%20b.png",
+		URL: "https://sandpit.example.com/v1/jobs/j1/files/a%20b.png", Included: true}
+	if out.ID != "j1" || out.Status != sandpit.StatusSucceeded || *out.ExitCode != 0 || out.Stdout != "x" || *out.Result != "1" ||
 		!out.CreatedAt.Equal(now) || !out.StartedAt.Equal(now) || !out.FinishedAt.Equal(now) || *out.DurationMS != 5 ||
-		len(out.Files) != 1 || out.Files[0] != (fileInfo{Path: "a.png", MimeType: "image/png", Size: 16}) {
+		out.JobURL != "https://sandpit.example.com/v1/jobs/j1" || len(out.Files) != 1 || out.Files[0] != want {
 		t.Fatalf("output = %+v", out)
 	}
-	if out := output(sandpit.Job{}); out.Files == nil {
-		t.Error("files of a job without files is null, want []")
+	if _, out := render(sandpit.Job{}, links{}, DefaultMaxText); out.Files == nil || out.JobURL != "" {
+		t.Errorf("output of a job without files, the URL unknown: %+v; want files [] and no job_url", out)
 	}
+}
+
+// resultText counts the characters of a result that are text to the
+// model: text blocks, embedded text, the base64 of embedded bytes, and
+// what a resource link says. Images are not text.
+func resultText(res *mcp.CallToolResult) int {
+	n := 0
+	for _, c := range res.Content {
+		switch c := c.(type) {
+		case *mcp.TextContent:
+			n += runeCount(c.Text)
+		case *mcp.EmbeddedResource:
+			n += runeCount(c.Resource.Text) + base64.StdEncoding.EncodedLen(len(c.Resource.Blob)) + len(c.Resource.URI)
+		case *mcp.ResourceLink:
+			n += runeCount(c.URI) + runeCount(c.Name) + runeCount(c.Description)
+		}
+	}
+	return n
+}
+
+// TestResultCap renders jobs of every shape under caps small and large:
+// the text stays within the cap, what is cut is said with the job's id
+// and URL, and what fits is whole.
+func TestResultCap(t *testing.T) {
+	tb := "Traceback (most recent call last):\n" + strings.Repeat("  File \"main.py\", line 1, in f\n", 400) + "RecursionError: maximum recursion depth exceeded\n"
+	textFile := func(path string, n int) sandpit.File {
+		return b64(path, "text/plain; charset=utf-8", []byte(strings.Repeat("t", n)))
+	}
+	var manyFiles []sandpit.File
+	for i := range 100 {
+		manyFiles = append(manyFiles, textFile(fmt.Sprintf("out/part-%03d.txt", i), 1000))
+	}
+	tests := []struct {
+		name string
+		job  sandpit.Job
+	}{
+		{"a long stdout", sandpit.Job{Result: sandpit.Result{Status: sandpit.StatusSucceeded, ExitCode: ptr(0),
+			Stdout: strings.Repeat("line of output\n", 20000)}}},
+		{"every part long", sandpit.Job{Result: sandpit.Result{Status: sandpit.StatusFailed, ExitCode: ptr(1),
+			Stdout: strings.Repeat("o", 100000), Stderr: strings.Repeat("e\n", 50000),
+			Error:  &sandpit.PyError{Type: "RecursionError", Message: "maximum recursion depth exceeded", Traceback: tb},
+			Result: ptr(strings.Repeat("r\n", 20000))}}},
+		{"characters of several bytes", sandpit.Job{Result: sandpit.Result{Status: sandpit.StatusSucceeded, ExitCode: ptr(0),
+			Stdout: strings.Repeat("日本語のテキスト😀\n", 10000)}}},
+		{"a hundred files", sandpit.Job{Result: sandpit.Result{Status: sandpit.StatusSucceeded, ExitCode: ptr(0),
+			Stdout: strings.Repeat("x", 30000), Files: manyFiles}}},
+		{"a long text file among short ones", sandpit.Job{Result: sandpit.Result{Status: sandpit.StatusSucceeded, ExitCode: ptr(0),
+			Files: []sandpit.File{textFile("small.txt", 10), textFile("big.txt", 50000), b64("plot.png", "image/png", png), textFile("last.txt", 10)}}}},
+		{"bytes", sandpit.Job{Result: sandpit.Result{Status: sandpit.StatusSucceeded, ExitCode: ptr(0),
+			Files: []sandpit.File{b64("data.bin", "application/octet-stream", bytes.Repeat([]byte{0, 1, 2}, 20000))}}}},
+	}
+	l := links{"https://sandpit.example.com"}
+	for _, tc := range tests {
+		for _, max := range []int{MinMaxText, 5000, DefaultMaxText} {
+			t.Run(fmt.Sprintf("%s within %d", tc.name, max), func(t *testing.T) {
+				job := tc.job
+				job.ID = "0123abcd"
+				res, out := render(job, l, max)
+				if n := resultText(res); n > max {
+					t.Fatalf("%d characters of text, over the cap of %d:\n%.3000s", n, max, text(res))
+				}
+				txt := text(res)
+				if out.StdoutOmitted+out.StderrOmitted+out.ResultOmitted > 0 &&
+					!strings.Contains(txt, "cut here; the whole is in job 0123abcd: GET https://sandpit.example.com/v1/jobs/0123abcd") {
+					t.Errorf("output cut without saying where the whole is:\n%.3000s", txt)
+				}
+				links := map[string]bool{}
+				for _, c := range res.Content[1:] {
+					if link, ok := c.(*mcp.ResourceLink); ok {
+						links[link.URI] = true
+					}
+				}
+				unlisted := 0
+				for _, f := range out.Files {
+					switch {
+					case f.Included:
+					case links[f.URI]:
+						if !strings.Contains(txt, "- "+f.Path+" (") || !strings.Contains(txt, "linked, too long") {
+							t.Errorf("file %s linked without saying so:\n%.3000s", f.Path, txt)
+						}
+					default:
+						unlisted++
+					}
+				}
+				if unlisted > 0 && !strings.Contains(txt, fmt.Sprintf("- and %d more files, not in this result", unlisted)) {
+					t.Errorf("%d files left out without saying so:\n%.3000s", unlisted, txt)
+				}
+				if unlisted == 0 && len(res.Content) != 1+len(job.Files) {
+					t.Errorf("%d blocks for %d files", len(res.Content), len(job.Files))
+				}
+				data, _ := json.Marshal(out)
+				if runeCount(out.Stdout)+runeCount(out.Stderr) > max || len(data) > 3*max+200*len(job.Files) {
+					t.Errorf("structured output of %d bytes, stdout %d, stderr %d characters", len(data), runeCount(out.Stdout), runeCount(out.Stderr))
+				}
+				if !utf8.ValidString(out.Stdout) || !utf8.ValidString(txt) {
+					t.Error("a character was cut in two")
+				}
+			})
+		}
+	}
+	t.Run("what fits is whole", func(t *testing.T) {
+		job := sandpit.Job{ID: "j", Result: sandpit.Result{Status: sandpit.StatusSucceeded, ExitCode: ptr(0),
+			Stdout: strings.Repeat("a", 9000), Stderr: strings.Repeat("b", 9000), Files: []sandpit.File{textFile("f.txt", 1000)}}}
+		res, out := render(job, l, DefaultMaxText)
+		if strings.Contains(text(res), "cut here") || out.Stdout != job.Stdout || out.Stderr != job.Stderr || !out.Files[0].Included {
+			t.Errorf("a job within the cap was cut: %+v", out)
+		}
+	})
+	t.Run("the head and the tail are kept", func(t *testing.T) {
+		job := sandpit.Job{ID: "j", Result: sandpit.Result{Status: sandpit.StatusSucceeded, ExitCode: ptr(0),
+			Stdout: "FIRST LINE\n" + strings.Repeat("middle\n", 10000) + "LAST LINE\n"}}
+		res, out := render(job, l, DefaultMaxText)
+		if !strings.Contains(text(res), "\nstdout:\nFIRST LINE\n") || !strings.HasSuffix(out.Stdout, "LAST LINE\n") ||
+			out.StdoutOmitted != runeCount(job.Stdout)-(runeCount(out.Stdout)-runeCount(noteOf(out.Stdout))) {
+			t.Errorf("stdout as shown: %.200s … %.200s (omitted %d)", out.Stdout, out.Stdout[len(out.Stdout)-200:], out.StdoutOmitted)
+		}
+	})
+}
+
+// noteOf is the note of what was cut out of s.
+func noteOf(s string) string {
+	i := strings.Index(s, "[… ")
+	j := strings.Index(s, " …]\n")
+	if i < 0 || j < 0 {
+		return ""
+	}
+	return s[i : j+len(" …]\n")]
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"iter"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,14 +24,30 @@ import (
 // its answers does not depend on how jobs run (the whole way, with Chromium
 // and Redis, is tested in cmd/sandpit).
 
+// step is one event of a fake job, after a pause.
+type step struct {
+	after time.Duration
+	ev    sandpit.Event
+}
+
 // recorder is a Backend that records its calls and answers with err, or
-// else with a job that echoes the spec's code as stdout.
+// else with a job whose events are those finish gives for its spec (by
+// default, the spec's code as stdout).
 type recorder struct {
-	mu    sync.Mutex
-	calls []string
-	specs []sandpit.Spec
-	auth  []string // the caller of each call
-	err   error
+	mu     sync.Mutex
+	calls  []string
+	specs  []sandpit.Spec
+	auth   []string // the caller of each call
+	err    error
+	finish func(spec sandpit.Spec) ([]step, sandpit.Job)
+	jobs   map[string]ownedJob
+	nextID int
+}
+
+type ownedJob struct {
+	owner string
+	steps []step
+	job   sandpit.Job
 }
 
 func (r *recorder) record(ctx context.Context, call string, spec sandpit.Spec) {
@@ -40,14 +58,83 @@ func (r *recorder) record(ctx context.Context, call string, spec sandpit.Spec) {
 	r.auth = append(r.auth, sandpit.CallerFrom(ctx).ID)
 }
 
-func (r *recorder) Run(ctx context.Context, spec sandpit.Spec) (sandpit.Job, error) {
-	r.record(ctx, "run", spec)
-	return r.job(spec), r.err
+// submit makes the job of spec, with its events.
+func (r *recorder) submit(ctx context.Context, spec sandpit.Spec) (sandpit.Job, error) {
+	if r.err != nil {
+		return sandpit.Job{}, r.err
+	}
+	steps, job := r.defaultFinish(spec)
+	if r.finish != nil {
+		steps, job = r.finish(spec)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.nextID++
+	if job.ID == "" {
+		job.ID = "j" + strconv.Itoa(r.nextID)
+	}
+	if r.jobs == nil {
+		r.jobs = map[string]ownedJob{}
+	}
+	r.jobs[job.ID] = ownedJob{owner: sandpit.CallerFrom(ctx).ID, steps: steps, job: job}
+	return sandpit.Job{ID: job.ID, Result: sandpit.Result{Status: sandpit.StatusQueued}}, nil
 }
 
-func (r *recorder) RunInSession(ctx context.Context, id string, spec sandpit.Spec) (sandpit.Job, error) {
-	r.record(ctx, "run_in_session "+id, spec)
-	return r.job(spec), r.err
+func (r *recorder) defaultFinish(spec sandpit.Spec) ([]step, sandpit.Job) {
+	job := sandpit.Job{Result: sandpit.Result{Status: sandpit.StatusSucceeded, ExitCode: ptr(0), Stdout: spec.Code, Files: []sandpit.File{}}}
+	return []step{{ev: sandpit.Event{Type: sandpit.EventStdout, Data: spec.Code}}}, job
+}
+
+func (r *recorder) Submit(ctx context.Context, spec sandpit.Spec) (sandpit.Job, error) {
+	r.record(ctx, "submit", spec)
+	return r.submit(ctx, spec)
+}
+
+func (r *recorder) SubmitInSession(ctx context.Context, id string, spec sandpit.Spec) (sandpit.Job, error) {
+	r.record(ctx, "submit_in_session "+id, spec)
+	return r.submit(ctx, spec)
+}
+
+// lookup returns a job of the caller.
+func (r *recorder) lookup(ctx context.Context, id string) (ownedJob, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	j, ok := r.jobs[id]
+	if !ok || j.owner != sandpit.CallerFrom(ctx).ID {
+		return ownedJob{}, sandpit.Errorf(sandpit.ENOTFOUND, "job not found")
+	}
+	return j, nil
+}
+
+func (r *recorder) Events(ctx context.Context, id, after string) iter.Seq2[sandpit.Event, error] {
+	return func(yield func(sandpit.Event, error) bool) {
+		j, err := r.lookup(ctx, id)
+		if err != nil {
+			yield(sandpit.Event{}, err)
+			return
+		}
+		if !yield(sandpit.Event{Type: sandpit.EventStatus, Data: "running"}, nil) {
+			return
+		}
+		for _, s := range j.steps {
+			select {
+			case <-time.After(s.after):
+			case <-ctx.Done():
+				yield(sandpit.Event{}, ctx.Err())
+				return
+			}
+			if !yield(s.ev, nil) {
+				return
+			}
+		}
+		job := j.job
+		yield(sandpit.Event{Type: sandpit.EventDone, Data: string(job.Status), Job: &job}, nil)
+	}
+}
+
+func (r *recorder) Get(ctx context.Context, id string) (sandpit.Job, error) {
+	j, err := r.lookup(ctx, id)
+	return j.job, err
 }
 
 func (r *recorder) CreateSession(ctx context.Context, spec sandpit.SessionSpec) (sandpit.Session, error) {
@@ -60,10 +147,6 @@ func (r *recorder) CloseSession(ctx context.Context, id string) (sandpit.Session
 	return sandpit.Session{ID: id, Status: sandpit.SessionClosed, Runs: 2}, r.err
 }
 
-func (r *recorder) job(spec sandpit.Spec) sandpit.Job {
-	return sandpit.Job{ID: "j1", Result: sandpit.Result{Status: sandpit.StatusSucceeded, ExitCode: ptr(0), Stdout: spec.Code, Files: []sandpit.File{}}}
-}
-
 // bearer adds an Authorization header to every request.
 type bearer string
 
@@ -73,26 +156,70 @@ func (b bearer) RoundTrip(req *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(req)
 }
 
-// connect serves b over HTTP and returns a client session of it.
-func connect(t *testing.T, b Backend) *mcp.ClientSession {
+// heard is what a client heard besides the answers to its calls.
+type heard struct {
+	mu       sync.Mutex
+	progress []*mcp.ProgressNotificationParams
+	logs     []*mcp.LoggingMessageParams
+}
+
+func (h *heard) options() *mcp.ClientOptions {
+	return &mcp.ClientOptions{
+		ProgressNotificationHandler: func(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.progress = append(h.progress, req.Params)
+		},
+		LoggingMessageHandler: func(_ context.Context, req *mcp.LoggingMessageRequest) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.logs = append(h.logs, req.Params)
+		},
+	}
+}
+
+func (h *heard) counts() (progress, logs int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.progress), len(h.logs)
+}
+
+// server serves b over HTTP, as the API does: the caller, named by its
+// bearer token, in the request's context.
+func server(t *testing.T, b Backend, opts Options) string {
 	t.Helper()
-	// As the API's access check does, the caller is put in the request's
-	// context, named here by its bearer token.
-	h := Handler(b, Options{})
+	h := Handler(b, opts)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		caller := sandpit.Caller{ID: strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")}
 		h.ServeHTTP(w, r.WithContext(sandpit.WithCaller(r.Context(), caller)))
 	}))
 	t.Cleanup(srv.Close)
-	c := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil)
+	return srv.URL
+}
+
+// dial opens a client session of the server at url as the caller key, in
+// protocol version (the latest when empty).
+func dial(t *testing.T, url, key, version string, h *heard) *mcp.ClientSession {
+	t.Helper()
+	var opts *mcp.ClientOptions
+	if h != nil {
+		opts = h.options()
+	}
+	c := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, opts)
 	cs, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{
-		Endpoint: srv.URL, HTTPClient: &http.Client{Transport: bearer("k1")},
-	}, nil)
+		Endpoint: url, HTTPClient: &http.Client{Transport: bearer(key)},
+	}, &mcp.ClientSessionOptions{ProtocolVersion: version})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cs.Close() })
 	return cs
+}
+
+// connect serves b over HTTP and returns a client session of it.
+func connect(t *testing.T, b Backend) *mcp.ClientSession {
+	t.Helper()
+	return dial(t, server(t, b, Options{}), "k1", "", nil)
 }
 
 func call(t *testing.T, cs *mcp.ClientSession, tool string, args map[string]any) *mcp.CallToolResult {
@@ -152,7 +279,7 @@ func TestTools(t *testing.T) {
 		}
 		var out jobOutput
 		data, _ := json.Marshal(res.StructuredContent)
-		if err := json.Unmarshal(data, &out); err != nil || out.ID != "j1" || out.Stdout != "print(1)" {
+		if err := json.Unmarshal(data, &out); err != nil || out.ID == "" || out.Stdout != "print(1)" {
 			t.Errorf("structured content = %s (%v)", data, err)
 		}
 	})
@@ -175,7 +302,7 @@ func TestTools(t *testing.T) {
 			t.Errorf("session spec = %+v, want memory_mb 256", got)
 		}
 		res = call(t, cs, "run_in_session", map[string]any{"session_id": "s1", "code": "x = 1"})
-		if res.IsError || rec.calls[len(rec.calls)-1] != "run_in_session s1" {
+		if res.IsError || rec.calls[len(rec.calls)-1] != "submit_in_session s1" {
 			t.Fatalf("run_in_session = %q, calls %v", text(res), rec.calls)
 		}
 		res = call(t, cs, "close_session", map[string]any{"session_id": "s1"})
@@ -217,6 +344,32 @@ func TestBackendErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A run whose events break off before its end is an error result that
+// names the job, so that the agent can look for it.
+func TestEventsBreakOff(t *testing.T) {
+	rec := &recorder{finish: func(spec sandpit.Spec) ([]step, sandpit.Job) {
+		return nil, sandpit.Job{ID: "lost"}
+	}}
+	b := &brokenEvents{rec}
+	cs := dial(t, server(t, b, Options{PublicURL: "https://sandpit.example.com"}), "k1", "", nil)
+	res := call(t, cs, "run_python", map[string]any{"code": "1"})
+	if !res.IsError || !strings.Contains(text(res), "redis went away") || len(res.Content) != 2 ||
+		!strings.Contains(res.Content[1].(*mcp.TextContent).Text, "https://sandpit.example.com/v1/jobs/lost") {
+		t.Fatalf("IsError %v, content %+v", res.IsError, res.Content)
+	}
+}
+
+// brokenEvents is a backend whose events fail after the first.
+type brokenEvents struct{ *recorder }
+
+func (b *brokenEvents) Events(ctx context.Context, id, after string) iter.Seq2[sandpit.Event, error] {
+	return func(yield func(sandpit.Event, error) bool) {
+		if yield(sandpit.Event{Type: sandpit.EventStatus, Data: "queued"}, nil) {
+			yield(sandpit.Event{}, errors.New("read events: redis went away"))
+		}
 	}
 }
 

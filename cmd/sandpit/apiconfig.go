@@ -25,6 +25,7 @@ type apiConfig struct {
 	keys        string
 	insecure    bool
 	publicURL   string
+	mcpText     int             // the most characters of an MCP tool result
 	limits      service.Access  // how much each key may ask
 	packages    *packagesConfig // served to end users' browsers
 }
@@ -44,6 +45,8 @@ func (c *apiConfig) register(f *flags) {
 	f.envVar("max-concurrent-per-key", "SANDPIT_MAX_CONCURRENT_PER_KEY")
 	f.StringVar(&c.publicURL, "public-url", "", "where browsers reach sandpit, such as https://sandpit.example.com, for page URLs and the pages' Content-Security-Policy; empty: the scheme and host of each request")
 	f.envVar("public-url", "SANDPIT_PUBLIC_URL")
+	f.IntVar(&c.mcpText, "mcp-max-text", mcpserver.DefaultMaxText, "the most characters of text in one MCP tool result (output and text files); what is cut is said, with where the whole is")
+	f.envVar("mcp-max-text", "SANDPIT_MCP_MAX_TEXT")
 	f.DurationVar(&c.grace, "shutdown-grace", 30*time.Second, "how long in-flight requests and jobs may run on after SIGTERM")
 	f.envVar("shutdown-grace", "SANDPIT_SHUTDOWN_GRACE")
 	f.StringVar(&c.metricsAddr, "metrics-addr", "", "HOST:PORT to serve Prometheus metrics at /metrics without a key, instead of on --addr (where, with API keys, they need one); keep it on an internal network")
@@ -91,9 +94,13 @@ func (c *apiConfig) serve(ctx context.Context, h http.Handler, log *slog.Logger)
 // and a short one can be guessed.
 const minKeyLength = 16
 
-// check refuses API keys too short to be secret, and an address reachable
-// from other machines when no API keys are set, unless told --insecure.
+// check refuses API keys too short to be secret, an address reachable from
+// other machines when no API keys are set, unless told --insecure, and an
+// MCP result cap too small to hold its own notes.
 func (c *apiConfig) check() error {
+	if c.mcpText < mcpserver.MinMaxText {
+		return fmt.Errorf("--mcp-max-text: %d is too few characters for a result; give at least %d", c.mcpText, mcpserver.MinMaxText)
+	}
 	keys := splitList(c.keys)
 	for i, k := range keys {
 		if len(k) < minKeyLength {
@@ -171,10 +178,14 @@ func newAPI(b *backend, l sandpit.Limits, ac *apiConfig, log *slog.Logger) (http
 		return nil, fmt.Errorf("browser side: %w", err)
 	}
 	svc := service.New(b.q, service.Config{Limits: l, Access: ac.limits, Logger: log})
+	info := api.Info(l, web)
 	mcp := mcpserver.Handler(svc, mcpserver.Options{
 		Logger: log,
 		// A job spec at its largest, and room for the JSON-RPC around it.
 		MaxRequestBytes: int64(l.MaxSpecBytes) + 1<<20,
+		MaxText:         ac.mcpText,
+		PublicURL:       ac.publicURL,
+		Info:            &info,
 	})
 	// The metrics are on the API's address unless they have one of their
 	// own (serveMetrics).

@@ -11,10 +11,13 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/sandpit-dev/sandpit/client"
 	"github.com/sandpit-dev/sandpit/internal/testenv"
 )
 
@@ -40,12 +43,18 @@ func (k bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // connectMCP opens an MCP client session of the server at base over
 // streamable HTTP, with key as its API key unless empty.
 func connectMCP(t *testing.T, base, key string) (*mcp.ClientSession, error) {
+	return connectMCPHearing(t, base, key, nil)
+}
+
+// connectMCPHearing is connectMCP with a client that tells h what it
+// hears besides answers.
+func connectMCPHearing(t *testing.T, base, key string, h *hearing) (*mcp.ClientSession, error) {
 	t.Helper()
 	hc := http.DefaultClient
 	if key != "" {
 		hc = &http.Client{Transport: bearerTransport(key)}
 	}
-	c := mcp.NewClient(&mcp.Implementation{Name: "sandpit-test", Version: "1"}, nil)
+	c := mcp.NewClient(&mcp.Implementation{Name: "sandpit-test", Version: "1"}, h.options())
 	cs, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: base + "/mcp", HTTPClient: hc, MaxRetries: -1}, nil)
 	if err == nil {
 		t.Cleanup(func() { cs.Close() })
@@ -86,6 +95,68 @@ func toolNames(t *testing.T, cs *mcp.ClientSession) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// hearing records the notifications a client hears, with when.
+type hearing struct {
+	mu       sync.Mutex
+	progress []time.Time
+	messages []string // "LEVEL LOGGER: text"
+	logged   []time.Time
+}
+
+func (h *hearing) options() *mcp.ClientOptions {
+	if h == nil {
+		return nil
+	}
+	return &mcp.ClientOptions{
+		ProgressNotificationHandler: func(context.Context, *mcp.ProgressNotificationClientRequest) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.progress = append(h.progress, time.Now())
+		},
+		LoggingMessageHandler: func(_ context.Context, req *mcp.LoggingMessageRequest) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.messages = append(h.messages, fmt.Sprintf("%s %s: %v", req.Params.Level, req.Params.Logger, req.Params.Data))
+			h.logged = append(h.logged, time.Now())
+		},
+	}
+}
+
+// callWithProgress calls a tool asking for progress and for log messages.
+func callWithProgress(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) (*mcp.CallToolResult, time.Time) {
+	t.Helper()
+	params := &mcp.CallToolParams{Name: name, Arguments: args, Meta: mcp.Meta{mcp.MetaKeyLogLevel: "info"}}
+	params.SetProgressToken("progress-1")
+	res, err := cs.CallTool(context.Background(), params)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return res, time.Now()
+}
+
+// pausing prints three lines with pauses between them.
+const pausing = "import time\nfor i in range(3):\n    print('line', i)\n    time.sleep(0.7)"
+
+// checkHeard checks that h heard progress and the lines of pausing while
+// the call that returned at end ran.
+func checkHeard(t *testing.T, h *hearing, end time.Time, wantLogs bool) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.progress) < 3 || end.Sub(h.progress[0]) < time.Second {
+		t.Errorf("%d progress notifications, the first %v before the result; want some while the run lasts", len(h.progress), end.Sub(h.progress[0]))
+	}
+	if !wantLogs {
+		return
+	}
+	if got := strings.Join(h.messages, ""); got != "info stdout: line 0\ninfo stdout: line 1\ninfo stdout: line 2\n" {
+		t.Errorf("log messages %q, want each line as the code printed it", h.messages)
+	}
+	if len(h.logged) == 0 || end.Sub(h.logged[0]) < time.Second {
+		t.Errorf("the first line was heard %v before the result, want the run's pauses between", end.Sub(h.logged[0]))
+	}
 }
 
 var allTools = []string{"close_session", "create_session", "run_in_session", "run_python"}
@@ -191,6 +262,68 @@ func TestMCP(t *testing.T) {
 			t.Errorf("text does not list dot.png:\n%s", text)
 		}
 	})
+	t.Run("progress and output while it runs", func(t *testing.T) {
+		h := &hearing{}
+		cs, err := connectMCPHearing(t, base, mcpKey1, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, end := callWithProgress(t, cs, "run_python", map[string]any{"code": pausing})
+		if res.IsError || !strings.Contains(toolText(res), "stdout:\nline 0\nline 1\nline 2\n") {
+			t.Fatalf("IsError %v, text:\n%s", res.IsError, toolText(res))
+		}
+		checkHeard(t, h, end, true)
+	})
+	t.Run("a long output is cut", func(t *testing.T) {
+		res := callTool(t, cs, "run_python", map[string]any{"code": "for i in range(20000):\n    print(f'line {i:05d} of a long output')"})
+		text := toolText(res)
+		out, _ := res.StructuredContent.(map[string]any)
+		id, _ := out["id"].(string)
+		note := fmt.Sprintf("characters of stdout cut here; the whole is in job %s: GET %s/v1/jobs/%s …]", id, base, id)
+		if res.IsError || len([]rune(text)) > 20000 || !strings.Contains(text, note) ||
+			!strings.Contains(text, "line 00000 of") || !strings.Contains(text, "line 19999 of") {
+			t.Fatalf("IsError %v, %d characters; want the head and the tail within 20000 and %q:\n%.2000s", res.IsError, len([]rune(text)), note, text)
+		}
+		if out["job_url"] != base+"/v1/jobs/"+id || out["stdout_omitted"] == nil {
+			t.Errorf("structured output names %v, omitted %v", out["job_url"], out["stdout_omitted"])
+		}
+		c, _ := client.New(base, client.WithAPIKey(mcpKey1))
+		if job, err := c.Get(context.Background(), id); err != nil || strings.Count(job.Stdout, "\n") != 20000 {
+			t.Errorf("the whole job at its URL: %d lines, %v", strings.Count(job.Stdout, "\n"), err)
+		}
+	})
+	t.Run("output files are resources of their caller", func(t *testing.T) {
+		res := callTool(t, cs, "run_python", map[string]any{"code": "open('out.txt', 'w').write('written')"})
+		var uri string
+		for _, c := range res.Content[1:] {
+			if r, ok := c.(*mcp.EmbeddedResource); ok {
+				uri = r.Resource.URI
+			}
+		}
+		got, err := cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: uri})
+		if err != nil || len(got.Contents) != 1 || got.Contents[0].Text != "written" {
+			t.Fatalf("read %q = %+v, %v", uri, got, err)
+		}
+		other, err := connectMCP(t, base, mcpKey2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: uri}); err == nil || !strings.Contains(err.Error(), "not found") {
+			t.Errorf("another key read %s: %v, want not found", uri, err)
+		}
+	})
+	t.Run("descriptions state the server's limits and packages", func(t *testing.T) {
+		res, err := cs.ListTools(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tool := range res.Tools {
+			if tool.Name == "run_python" && (!strings.Contains(tool.Description, "no packages beyond the standard library") ||
+				!strings.Contains(tool.Description, "at most 300000") || !strings.Contains(tool.Description, "threads")) {
+				t.Errorf("run_python's description:\n%s", tool.Description)
+			}
+		}
+	})
 	t.Run("refused input is a tool error", func(t *testing.T) {
 		res := callTool(t, cs, "run_python", map[string]any{"code": "1", "timeout_ms": 99999999})
 		if !res.IsError || toolText(res) != "invalid: timeout_ms: must be at most 300000" {
@@ -232,7 +365,8 @@ func TestMCP(t *testing.T) {
 		cmd.Env = append(os.Environ(), "SANDPIT_API_KEY="+mcpKey1)
 		var stderr syncBuffer
 		cmd.Stderr = &stderr
-		c := mcp.NewClient(&mcp.Implementation{Name: "sandpit-test", Version: "1"}, nil)
+		stdioHeard := &hearing{}
+		c := mcp.NewClient(&mcp.Implementation{Name: "sandpit-test", Version: "1"}, stdioHeard.options())
 		cs, err := c.Connect(context.Background(), &mcp.CommandTransport{Command: cmd}, nil)
 		if err != nil {
 			t.Fatalf("connect: %v; stderr %q", err, stderr.String())
@@ -240,10 +374,25 @@ func TestMCP(t *testing.T) {
 		if names := toolNames(t, cs); !slices.Equal(names, allTools) {
 			t.Errorf("tools = %v, want %v", names, allTools)
 		}
-		res := callTool(t, cs, "run_python", map[string]any{"code": "print('hello from stdio')"})
+		res := callTool(t, cs, "run_python", map[string]any{"code": "print('hello from stdio')\nopen('out.txt', 'w').write('over stdio')"})
 		if res.IsError || !strings.Contains(toolText(res), "stdout:\nhello from stdio\n") {
 			t.Errorf("IsError %v, text:\n%s", res.IsError, toolText(res))
 		}
+		uri := fmt.Sprintf("sandpit://jobs/%s/files/out.txt", res.StructuredContent.(map[string]any)["id"])
+		if got, err := cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: uri}); err != nil || got.Contents[0].Text != "over stdio" {
+			t.Errorf("read %s over stdio = %+v, %v", uri, got, err)
+		}
+		if !strings.Contains(toolText(res), "GET "+base+"/v1/jobs/") && !strings.Contains(fmt.Sprint(res.StructuredContent), base+"/v1/jobs/") {
+			t.Errorf("the result does not name the server's URL: %v", res.StructuredContent)
+		}
+		if err := cs.SetLoggingLevel(context.Background(), &mcp.SetLoggingLevelParams{Level: "info"}); err != nil {
+			t.Fatal(err)
+		}
+		res, end := callWithProgress(t, cs, "run_python", map[string]any{"code": pausing})
+		if res.IsError {
+			t.Fatalf("over stdio:\n%s", toolText(res))
+		}
+		checkHeard(t, stdioHeard, end, true)
 		if err := cs.Close(); err != nil {
 			t.Errorf("close: %v; stderr %q", err, stderr.String())
 		}

@@ -28,8 +28,8 @@ const (
 )
 
 // runRun submits code to a server, prints the job's output to its own
-// stdout and stderr and the value of its last expression, and exits with
-// the job's exit code. Ctrl+C cancels the job.
+// stdout and stderr as it comes and then the value of its last expression,
+// and exits with the job's exit code. Ctrl+C cancels the job.
 func runRun(ctx context.Context, args []string, std stdio) error {
 	f := newFlags("run", "run [flags] [FILE|-]", std.err)
 	var (
@@ -80,7 +80,16 @@ func runRun(ctx context.Context, args []string, std stdio) error {
 	// The key names the job to the server, so that it can be found, and
 	// cancelled, however far its submission got.
 	key := client.NewIdempotencyKey()
-	job, err := c.Run(client.WithIdempotencyKey(ctx, key), spec)
+	rctx := client.WithIdempotencyKey(ctx, key)
+	var job sandpit.Job
+	var out *liveOutput
+	if asJSON {
+		job, err = c.Run(rctx, spec)
+	} else {
+		out = newLiveOutput(std, !raw)
+		job, err = c.RunStream(rctx, spec, out.event)
+		out.flush()
+	}
 	if ctx.Err() != nil {
 		return cancelRun(c, key, spec, std)
 	}
@@ -92,35 +101,80 @@ func runRun(ctx context.Context, args []string, std stdio) error {
 			return err
 		}
 	} else {
-		printJob(job, std, !raw)
+		out.finish(job)
 	}
 	return exitWith(jobExitCode(job))
 }
 
-// printJob writes the job's output to the terminal's streams, and the value
-// of its last expression after its stdout, as Python's interactive
-// interpreter shows it. Untrusted output is escaped on a terminal when safe
-// is set.
-func printJob(job sandpit.Job, std stdio, safe bool) {
-	out, errOut := std.out, std.err
+// liveOutput prints a job's output as it comes: stdout to stdout, stderr
+// to stderr, escaped on a terminal when safe is set. Once the job has
+// ended, it prints what the events lacked, then the value of the last
+// expression after stdout, as Python's interactive interpreter shows it,
+// and why the job ended when that was not the code's doing.
+type liveOutput struct {
+	out, err io.Writer
+	// written is what was printed of each stream.
+	written map[sandpit.EventType]*strings.Builder
+}
+
+func newLiveOutput(std stdio, safe bool) *liveOutput {
+	o := &liveOutput{out: std.out, err: std.err, written: map[sandpit.EventType]*strings.Builder{
+		sandpit.EventStdout: {}, sandpit.EventStderr: {},
+	}}
 	if safe {
-		out, errOut = terminalSafe(out), terminalSafe(errOut)
+		o.out, o.err = terminalSafe(o.out), terminalSafe(o.err)
 	}
-	io.WriteString(out, job.Stdout)
+	return o
+}
+
+// event prints the output an event carries.
+func (o *liveOutput) event(ev sandpit.Event) {
+	switch ev.Type {
+	case sandpit.EventStdout:
+		o.write(ev.Type, o.out, ev.Data)
+	case sandpit.EventStderr:
+		o.write(ev.Type, o.err, ev.Data)
+	}
+}
+
+func (o *liveOutput) write(stream sandpit.EventType, w io.Writer, text string) {
+	o.written[stream].WriteString(text)
+	io.WriteString(w, text)
+}
+
+// rest prints what the job's output has beyond what its events carried:
+// all of it when none came (an event lost on the way). Output whose
+// events differ from the job's own is left as printed.
+func (o *liveOutput) rest(stream sandpit.EventType, w io.Writer, all string) {
+	if rest, ok := strings.CutPrefix(all, o.written[stream].String()); ok {
+		o.write(stream, w, rest)
+	}
+}
+
+// flush writes what the escapers hold back.
+func (o *liveOutput) flush() {
+	flushOutput(o.out)
+	flushOutput(o.err)
+}
+
+// finish prints the end of a finished job.
+func (o *liveOutput) finish(job sandpit.Job) {
+	o.rest(sandpit.EventStdout, o.out, job.Stdout)
 	if job.Result.Result != nil {
-		if job.Stdout != "" && !strings.HasSuffix(job.Stdout, "\n") {
-			io.WriteString(out, "\n")
+		if s := o.written[sandpit.EventStdout].String(); s != "" && !strings.HasSuffix(s, "\n") {
+			io.WriteString(o.out, "\n")
 		}
-		io.WriteString(out, *job.Result.Result+"\n")
+		io.WriteString(o.out, *job.Result.Result+"\n")
 	}
-	io.WriteString(errOut, job.Stderr)
+	o.rest(sandpit.EventStderr, o.err, job.Stderr)
 	switch job.Status {
 	case sandpit.StatusSucceeded, sandpit.StatusFailed:
 	case sandpit.StatusTimeout, sandpit.StatusMemoryLimit, sandpit.StatusCancelled:
-		fmt.Fprintf(errOut, "sandpit: %s\n", job.Message)
+		fmt.Fprintf(o.err, "sandpit: %s\n", job.Message)
 	default:
-		fmt.Fprintf(errOut, "sandpit: job %s ended as %s: %s\n", job.ID, job.Status, job.Message)
+		fmt.Fprintf(o.err, "sandpit: job %s ended as %s: %s\n", job.ID, job.Status, job.Message)
 	}
+	o.flush()
 }
 
 // jobExitCode is the exit code of `sandpit run` for a finished job: the

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -62,6 +64,38 @@ func TestRunCommand(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("output as it comes", func(t *testing.T) {
+		cmd := exec.Command(binary, "run", "--server", base, "-")
+		cmd.Stdin = strings.NewReader("import sys, time\nfor i in range(3):\n    print('line', i)\n    time.sleep(0.7)\nprint('warn', file=sys.stderr)\n6 * 7")
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr syncBuffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		var at []time.Time
+		for sc := bufio.NewScanner(stdout); sc.Scan(); {
+			lines, at = append(lines, sc.Text()), append(at, time.Now())
+		}
+		cmd.Wait()
+		end := time.Now()
+		if want := []string{"line 0", "line 1", "line 2", "42"}; !slices.Equal(lines, want) || stderr.String() != "warn\n" || cmd.ProcessState.ExitCode() != 0 {
+			t.Fatalf("stdout %q, stderr %q, exit %d; want %q, warn, 0", lines, stderr.String(), cmd.ProcessState.ExitCode(), want)
+		}
+		// The job sleeps 2.1 s after its first line: that line was
+		// printed then, not with the rest at the end.
+		if gap := end.Sub(at[0]); gap < 1500*time.Millisecond {
+			t.Errorf("the first line came %v before sandpit run ended, want the job's pauses between", gap)
+		}
+		if gap := at[2].Sub(at[1]); gap < 400*time.Millisecond {
+			t.Errorf("line 2 came %v after line 1, want the job's pause of 0.7 s", gap)
+		}
+	})
 
 	t.Run("--json", func(t *testing.T) {
 		stdout, _, exit := runCLI(t, "import sys\nprint('x')\nsys.exit(3)", "--server", base, "--json")
