@@ -555,9 +555,13 @@ func (c *contract) validateEvents(op string, body []byte) error {
 			if e.name != "message" || m["jsonrpc"] != "2.0" {
 				return fmt.Errorf("event %s: %.200s is not a JSON-RPC message", e.name, e.data)
 			}
-		default:
+		case "getBatchEvents":
 			if err := c.doc.Components.Schemas["Batch"].Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
 				return fmt.Errorf("event %s: data does not match Batch: %v", e.name, err)
+			}
+		default: // a job's events
+			if err := c.jobEvent(e.name, v); err != nil {
+				return err
 			}
 		}
 	}
@@ -573,8 +577,31 @@ func (c *contract) validateEvents(op string, body []byte) error {
 		}
 	default:
 		if last != "done" || slices.Index(names, "done") != len(names)-1 {
-			return fmt.Errorf("events %v, want progress events and then done", names)
+			return fmt.Errorf("events %v, want progress or status and output events, and then done", names)
 		}
+	}
+	return nil
+}
+
+// jobEvent checks one event of a job's: its status, a piece of its output,
+// or its end with the Job.
+func (c *contract) jobEvent(name string, v any) error {
+	m, _ := v.(map[string]any)
+	switch name {
+	case "done":
+		if err := c.doc.Components.Schemas["Job"].Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
+			return fmt.Errorf("event done: data does not match Job: %v", err)
+		}
+	case "status":
+		if _, ok := m["status"].(string); !ok || len(m) != 1 {
+			return fmt.Errorf("event status: data %v, want {\"status\": ...}", v)
+		}
+	case "stdout", "stderr":
+		if _, ok := m["data"].(string); !ok || len(m) != 1 {
+			return fmt.Errorf("event %s: data %v, want {\"data\": ...}", name, v)
+		}
+	default:
+		return fmt.Errorf("event %s: not an event of a job", name)
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -57,7 +59,7 @@ func TestTenantsSeeOnlyTheirOwn(t *testing.T) {
 	}
 	for tool, more := range map[string]string{"run_in_session": `, "code": "x"`, "close_session": ""} {
 		body := fmt.Sprintf(`{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": %q, "arguments": {"session_id": %q%s}}}`, tool, sid, more)
-		status, _, m := e.do(t, "POST", "/mcp", "application/json", body, append(as(keyB), "Accept", "application/json, text/event-stream")...)
+		status, m := mcpCall(t, e, body, keyB)
 		res, _ := json.Marshal(m["result"])
 		if status != 200 || !strings.Contains(string(res), `"isError":true`) || !strings.Contains(string(res), "not_found: ") {
 			t.Errorf("key B over MCP: %s = %d %s, want a not_found tool error", tool, status, res)
@@ -69,4 +71,34 @@ func TestTenantsSeeOnlyTheirOwn(t *testing.T) {
 			t.Errorf("key A: GET %s = %d %v", path, status, m)
 		}
 	}
+}
+
+// mcpCall posts one JSON-RPC message to /mcp as key and returns the answer's
+// status and its message, from a JSON body or the last event of a stream.
+func mcpCall(t *testing.T, e *env, body, key string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", e.srv.URL+"/mcp", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		last := ""
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "data: "); ok {
+				last = v
+			}
+		}
+		data = []byte(last)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatalf("POST /mcp: answer %q is not a JSON-RPC message", data)
+	}
+	return resp.StatusCode, m
 }

@@ -227,7 +227,8 @@ func (q *Queue) Cancel(ctx context.Context, id, owner string) (sandpit.Job, erro
 	now := time.Now()
 	keys := []string{q.keys.job(id), q.keys.owner(owner), q.keys.ownerExpiries(owner), q.keys.ownerBatches(""), q.keys.events(id)}
 	argv := []any{res, formatTime(now), int(q.opts.Retention.Seconds()), id,
-		q.keys.done(), q.keys.cancel(), q.keys.prefix, q.keys.batches(), owner, q.bucket(now.Add(q.opts.Retention))}
+		q.keys.done(), q.keys.cancel(), q.keys.prefix, q.keys.batches(), owner, q.bucket(now.Add(q.opts.Retention)),
+		now.UnixMilli()}
 	v, err := q.runScript(ctx, "cancel job", cancelScript, keys, argv...)
 	if errors.Is(err, redis.Nil) {
 		return sandpit.Job{}, sandpit.ErrNotFound

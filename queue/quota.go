@@ -139,12 +139,15 @@ local function created(okey, zkey, spec, interactive)
 end
 
 -- ended moves an ended job's bytes, its spec and result, from live to the
--- bucket it expires in, and counts an interactive job out.
-local function ended(jkey, okey, zkey, resultBytes, bucket)
+-- bucket it expires in, and counts an interactive job out. It forgets the
+-- buckets whose time has passed (now, Unix ms), so that an owner that is
+-- never at rest keeps no more buckets than its records span.
+local function ended(jkey, okey, zkey, resultBytes, bucket, now)
   local f = redis.call('HMGET', jkey, 'kind', 'batch')
   if not f[1] and not f[2] then redis.call('HINCRBY', okey, 'queued', -1) end
   local spec = redis.call('HSTRLEN', jkey, 'spec')
   if spec > 0 then redis.call('HINCRBY', okey, 'live', -spec) end
+  forget(okey, zkey, now)
   keep(okey, zkey, spec + resultBytes, bucket)
   tidy(okey, zkey)
 end

@@ -283,3 +283,49 @@ func TestStoredBytesPerOwner(t *testing.T) {
 		return len(keys) == 0
 	}, "owner accounting left after everything it counted expired")
 }
+
+// An owner that is never at rest (a job of its own always waits), with no
+// quota of bytes to check, still forgets what has expired as its jobs
+// end: its accounting holds the buckets its records span, no more.
+func TestStoredBytesForgottenWhileBusy(t *testing.T) {
+	q, rdb := newQueue(t, Options{MaxStoredBytesPerOwner: -1, Retention: time.Second, PageTTL: time.Second})
+	work(t, q, HandlerFunc(func(ctx context.Context, task Task) (sandpit.Result, error) {
+		if task.Spec.Code == "block" {
+			<-ctx.Done()
+			return sandpit.Result{}, ctx.Err()
+		}
+		return ok(""), nil
+	}), WorkerOptions{Concurrency: 2})
+	ctx := context.Background()
+	blocked, err := q.Enqueue(ctx, "key-a", sandpit.Spec{Code: "block"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Cancel(ctx, blocked.ID, "key-a")
+	buckets := func() int {
+		fields, _ := rdb.HKeys(ctx, q.keys.owner("key-a")).Result()
+		n := 0
+		for _, f := range fields {
+			if strings.HasPrefix(f, "b:") {
+				n++
+			}
+		}
+		return n
+	}
+	var last sandpit.Job
+	n := 0
+	for start := time.Now(); time.Since(start) < 3*time.Second; n++ {
+		j, err := q.Enqueue(ctx, "key-a", sandpit.Spec{Code: "x"}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = waitAs(t, q, j.ID, "key-a")
+	}
+	if b := buckets(); b > 3 {
+		t.Fatalf("%d buckets of stored bytes after 3s of jobs kept 1s, want at most 3", b)
+	}
+	held := rdb.HStrLen(ctx, q.keys.job(last.ID), fSpec).Val() + rdb.HStrLen(ctx, q.keys.job(last.ID), fResult).Val()
+	if u := usage(t, q, "key-a"); u.StoredBytes <= 0 || u.StoredBytes >= int64(n)*held {
+		t.Fatalf("stored bytes = %d after %d jobs of %d bytes: want those of the last seconds only", u.StoredBytes, n, held)
+	}
+}

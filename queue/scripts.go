@@ -210,7 +210,7 @@ end
 // in seconds, ARGV[5] stream entry id, ARGV[6] group, ARGV[7] job id,
 // ARGV[8] done channel, ARGV[9] passed ("1", "0" or ""), ARGV[10] batch
 // channel, ARGV[11] batch id, ARGV[12] the end of the bucket the record
-// expires in (Unix ms)
+// expires in (Unix ms), ARGV[13] now (Unix ms)
 // Returns 1 when this call recorded the outcome, 0 when one was already there.
 var finishScript = redis.NewScript(ownerLua + tallyLua + `
 redis.call('XACK', KEYS[2], ARGV[6], ARGV[5])
@@ -221,7 +221,7 @@ if st ~= 'queued' and st ~= 'running' then
 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'result', ARGV[2], 'finished_at', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
-ended(KEYS[1], KEYS[4], KEYS[5], #ARGV[2], ARGV[12])
+ended(KEYS[1], KEYS[4], KEYS[5], #ARGV[2], ARGV[12], tonumber(ARGV[13]))
 redis.call('XADD', KEYS[7], '*', 't', 'done', 'd', ARGV[1])
 redis.call('EXPIRE', KEYS[7], ARGV[4])
 redis.call('PUBLISH', ARGV[8], ARGV[7])
@@ -262,7 +262,7 @@ return 1
 // ARGV[4] job id, ARGV[5] done channel, ARGV[6] cancel channel, ARGV[7] key
 // prefix (a batch's hash is prefix .. "batch:" .. id, in the same slot),
 // ARGV[8] batch channel, ARGV[9] the caller's owner id, ARGV[10] the end of
-// the bucket the record expires in (Unix ms)
+// the bucket the record expires in (Unix ms), ARGV[11] now (Unix ms)
 // Returns the status the job had before, or false when there is no such job
 // of that owner.
 var cancelScript = redis.NewScript(ownerLua + tallyLua + `
@@ -273,7 +273,7 @@ end
 if st == 'queued' or st == 'running' then
   redis.call('HSET', KEYS[1], 'status', 'cancelled', 'result', ARGV[1], 'finished_at', ARGV[2])
   redis.call('EXPIRE', KEYS[1], ARGV[3])
-  ended(KEYS[1], KEYS[2], KEYS[3], #ARGV[1], ARGV[10])
+  ended(KEYS[1], KEYS[2], KEYS[3], #ARGV[1], ARGV[10], tonumber(ARGV[11]))
   redis.call('XADD', KEYS[5], '*', 't', 'done', 'd', 'cancelled')
   redis.call('EXPIRE', KEYS[5], ARGV[3])
   redis.call('PUBLISH', ARGV[6], ARGV[4])

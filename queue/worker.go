@@ -426,7 +426,8 @@ func (q *Queue) finish(ctx context.Context, rec record, e entry, r sandpit.Resul
 	keys := []string{q.keys.job(rec.ID), e.stream, batchKey, q.keys.owner(rec.Owner), q.keys.ownerExpiries(rec.Owner),
 		q.keys.ownerBatches(""), q.keys.events(rec.ID)}
 	argv := []any{string(r.Status), data, formatTime(now), int(q.opts.Retention.Seconds()),
-		e.msg.ID, group, rec.ID, q.keys.done(), passed, q.keys.batches(), rec.Batch, q.bucket(now.Add(q.opts.Retention))}
+		e.msg.ID, group, rec.ID, q.keys.done(), passed, q.keys.batches(), rec.Batch, q.bucket(now.Add(q.opts.Retention)),
+		now.UnixMilli()}
 	v, err := q.runScript(ctx, "record job result", finishScript, keys, argv...)
 	if err != nil {
 		return false, err
