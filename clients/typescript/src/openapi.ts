@@ -129,10 +129,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * The batch's jobs as JSON lines in submission order, each written as soon as it has ended.
-         * @description While no item ends for 15 seconds, a blank line is written, so that the connection is not dropped as idle: readers skip blank lines. A reader whose connection dropped after n jobs resumes with from=n.
-         */
+        /** The batch's jobs as JSON lines in submission order, each written as soon as it has ended. */
         get: operations["getBatchResults"];
         put?: never;
         post?: never;
@@ -326,7 +323,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics: for holders of an API key when the server has keys (or on --metrics-addr, without a key, instead). */
+        /** Prometheus metrics. */
         get: operations["getMetrics"];
         put?: never;
         post?: never;
@@ -368,7 +365,7 @@ export interface paths {
         put?: never;
         /**
          * Model Context Protocol over streamable HTTP: send a JSON-RPC message.
-         * @description sandpit's MCP server, with the tools run_python, create_session, run_in_session and close_session. It is stateless: every request stands alone (tools/call works without initialize first) and no Mcp-Session-Id is issued; the state an agent keeps is a sandpit session, named in the tool calls. Send Accept: application/json, text/event-stream. The answer to a request is a stream of server-sent events (event: message, data: a JSON-RPC message): while a tool runs code, progress notifications (when the request has a progressToken) and the code's output as log messages (notifications/message, logger stdout or stderr), then the response. Each tool call also counts as one /v1 request of the caller's key.
+         * @description sandpit's MCP server, with the tools run_python, create_session, run_in_session and close_session. It is stateless: every request stands alone (tools/call works without initialize first) and no Mcp-Session-Id is issued; the state an agent keeps is a sandpit session, named in the tool calls. Send Accept: application/json, text/event-stream; the answer is JSON. Each tool call also counts as one /v1 request of the caller's key.
          */
         post: operations["postMCP"];
         /**
@@ -491,16 +488,6 @@ export interface components {
             message?: string;
             traceback?: string;
         };
-        /**
-         * @description One rich output: the same thing in one or more MIME types, such as text/plain, text/html, text/markdown, text/latex, image/svg+xml, image/png, image/jpeg, application/json and application/vnd.plotly.v1+json. JSON types (application/json and *\/*+json) hold JSON; text types (text/*, *\/*+xml) text; others (images) base64.
-         * @example {
-         *       "text/html": "<table><tr><td>1</td></tr></table>",
-         *       "text/plain": "   a\n0  1"
-         *     }
-         */
-        Output: {
-            [key: string]: unknown;
-        };
         Job: {
             id: string;
             /** @enum {string} */
@@ -518,8 +505,6 @@ export interface components {
             error: components["schemas"]["PyError"] | null;
             files: components["schemas"]["File"][] | null;
             files_truncated?: boolean;
-            /** @description Rich outputs, in the order they were made: one for each display(obj) call, for the last line's value when it shows as more than its repr(), and for each matplotlib figure. Each is a MIME bundle, as Jupyter's display data: at most as many as there may be output files, and as many bytes. Absent when there are none. */
-            outputs?: components["schemas"]["Output"][];
             /** @description Why the job ended as timeout, memory_limit, cancelled or error. */
             message?: string;
             /** Format: date-time */
@@ -1232,10 +1217,7 @@ export interface operations {
     };
     getBatchResults: {
         parameters: {
-            query?: {
-                /** @description The index of the first item whose job to write; default 0. */
-                from?: number;
-            };
+            query?: never;
             header?: never;
             path: {
                 id: components["parameters"]["BatchID"];
@@ -1244,7 +1226,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One job per line, and a blank line while no item ends for 15 seconds. */
+            /** @description One job per line. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1679,8 +1661,6 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            401: components["responses"]["Unauthorized"];
-            429: components["responses"]["TooManyRequests"];
         };
     };
     getOpenAPI: {
@@ -1737,20 +1717,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Server-sent events: the notifications of the request, then its JSON-RPC response. */
+            /** @description The JSON-RPC response. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example event: message
-                     *     data: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","logger":"stdout","data":"45\n"}}
-                     *
-                     *     event: message
-                     *     data: {"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"status: succeeded (exit code 0)\n\nstdout:\n45\n"}],…}}
-                     */
-                    "text/event-stream": string;
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description A notification or response was accepted. */
