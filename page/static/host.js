@@ -156,11 +156,10 @@ export function head(s, n) {
 
 // reportLimit is the size past which a worker's report cannot be one the
 // harness built: four capped strings (the result and the error's three
-// fields), each up to six characters of JSON a byte, the output files in
-// base64, and the rich outputs, up to six characters of JSON a byte.
-// (stdout and stderr come apart.)
+// fields), each up to six characters of JSON a byte, and the output files
+// in base64. (stdout and stderr come apart.)
 function reportLimit(limits) {
-  return 6 * 4 * limits.max_output_bytes + 2 * limits.max_file_bytes + 6 * limits.max_file_bytes + (1 << 20);
+  return 6 * 4 * limits.max_output_bytes + 2 * limits.max_file_bytes + (1 << 20);
 }
 
 // report takes from a worker's report the fields a host passes on, with
@@ -181,7 +180,6 @@ function report(o, limits) {
     error,
     files: o.files,
     files_truncated: o.files_truncated === true,
-    outputs: o.outputs,
     passed: o.passed === true,
   };
 }
@@ -258,7 +256,7 @@ function runIn(w, interrupt, spec, serverLimits, keep = false, gate = null, onOu
         if (!outcome || typeof outcome !== "object") {
           finish(failed("sandbox sent a malformed result"));
         } else if (m.memory_limit === true) {
-          finish({ ...report(outcome, limits), status: "memory_limit", exit_code: null, result: null, result_truncated: false, files: [], outputs: [] });
+          finish({ ...report(outcome, limits), status: "memory_limit", exit_code: null, result: null, result_truncated: false, files: [] });
         } else {
           finish(report(outcome, limits));
         }
