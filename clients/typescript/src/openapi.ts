@@ -129,7 +129,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The batch's jobs as JSON lines in submission order, each written as soon as it has ended. */
+        /**
+         * The batch's jobs as JSON lines in submission order, each written as soon as it has ended.
+         * @description While no item ends for 15 seconds, a blank line is written, so that the connection is not dropped as idle: readers skip blank lines. A reader whose connection dropped after n jobs resumes with from=n.
+         */
         get: operations["getBatchResults"];
         put?: never;
         post?: never;
@@ -323,7 +326,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics. */
+        /** Prometheus metrics: for holders of an API key when the server has keys (or on --metrics-addr, without a key, instead). */
         get: operations["getMetrics"];
         put?: never;
         post?: never;
@@ -365,7 +368,7 @@ export interface paths {
         put?: never;
         /**
          * Model Context Protocol over streamable HTTP: send a JSON-RPC message.
-         * @description sandpit's MCP server, with the tools run_python, create_session, run_in_session and close_session. It is stateless: every request stands alone (tools/call works without initialize first) and no Mcp-Session-Id is issued; the state an agent keeps is a sandpit session, named in the tool calls. Send Accept: application/json, text/event-stream; the answer is JSON. Each tool call also counts as one /v1 request of the caller's key.
+         * @description sandpit's MCP server, with the tools run_python, create_session, run_in_session and close_session. It is stateless: every request stands alone (tools/call works without initialize first) and no Mcp-Session-Id is issued; the state an agent keeps is a sandpit session, named in the tool calls. Send Accept: application/json, text/event-stream. The answer to a request is a stream of server-sent events (event: message, data: a JSON-RPC message): while a tool runs code, progress notifications (when the request has a progressToken) and the code's output as log messages (notifications/message, logger stdout or stderr), then the response. Each tool call also counts as one /v1 request of the caller's key.
          */
         post: operations["postMCP"];
         /**
@@ -1217,7 +1220,10 @@ export interface operations {
     };
     getBatchResults: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The index of the first item whose job to write; default 0. */
+                from?: number;
+            };
             header?: never;
             path: {
                 id: components["parameters"]["BatchID"];
@@ -1226,7 +1232,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One job per line. */
+            /** @description One job per line, and a blank line while no item ends for 15 seconds. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1661,6 +1667,8 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getOpenAPI: {
@@ -1717,13 +1725,20 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The JSON-RPC response. */
+            /** @description Server-sent events: the notifications of the request, then its JSON-RPC response. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    /**
+                     * @example event: message
+                     *     data: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","logger":"stdout","data":"45\n"}}
+                     *
+                     *     event: message
+                     *     data: {"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"status: succeeded (exit code 0)\n\nstdout:\n45\n"}],…}}
+                     */
+                    "text/event-stream": string;
                 };
             };
             /** @description A notification or response was accepted. */
