@@ -368,7 +368,7 @@ export interface paths {
         put?: never;
         /**
          * Model Context Protocol over streamable HTTP: send a JSON-RPC message.
-         * @description sandpit's MCP server, with the tools run_python, create_session, run_in_session and close_session. It is stateless: every request stands alone (tools/call works without initialize first) and no Mcp-Session-Id is issued; the state an agent keeps is a sandpit session, named in the tool calls. Send Accept: application/json, text/event-stream. The answer to a request is a stream of server-sent events (event: message, data: a JSON-RPC message): while a tool runs code, progress notifications (when the request has a progressToken) and the code's output as log messages (notifications/message, logger stdout or stderr), then the response. Each tool call also counts as one /v1 request of the caller's key.
+         * @description sandpit's MCP server, with the tools run_python, create_session, run_in_session and close_session. It is stateless: every request stands alone (tools/call works without initialize first) and no Mcp-Session-Id is issued; the state an agent keeps is a sandpit session, named in the tool calls. Send Accept: application/json, text/event-stream. The answer to a request is a stream of server-sent events (event: message, data: a JSON-RPC message): while a tool runs code, progress notifications (when the request has a progressToken) and the code's output as log messages (notifications/message, logger stdout or stderr), then the response. Each tool call counts once against the caller's key's limits, as an HTTP request does, and sees only what that key made.
          */
         post: operations["postMCP"];
         /**
