@@ -128,7 +128,9 @@ func (s *server) run(t *testing.T, spec any) (int, sandpit.Job) {
 // healthy waits for /readyz and runs one ordinary job.
 func (s *server) healthy(t *testing.T) {
 	t.Helper()
-	testenv.Eventually(t, time.Minute, func() bool {
+	// Recovery may mean a new browser and a pool built from scratch, which
+	// on a loaded machine takes more than a minute.
+	testenv.Eventually(t, 3*time.Minute, func() bool {
 		resp, err := http.Get(s.url + "/readyz")
 		if err != nil {
 			return false

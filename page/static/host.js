@@ -233,7 +233,7 @@ function runIn(w, interrupt, spec, serverLimits, keep = false, gate = null, onOu
       Atomics.store(interrupt, 0, 2); // SIGINT
       // A session's interpreter is worth a longer wait: stopping it ends
       // the session.
-      setTimeout(() => finish({ status: "timeout", stopped: true }), keep ? 2000 : 250);
+      setTimeout(() => finish({ status: "timeout", stopped: true }), keep ? 4000 : 250);
     }, limits.timeout_ms);
     w.onmessage = (ev) => {
       const m = ev.data;
