@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,7 @@ func runBench(ctx context.Context, args []string, std stdio) error {
 		concurrent int
 		naive      int
 		floor      int
+		switchKeys []string
 		wc         workerConfig
 	)
 	f.StringVar(&server, "server", "http://127.0.0.1:8080", "URL of the sandpit server")
@@ -43,6 +45,13 @@ func runBench(ctx context.Context, args []string, std stdio) error {
 	f.IntVar(&concurrent, "concurrency", 8, "jobs in flight at once for the throughput figure")
 	f.IntVar(&naive, "naive", 0, "also run this many jobs the naive way (a fresh tab cold-loading Pyodide per job) in a local Chromium, and print the ratio")
 	f.IntVar(&floor, "floor", 0, "also time this many runs of python3 -c CODE in a subprocess, the unsandboxed floor")
+	f.Func("switch-keys", "KEY,KEY,...: also run the throughput jobs with these API keys in turn, a job of another key each time, for the cost of giving each key its own hosts", func(v string) error {
+		switchKeys = strings.Split(v, ",")
+		if len(switchKeys) < 2 || slices.Contains(switchKeys, "") {
+			return errors.New("give two keys or more, separated by commas")
+		}
+		return nil
+	})
 	wc.register(f)
 	if err := f.parseNoArgs(args); err != nil {
 		return err
@@ -65,11 +74,16 @@ func runBench(ctx context.Context, args []string, std stdio) error {
 	var rate float64
 	if jobs > 0 {
 		var lat []time.Duration
-		rate, lat, err = throughput(ctx, c, spec, jobs, concurrent)
+		rate, lat, err = throughput(ctx, []*client.Client{c}, spec, jobs, concurrent)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "throughput, %d jobs, %d in flight: %.2f jobs/s\n  per job: %s\n\n", jobs, concurrent, rate, summary(lat))
+	}
+	if jobs > 0 && len(switchKeys) > 0 {
+		if err := tenantSwitches(ctx, out, server, switchKeys, spec, jobs, concurrent, rate); err != nil {
+			return err
+		}
 	}
 	if naive > 0 {
 		nrate, lat, err := naiveBaseline(ctx, wc, spec, naive)
@@ -134,9 +148,66 @@ func waitReadyz(ctx context.Context, server string) error {
 	return errors.New("the server did not become ready within a minute")
 }
 
+// tenantSwitches runs the throughput jobs again with keys in turn, so that
+// each job is another tenant's than the one before and, by the host
+// policy (runner/tenant.go), may not reuse the host the previous job ran
+// in. It prints the rate beside the one-key rate and, when the server's
+// /metrics answers, how many ready hosts were retired for another key.
+func tenantSwitches(ctx context.Context, out io.Writer, server string, keys []string, spec sandpit.Spec, n, c int, oneKey float64) error {
+	cls := make([]*client.Client, len(keys))
+	for i, k := range keys {
+		var err error
+		if cls[i], err = client.New(server, client.WithAPIKey(k)); err != nil {
+			return err
+		}
+	}
+	before, counted := tenantSwitchCount(ctx, server, keys[0])
+	rate, lat, err := throughput(ctx, cls, spec, n, c)
+	if err != nil {
+		return fmt.Errorf("jobs of %d keys in turn: %w", len(keys), err)
+	}
+	fmt.Fprintf(out, "throughput, %d jobs, %d in flight, %d keys in turn: %.2f jobs/s", n, c, len(keys), rate)
+	if oneKey > 0 {
+		fmt.Fprintf(out, " (%.2fx the one-key rate)", rate/oneKey)
+	}
+	fmt.Fprintf(out, "\n  per job: %s\n", summary(lat))
+	if after, ok := tenantSwitchCount(ctx, server, keys[0]); ok && counted {
+		fmt.Fprintf(out, "  hosts retired for another key: %.0f\n", after-before)
+	}
+	fmt.Fprintln(out)
+	return nil
+}
+
+// tenantSwitchCount reads sandpit_host_tenant_switches_total from the
+// server's /metrics, which a server whose workers run in the same process
+// (sandpit serve) reports.
+func tenantSwitchCount(ctx context.Context, server, key string) (float64, bool) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, server+"/metrics", nil)
+	if err != nil {
+		return 0, false
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return 0, false
+	}
+	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(line, "sandpit_host_tenant_switches_total "); ok {
+			n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
 // throughput runs n jobs with c in flight and returns jobs per second and
-// each job's time.
-func throughput(ctx context.Context, cl *client.Client, spec sandpit.Spec, n, c int) (float64, []time.Duration, error) {
+// each job's time. Job i is sent with clients[i % len(clients)].
+func throughput(ctx context.Context, clients []*client.Client, spec sandpit.Spec, n, c int) (float64, []time.Duration, error) {
 	var (
 		next   atomic.Int64
 		mu     sync.Mutex
@@ -147,9 +218,9 @@ func throughput(ctx context.Context, cl *client.Client, spec sandpit.Spec, n, c 
 	)
 	for range max(c, 1) {
 		wg.Go(func() {
-			for next.Add(1) <= int64(n) {
+			for i := next.Add(1); i <= int64(n); i = next.Add(1) {
 				t := time.Now()
-				job, err := cl.Run(ctx, spec)
+				job, err := clients[int(i)%len(clients)].Run(ctx, spec)
 				if err == nil && job.Status != sandpit.StatusSucceeded {
 					err = fmt.Errorf("job %s ended as %s", job.ID, job.Status)
 				}
