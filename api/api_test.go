@@ -59,6 +59,8 @@ var echoHandler = queue.HandlerFunc(func(ctx context.Context, t queue.Task) (san
 var testFiles = []sandpit.File{
 	{Path: "out/chart.png", Content: base64.StdEncoding.EncodeToString([]byte("\x89PNG\r\n")), Encoding: sandpit.EncodingBase64, MimeType: "image/png", Size: 6},
 	{Path: "page.html", Content: base64.StdEncoding.EncodeToString([]byte("<script>alert(1)</script>")), Encoding: sandpit.EncodingBase64, MimeType: "text/html; charset=utf-8", Size: 25},
+	{Path: "d/%41 b.txt", Content: "percent", MimeType: "text/plain", Size: 7},
+	{Path: "d/A b.txt", Content: "plain", MimeType: "text/plain", Size: 5},
 }
 
 func newEnv(t *testing.T, opts queue.Options, withWorker bool) *env {
@@ -420,7 +422,14 @@ func TestJobFiles(t *testing.T) {
 		!strings.Contains(h.Get("Content-Security-Policy"), "sandbox") || h.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("html: %d %v %q", code, h, body)
 	}
-	for _, p := range []string{"nosuch.txt", "out", "out/../page.html", "..%2Fpage.html"} {
+	// A name is asked for escaped once, as url.PathEscape escapes each
+	// segment, whatever the name holds: a percent sign is not an escape.
+	for name, want := range map[string]string{"d/%2541%20b.txt": "percent", "d/A%20b.txt": "plain", "d/%41%20b.txt": "plain", "d%2FA%20b.txt": "plain"} {
+		if code, _, body := get(name); code != 200 || string(body) != want {
+			t.Errorf("GET files/%s: %d %q, want %q", name, code, body, want)
+		}
+	}
+	for _, p := range []string{"nosuch.txt", "out", "out/../page.html", "..%2Fpage.html", "d/%252541%2520b.txt"} {
 		if code, _, _ := get(p); code != 404 {
 			t.Errorf("GET files/%s: %d, want 404", p, code)
 		}

@@ -24,9 +24,9 @@ var inlineTypes = map[string]bool{
 // Content-Security-Policy puts any document in a sandbox with nothing
 // allowed, and only plain types are shown inline.
 func (s *server) jobFile(c echo.Context) error {
-	p, err := url.PathUnescape(c.Param("*"))
+	p, err := filePath(c)
 	if err != nil {
-		return sandpit.Errorf(sandpit.EINVALID, "path: %v", err)
+		return err
 	}
 	job, err := s.jobs.Get(c.Request().Context(), c.Param("id"))
 	if err != nil {
@@ -62,4 +62,21 @@ func (s *server) jobFile(c echo.Context) error {
 		return sandpit.Errorf(sandpit.ENOTFOUND, "job %s has no output file %q", job.ID, p)
 	}
 	return sandpit.Errorf(sandpit.ENOTFOUND, "job %s has not ended (%s); its files come when it has", job.ID, job.Status)
+}
+
+// filePath is the file's path as the request names it, escaped once. The
+// router matches on the escaped path only when it differs from the
+// canonical escaping of the decoded one (a "%2F" in a name, say); otherwise
+// the parameter is decoded already and must not be decoded again, or a name
+// holding "%41" would be reached as "A".
+func filePath(c echo.Context) (string, error) {
+	p := c.Param("*")
+	if c.Request().URL.RawPath == "" {
+		return p, nil
+	}
+	p, err := url.PathUnescape(p)
+	if err != nil {
+		return "", sandpit.Errorf(sandpit.EINVALID, "path: %v", err)
+	}
+	return p, nil
 }
