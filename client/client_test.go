@@ -17,6 +17,7 @@ import (
 
 	"github.com/sandpit-dev/sandpit"
 	"github.com/sandpit-dev/sandpit/client"
+	"github.com/sandpit-dev/sandpit/internal/testenv"
 	"github.com/sandpit-dev/sandpit/queue"
 )
 
@@ -278,6 +279,12 @@ func TestRetriesUnavailableAndLostAnswers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Once every item has ended, the stream's first line is an item,
+		// not a keep-alive blank line: the cut comes after one item.
+		testenv.Eventually(t, 2*time.Minute, func() bool {
+			got, err := c.GetBatch(ctx, b.ID)
+			return err == nil && got.Finished
+		}, "batch %s did not finish", b.ID)
 		p.plan("GET /v1/batches/"+b.ID+"/results", "cut")
 		var got []string
 		for job, err := range c.BatchResults(ctx, b.ID) {
