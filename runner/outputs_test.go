@@ -90,6 +90,11 @@ func TestOutputs(t *testing.T) {
 			  {"text/markdown": "*m*", "text/plain": "<IPython.core.display.Markdown object>"},
 			  {"image/png": "` + png + `", "text/plain": "<IPython.core.display.Image object>"}]`, "<nil>", ""},
 		{"a plain value is the result only", "6 * 7", `null`, "42", ""},
+		{"a str, a list, a dict are the result only", "['a', {'b': 1}]", `null`, "['a', {'b': 1}]", ""},
+		{"a _repr_mimebundle_ that raises leaves the text", "class Bad:\n    def _repr_mimebundle_(self, include=None, exclude=None):\n        raise RuntimeError('broken')\n    def __repr__(self):\n        return 'Bad()'\ndisplay(Bad())",
+			`[{"text/plain": "Bad()"}]`, "<nil>", "sandpit: display: _repr_mimebundle_ of Bad: it raised RuntimeError: broken; left out"},
+		{"a rich value's huge repr is cut in its text, once", "class Wide:\n    def _repr_html_(self):\n        return '<b>w</b>'\n    def __repr__(self):\n        return 'w' * (1 << 20)\nWide()",
+			`[{"text/html": "<b>w</b>", "text/plain": "` + strings.Repeat("w", testOutputCap) + `"}]`, strings.Repeat("w", testOutputCap), ""},
 		{"a plain value displayed", "display(6 * 7)", `[{"text/plain": "42"}]`, "<nil>", ""},
 		{"a class is not asked for its HTML", "display(Frame)", `[{"text/plain": "<class '__main__.Frame'>"}]`, "<nil>", ""},
 		{"an object that answers every attribute", "class Any:\n    def __getattr__(self, name):\n        return lambda *a, **k: '<b>x</b>'\n    def __repr__(self):\n        return 'Any()'\ndisplay(Any())",
@@ -142,8 +147,8 @@ func sameJSON(t *testing.T, a []byte, b string) bool {
 // so.
 func TestOutputLimits(t *testing.T) {
 	r := run(t, sandpit.Spec{Code: "for i in range(8):\n    display(i)"})
-	if len(r.Outputs) != 5 || r.Outputs[4]["text/plain"] != "4" {
-		t.Errorf("outputs %v, want the first 5", r.Outputs)
+	if len(r.Outputs) != 5 || r.Outputs[4]["text/plain"] != "4" || !r.OutputsTruncated {
+		t.Errorf("outputs %v (truncated %v), want the first 5, truncated", r.Outputs, r.OutputsTruncated)
 	}
 	if n := strings.Count(r.Stderr, "sandpit: display: the int: the job has its most outputs, 5; left out"); n != 3 {
 		t.Errorf("stderr says %d times that an output was left out, want 3:\n%s", n, r.Stderr)
@@ -151,12 +156,39 @@ func TestOutputLimits(t *testing.T) {
 	// 1 MiB of outputs: the second half-MiB string does not fit, a small
 	// one after it does.
 	r = run(t, sandpit.Spec{Code: "display({'text/plain': 'x' * 600_000}, raw=True)\ndisplay({'text/plain': 'y' * 600_000}, raw=True)\ndisplay('small')"})
-	if len(r.Outputs) != 2 || r.Outputs[1]["text/plain"] != "'small'" {
-		t.Errorf("%d outputs, want the first and the small one", len(r.Outputs))
+	if len(r.Outputs) != 2 || r.Outputs[1]["text/plain"] != "'small'" || !r.OutputsTruncated {
+		t.Errorf("%d outputs (truncated %v), want the first and the small one, truncated", len(r.Outputs), r.OutputsTruncated)
 	}
 	if !strings.Contains(r.Stderr, "sandpit: display: a raw bundle: 600010 bytes, past the job's 1048576 bytes of outputs; left out") {
 		t.Errorf("stderr does not say the output was left out:\n%s", r.Stderr)
 	}
+}
+
+// TestHugeOutputs: data past the job's bytes of outputs is left out before
+// it is copied, and a displayed value's repr is cut to the cap on text.
+func TestHugeOutputs(t *testing.T) {
+	r := run(t, sandpit.Spec{Code: "class Big:\n    def _repr_html_(self):\n        return 'x' * (2 << 20)\n    def __repr__(self):\n        return 'Big()'\ndisplay(Big())\ndisplay('y' * (2 << 20))", MemoryMB: 512})
+	if r.Status != sandpit.StatusSucceeded || len(r.Outputs) != 2 || !r.OutputsTruncated {
+		t.Fatalf("status %s (%s), outputs %d, truncated %v; want two outputs, cut", r.Status, r.Message, len(r.Outputs), r.OutputsTruncated)
+	}
+	if _, ok := r.Outputs[0]["text/html"]; ok || r.Outputs[0]["text/plain"] != "Big()" {
+		t.Errorf("the first output holds %v, want its text only", keysOf(r.Outputs[0]))
+	}
+	if s, _ := r.Outputs[1]["text/plain"].(string); len(s) != testOutputCap || !strings.HasPrefix(s, "'yyy") {
+		t.Errorf("the displayed str is %d bytes, want the cap of %d", len(s), testOutputCap)
+	}
+	if !strings.Contains(r.Stderr, "sandpit: display: _repr_html_ of Big: its text/html is past the job's bytes of outputs; left out") {
+		t.Errorf("stderr does not say the HTML was left out:\n%.500s", r.Stderr)
+	}
+}
+
+// keysOf returns the MIME types of an output.
+func keysOf(o sandpit.Output) []string {
+	var k []string
+	for t := range o {
+		k = append(k, t)
+	}
+	return k
 }
 
 // TestOutputsInASession: each run of a session gives its own outputs.
