@@ -159,7 +159,7 @@ func TestSDKMatchesAPI(t *testing.T) {
 		{"bad package name", map[string]any{"code": "1", "packages": []string{"no way"}}},
 	}
 	compared := []string{"status", "exit_code", "stdout", "stderr", "stdout_truncated", "stderr_truncated", "result", "result_truncated", "error",
-		"files", "files_truncated", "outputs", "passed", "message"}
+		"files", "files_truncated", "outputs", "outputs_truncated", "passed", "message"}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			server := apiRun(t, tc.spec)
