@@ -100,11 +100,15 @@ func TestParseOutcomeOutputs(t *testing.T) {
 		{"JSON data that is not JSON", `{"status":"succeeded","exit_code":0,"outputs":[{"application/json":"{"}]}`, broken("it sent a bad output")},
 		{"data that is not a string", `{"status":"succeeded","exit_code":0,"outputs":[{"application/json":{"a":1}}]}`, broken("it sent a malformed result")},
 		{"too many outputs", `{"status":"succeeded","exit_code":0,"outputs":[{"text/plain":"1"},{"text/plain":"2"},{"text/plain":"3"}]}`,
-			func(r sandpit.Result) bool { return len(r.Outputs) == 2 && r.Outputs[1]["text/plain"] == "2" && r.OutputsTruncated }},
+			func(r sandpit.Result) bool {
+				return len(r.Outputs) == 2 && r.Outputs[1]["text/plain"] == "2" && r.OutputsTruncated
+			}},
 		{"the harness's word that outputs were left out", `{"status":"succeeded","exit_code":0,"outputs":[],"outputs_truncated":true}`,
 			func(r sandpit.Result) bool { return len(r.Outputs) == 0 && r.OutputsTruncated }},
 		{"outputs over the byte cap", `{"status":"succeeded","exit_code":0,"outputs":[{"text/plain":"` + strings.Repeat("x", 95) + `"},{"text/plain":"1"}]}`,
-			func(r sandpit.Result) bool { return len(r.Outputs) == 1 && r.Outputs[0]["text/plain"] == "1" && r.OutputsTruncated }},
+			func(r sandpit.Result) bool {
+				return len(r.Outputs) == 1 && r.Outputs[0]["text/plain"] == "1" && r.OutputsTruncated
+			}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
