@@ -132,3 +132,27 @@ func TestClientPageDrawsPlotly(t *testing.T) {
 		t.Errorf("%d outputs shown, want 3", n)
 	}
 }
+
+// TestSDKRendersOutputs runs a plotly chart with the SDK in an application
+// page on another site and shows the job with the SDK's render: plotly.js
+// draws it in sandpit's chart frame.
+func TestSDKRendersOutputs(t *testing.T) {
+	ctx := sdkPage(t)
+	code, _ := json.Marshal(chartCode + "Chart()")
+	drawn := eval[string](t, ctx, 3*time.Minute, `(async () => {
+		const job = await window.sdk.run(`+string(code)+`);
+		const out = document.createElement("div");
+		document.body.append(out);
+		await window.sdk.render(out, job);
+		const frame = out.querySelector("figure.output.chart iframe.chart");
+		if (!frame) return "no chart frame: " + out.innerText;
+		return await new Promise((resolve) => {
+			const done = () => frame.dataset.drawn || (frame.dataset.failed && "failed: " + frame.dataset.failed);
+			if (done()) return resolve(done());
+			new MutationObserver(() => done() && resolve(done())).observe(frame, { attributes: true });
+		});
+	})()`)
+	if drawn == "" || drawn == "0" || strings.HasPrefix(drawn, "failed") || strings.HasPrefix(drawn, "no chart") {
+		t.Fatalf("the SDK's chart reports %q, want plotly's SVG layers drawn", drawn)
+	}
+}
