@@ -94,7 +94,7 @@ class Output:
         v = self.data.get("text/plain")
         return v if isinstance(v, str) else ""
 
-    def content(self, mime_type: str) -> str | bytes | Any:
+    def content(self, mime_type: str) -> Any:
         """The data of mime_type: bytes for a binary type (decoded from
         base64), str for a text type, the JSON value for a JSON type;
         KeyError names the type when the output has none."""
