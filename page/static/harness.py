@@ -268,6 +268,24 @@ def _too_big(value):
     return isinstance(value, (str, bytes, bytearray)) and len(value) > limit
 
 
+def _put(data, mime, value, what):
+    """Puts value in the bundle data as the datum of the MIME type, or says
+    on stderr why it is left out: a key that is not a MIME type, data past
+    the job's bytes of outputs (before it is copied), data not of the
+    type's kind."""
+    if not isinstance(mime, str) or not _MIME.fullmatch(mime):
+        _warn(what, f"{mime!r} is not a MIME type")
+        return
+    if _too_big(value):
+        _warn(what, f"its {mime} is past the job's bytes of outputs")
+        _truncated()
+        return
+    try:
+        data[mime] = _datum(mime, value)
+    except ValueError as e:
+        _warn(what, f"its {mime} is {e}")
+
+
 def _bundle(obj, plain=None):
     """Returns the MIME bundle of obj: what its _repr_mimebundle_ gives,
     then what each _repr_*_ method gives of the types still missing, then
@@ -277,17 +295,7 @@ def _bundle(obj, plain=None):
     data = {}
 
     def put(mime, value, source):
-        if not isinstance(mime, str) or not _MIME.fullmatch(mime):
-            _warn(f"{source} of {name}", f"{mime!r} is not a MIME type")
-            return
-        if _too_big(value):
-            _warn(f"{source} of {name}", f"its {mime} is past the job's bytes of outputs")
-            _truncated()
-            return
-        try:
-            data[mime] = _datum(mime, value)
-        except ValueError as e:
-            _warn(f"{source} of {name}", f"its {mime} is {e}")
+        _put(data, mime, value, f"{source} of {name}")
 
     m = _method(obj, "_repr_mimebundle_")
     if m is not None:
@@ -364,17 +372,7 @@ def display(*objs, raw=False, **kwargs):
             continue
         data = {}
         for mime, value in obj.items():
-            if not isinstance(mime, str) or not _MIME.fullmatch(mime):
-                _warn("a raw bundle", f"{mime!r} is not a MIME type")
-                continue
-            if _too_big(value):
-                _warn("a raw bundle", f"its {mime} is past the job's bytes of outputs")
-                _truncated()
-                continue
-            try:
-                data[mime] = _datum(mime, value)
-            except ValueError as e:
-                _warn("a raw bundle", f"its {mime} is {e}")
+            _put(data, mime, value, "a raw bundle")
         if data:
             _show(data, "a raw bundle")
 
