@@ -97,6 +97,12 @@ type Result struct {
 	Error           *PyError `json:"error" jsonschema:"the uncaught exception"`
 	Files           []File   `json:"files"`
 	FilesTruncated  bool     `json:"files_truncated,omitempty" jsonschema:"more files were made than the server returns"`
+	// Outputs are the job's rich outputs, in the order they were made:
+	// each a MIME bundle (see Output).
+	Outputs []Output `json:"outputs,omitempty" jsonschema:"rich outputs of display(obj) calls, of the last line's value and of matplotlib figures, in order: each a MIME bundle {MIME type: data}, JSON types as JSON, text types as text, others (images) in base64"`
+	// OutputsTruncated says outputs were left out: past the server's
+	// count or bytes of outputs (the caps of output files).
+	OutputsTruncated bool `json:"outputs_truncated,omitempty" jsonschema:"more rich outputs were made than the server returns"`
 	// Passed is set for a spec with a Test: whether the code and then the
 	// test ran without error.
 	Passed *bool `json:"passed,omitempty"`

@@ -70,10 +70,18 @@ func TestOpenAPIContract(t *testing.T) {
 open("out.txt", "w").write("hello")
 open("dot.png", "wb").write(base64.b64decode("` + pngBase64 + `"))
 print("hi")
+class Table:
+    def _repr_html_(self):
+        return "<table><tr><td>1</td></tr></table>"
+display(Table())
+display({"application/json": {"a": [1, 2]}, "image/png": base64.b64decode("` + pngBase64 + `")}, raw=True)
 6 * 7`
 		spec := fmt.Sprintf(`{"code": %q, "timeout_ms": 20000}`, code)
 		idem := http.Header{"Idempotency-Key": {"contract-run-1"}}
 		finished = c.job(t, call{method: "POST", path: "/v1/run", body: spec, header: idem, status: 200})
+		if len(finished.Outputs) != 2 || finished.Outputs[0]["text/html"] == nil {
+			t.Errorf("outputs %v, want the table's HTML, then JSON and a PNG", finished.Outputs)
+		}
 		if again := c.job(t, call{method: "POST", path: "/v1/run", body: spec, header: idem, status: 200}); again.ID != finished.ID {
 			t.Errorf("a repeated Idempotency-Key ran a new job %s, want %s", again.ID, finished.ID)
 		}
@@ -274,8 +282,9 @@ type call struct {
 
 // contractJob is what the test reads of a job.
 type contractJob struct {
-	ID     string
-	Status string
+	ID      string
+	Status  string
+	Outputs []map[string]any
 }
 
 func startContract(t *testing.T) *contract {

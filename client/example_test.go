@@ -123,6 +123,27 @@ func ExampleClient_Run_exception() {
 	// Output: failed 1 ZeroDivisionError
 }
 
+// A job's rich outputs: each display(obj) call, and a last value with a
+// rich repr (as a pandas DataFrame's HTML), is a MIME bundle.
+func ExampleClient_Run_outputs() {
+	c, _ := client.New(serverURL)
+	code := `class Table:
+    def _repr_html_(self):
+        return '<table><tr><td>1</td></tr></table>'
+    def __repr__(self):
+        return 'Table()'
+display({'application/json': {'a': [1, 2]}}, raw=True)
+Table()`
+	job, err := c.Run(context.Background(), sandpit.Spec{Code: code})
+	if err != nil {
+		panic(err)
+	}
+	data, _ := job.Outputs[0].Text("application/json")
+	html, _ := job.Outputs[1].Text("text/html")
+	fmt.Println(len(job.Outputs), data, html, *job.Result.Result)
+	// Output: 2 {"a":[1,2]} <table><tr><td>1</td></tr></table> Table()
+}
+
 func ExampleClient_Submit() {
 	c, _ := client.New(serverURL)
 	ctx := context.Background()

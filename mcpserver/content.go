@@ -77,6 +77,9 @@ func render(job sandpit.Job, l links, maxText int) (*mcp.CallToolResult, jobOutp
 	secs := []*section{{name: "stdout", body: job.Stdout}, {name: "stderr", body: job.Stderr},
 		{name: "traceback", body: tb}, {name: "result", body: result}}
 	files := readFiles(job)
+	outs := readOutputs(job)
+	outContent, outText := placeOutputs(job, outs, l, maxText)
+	maxText -= outText
 	// The output comes first, then the files in what is left; a quarter of
 	// the cap is kept for the list of files, when there are files. Each
 	// try that comes out too long (the notes of what was cut take room
@@ -108,7 +111,10 @@ func render(job sandpit.Job, l links, maxText int) (*mcp.CallToolResult, jobOutp
 			res.Content = append(res.Content, f.link(job.ID))
 		}
 	}
-	return res, output(job, secs, files, l)
+	res.Content = append(res.Content, outContent...)
+	out := output(job, secs, files, l)
+	out.Outputs, out.OutputsTruncated = outputInfos(job, outs), job.OutputsTruncated
+	return res, out
 }
 
 func ptr64(n int64) *int64 { return &n }
@@ -195,7 +201,10 @@ func jobText(job sandpit.Job, secs []*section, l links) string {
 			fmt.Fprintf(&b, "\nresult: %s\n", body)
 		}
 	}
-	if job.Stdout == "" && job.Stderr == "" && job.Result.Result == nil && len(job.Files) == 0 &&
+	if len(job.Outputs) > 0 {
+		fmt.Fprintf(&b, "\noutputs: %d rich outputs; they follow the files' blocks\n", len(job.Outputs))
+	}
+	if job.Stdout == "" && job.Stderr == "" && job.Result.Result == nil && len(job.Files) == 0 && len(job.Outputs) == 0 &&
 		job.Status == sandpit.StatusSucceeded {
 		b.WriteString("\n(no output: nothing printed, no result, no files)\n")
 	}

@@ -50,27 +50,29 @@ type closeSessionInput struct {
 // it, less the files' contents, which come as image and resource content,
 // with its output cut as the text of the result is.
 type jobOutput struct {
-	ID              string         `json:"id" jsonschema:"the job's id"`
-	Status          sandpit.Status `json:"status" jsonschema:"succeeded, failed (the code raised or exited non-zero), timeout, memory_limit, cancelled or error (the sandbox broke)"`
-	ExitCode        *int           `json:"exit_code,omitempty" jsonschema:"as python main.py would exit; absent when the code did not end by itself (timeout, memory_limit, cancelled, error)"`
-	Stdout          string         `json:"stdout" jsonschema:"what the code printed; when long, its middle is cut out (stdout_omitted says how much)"`
-	Stderr          string         `json:"stderr" jsonschema:"what the code wrote to stderr, with the traceback of an uncaught exception; when long, its middle is cut out"`
-	StdoutOmitted   int            `json:"stdout_omitted,omitempty" jsonschema:"characters cut out of stdout in this result; the whole is at job_url"`
-	StderrOmitted   int            `json:"stderr_omitted,omitempty" jsonschema:"characters cut out of stderr in this result; the whole is at job_url"`
-	StdoutTruncated bool           `json:"stdout_truncated,omitempty" jsonschema:"stdout passed the server's cap and only its beginning was kept"`
-	StderrTruncated bool           `json:"stderr_truncated,omitempty" jsonschema:"stderr passed the server's cap and only its beginning was kept"`
-	Result          *string        `json:"result,omitempty" jsonschema:"repr() of the last line's value when it is an expression; absent otherwise"`
-	ResultOmitted   int            `json:"result_omitted,omitempty" jsonschema:"characters cut out of result in this result; the whole is at job_url"`
-	ResultTruncated bool           `json:"result_truncated,omitempty" jsonschema:"result passed the server's cap and only its beginning was kept"`
-	Error           *errorOutput   `json:"error,omitempty" jsonschema:"the uncaught exception; absent when there was none"`
-	Files           []fileInfo     `json:"files" jsonschema:"files the code created or changed in its working directory"`
-	FilesTruncated  bool           `json:"files_truncated,omitempty" jsonschema:"more files were made than the server returns"`
-	Message         string         `json:"message,omitempty" jsonschema:"why the job ended as timeout, memory_limit, cancelled or error"`
-	CreatedAt       time.Time      `json:"created_at"`
-	StartedAt       *time.Time     `json:"started_at,omitempty" jsonschema:"when the code started; absent if it never did"`
-	FinishedAt      *time.Time     `json:"finished_at,omitempty"`
-	DurationMS      *int64         `json:"duration_ms,omitempty" jsonschema:"how long the code ran, in milliseconds"`
-	JobURL          string         `json:"job_url,omitempty" jsonschema:"the whole job over sandpit's HTTP API (GET, with the same API key), output uncut; absent when the server's URL is not known"`
+	ID               string         `json:"id" jsonschema:"the job's id"`
+	Status           sandpit.Status `json:"status" jsonschema:"succeeded, failed (the code raised or exited non-zero), timeout, memory_limit, cancelled or error (the sandbox broke)"`
+	ExitCode         *int           `json:"exit_code,omitempty" jsonschema:"as python main.py would exit; absent when the code did not end by itself (timeout, memory_limit, cancelled, error)"`
+	Stdout           string         `json:"stdout" jsonschema:"what the code printed; when long, its middle is cut out (stdout_omitted says how much)"`
+	Stderr           string         `json:"stderr" jsonschema:"what the code wrote to stderr, with the traceback of an uncaught exception; when long, its middle is cut out"`
+	StdoutOmitted    int            `json:"stdout_omitted,omitempty" jsonschema:"characters cut out of stdout in this result; the whole is at job_url"`
+	StderrOmitted    int            `json:"stderr_omitted,omitempty" jsonschema:"characters cut out of stderr in this result; the whole is at job_url"`
+	StdoutTruncated  bool           `json:"stdout_truncated,omitempty" jsonschema:"stdout passed the server's cap and only its beginning was kept"`
+	StderrTruncated  bool           `json:"stderr_truncated,omitempty" jsonschema:"stderr passed the server's cap and only its beginning was kept"`
+	Result           *string        `json:"result,omitempty" jsonschema:"repr() of the last line's value when it is an expression; absent otherwise"`
+	ResultOmitted    int            `json:"result_omitted,omitempty" jsonschema:"characters cut out of result in this result; the whole is at job_url"`
+	ResultTruncated  bool           `json:"result_truncated,omitempty" jsonschema:"result passed the server's cap and only its beginning was kept"`
+	Error            *errorOutput   `json:"error,omitempty" jsonschema:"the uncaught exception; absent when there was none"`
+	Files            []fileInfo     `json:"files" jsonschema:"files the code created or changed in its working directory"`
+	FilesTruncated   bool           `json:"files_truncated,omitempty" jsonschema:"more files were made than the server returns"`
+	Outputs          []outputInfo   `json:"outputs,omitempty" jsonschema:"rich outputs (display() calls, a last value with a rich repr, matplotlib figures), in order: their MIME types and plain text; their data is in the content blocks, or whole at job_url"`
+	OutputsTruncated bool           `json:"outputs_truncated,omitempty" jsonschema:"more rich outputs were made than the server returns"`
+	Message          string         `json:"message,omitempty" jsonschema:"why the job ended as timeout, memory_limit, cancelled or error"`
+	CreatedAt        time.Time      `json:"created_at"`
+	StartedAt        *time.Time     `json:"started_at,omitempty" jsonschema:"when the code started; absent if it never did"`
+	FinishedAt       *time.Time     `json:"finished_at,omitempty"`
+	DurationMS       *int64         `json:"duration_ms,omitempty" jsonschema:"how long the code ran, in milliseconds"`
+	JobURL           string         `json:"job_url,omitempty" jsonschema:"the whole job over sandpit's HTTP API (GET, with the same API key), output uncut; absent when the server's URL is not known"`
 }
 
 type errorOutput struct {
@@ -86,6 +88,13 @@ type fileInfo struct {
 	URI      string `json:"uri" jsonschema:"the file as an MCP resource, to read with resources/read"`
 	URL      string `json:"url,omitempty" jsonschema:"the file over sandpit's HTTP API (GET, with the same API key)"`
 	Included bool   `json:"included" jsonschema:"whether the file's content is in this result; a file longer than the result holds is only linked"`
+}
+
+type outputInfo struct {
+	MimeTypes []string `json:"mime_types" jsonschema:"the MIME types the output is given in, such as text/html, image/png, application/vnd.plotly.v1+json"`
+	Text      string   `json:"text" jsonschema:"its text/plain (repr()), cut to 500 bytes"`
+	Included  bool     `json:"included" jsonschema:"whether the result's content blocks hold the output"`
+	Omitted   int      `json:"omitted,omitempty" jsonschema:"characters cut out of the output's text in the content blocks; the whole is at job_url"`
 }
 
 // sessionOutput is the structured output of the session tools.

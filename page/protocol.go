@@ -87,6 +87,11 @@ func LimitsOf(l sandpit.Limits) Limits {
 // before it becomes a result.
 type Outcome struct {
 	sandpit.Result
+	// Outputs are the job's rich outputs with every datum a string: JSON
+	// data as JSON text, so that the harness, the browser and the runner
+	// count an output's bytes alike. The reader makes them
+	// sandpit.Outputs.
+	Outputs []map[string]string `json:"outputs"`
 	// Stopped says the worker was terminated: always after a fresh job, and
 	// after a session's run only when its interpreter could not be kept.
 	Stopped bool `json:"stopped"`

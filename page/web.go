@@ -32,6 +32,12 @@ var web embed.FS
 //go:embed node_modules/dompurify/dist/purify.es.mjs
 var purify embed.FS
 
+// plotly.js, from the npm package pinned by package-lock.json, draws a
+// job's plotly charts in the chart frame (/web/chart.html).
+//
+//go:embed node_modules/plotly.js-dist-min/plotly.min.js
+var plotly embed.FS
+
 // WebConfig configures what Web serves.
 type WebConfig struct {
 	// Limits bound the jobs run in end users' browsers, as they bound the
@@ -58,6 +64,7 @@ type Web struct {
 	index   []byte            // the playground, key flag filled in
 	frame   []byte            // the SDK's frame, config filled in
 	view    []byte            // the client-side page, spec left to fill in
+	chart   []byte            // the frame a plotly chart is drawn in
 	missing []byte            // a page that has expired
 }
 
@@ -73,6 +80,7 @@ type asset struct {
 const (
 	pathIndex = "/"
 	pathFrame = "/sdk/frame.html"
+	pathChart = "/web/chart.html"
 )
 
 // NewWeb returns the handler of the browser side.
@@ -110,7 +118,7 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 			etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
 		return nil
 	}
-	for _, name := range []string{"frame.js", "job.js", "render.js", "view.js", "view.css", "playground.js", "playground.css"} {
+	for _, name := range []string{"frame.js", "job.js", "render.js", "chart.js", "view.js", "view.css", "playground.js", "playground.css"} {
 		if err := add(web, "web/"+name, "/web/"+name, false); err != nil {
 			return nil, err
 		}
@@ -128,6 +136,9 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 	if err := add(purify, "node_modules/dompurify/dist/purify.es.mjs", "/web/purify.es.mjs", false); err != nil {
 		return nil, err
 	}
+	if err := add(plotly, "node_modules/plotly.js-dist-min/plotly.min.js", "/web/plotly.min.js", false); err != nil {
+		return nil, err
+	}
 	if err := add(web, "web/sandpit.js", "/sdk/sandpit.js", false); err != nil {
 		return nil, err
 	}
@@ -142,7 +153,7 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 	if err != nil {
 		return nil, err
 	}
-	var errs [4]error
+	var errs [5]error
 	packages, err := json.Marshal(append([]string{}, w.repo.names...))
 	if err != nil {
 		return nil, err
@@ -152,6 +163,7 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 	w.frame, errs[1] = doc("frame.html", "{{CONFIG}}", string(config))
 	w.view, errs[2] = doc("view.html")
 	w.missing, errs[3] = doc("missing.html")
+	w.chart, errs[4] = doc("chart.html")
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
@@ -201,11 +213,26 @@ func FrameCSP(origin string) string {
 		"base-uri 'none'; form-action 'none'"
 }
 
+// ChartCSP is the policy of the frame a job's plotly chart is drawn in.
+// Like the SDK's frame it is sandboxed without allow-same-origin, on an
+// opaque origin, so that plotly.js reads the job's untrusted JSON where it
+// can reach neither the page that shows it nor sandpit's origin; it loads
+// plotly.js and its own script from sandpit's /web/, styles inline (plotly
+// writes its own), images from data: and blob: URLs (its legend and
+// download), and connects nowhere.
+func ChartCSP(origin string) string {
+	return "sandbox allow-scripts; default-src 'none'; " +
+		"script-src " + origin + "/web/; " +
+		"style-src 'unsafe-inline'; " +
+		"img-src data: blob:; " +
+		"base-uri 'none'; form-action 'none'"
+}
+
 // ViewCSP is the policy of a client-side page, /p/{id}. The page is
 // sandboxed too (an opaque origin of its own, so that nothing on it can
 // reach sandpit's origin), loads its scripts and styles from sandpit, shows
-// images from data: URLs, frames only the SDK's frame, and connects
-// nowhere. Inline styles are allowed for the job's HTML output, which is
+// images from data: URLs, frames only the SDK's frame and the chart frame
+// (ChartCSP), and connects nowhere. Inline styles are allowed for the job's HTML output, which is
 // shown in a srcdoc frame that inherits this policy and runs no script. Any
 // site may embed it.
 func ViewCSP(origin string) string {
@@ -213,7 +240,7 @@ func ViewCSP(origin string) string {
 		"script-src " + origin + "/web/ " + origin + "/sdk/sandpit.js; " +
 		"style-src " + origin + "/web/ 'unsafe-inline'; " +
 		"img-src data:; " +
-		"frame-src " + origin + pathFrame + "; " +
+		"frame-src " + origin + pathFrame + " " + origin + pathChart + "; " +
 		"base-uri 'none'; form-action 'none'; frame-ancestors *"
 }
 
@@ -225,7 +252,7 @@ func PlaygroundCSP(origin string) string {
 		"script-src " + origin + "/web/ " + origin + "/sdk/sandpit.js; " +
 		"style-src " + origin + "/web/ 'unsafe-inline'; " +
 		"img-src data:; " +
-		"frame-src " + origin + pathFrame + "; " +
+		"frame-src " + origin + pathFrame + " " + origin + pathChart + "; " +
 		"connect-src " + origin + "/v1/run; " +
 		"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 }
@@ -259,6 +286,9 @@ func (w *Web) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	case pathFrame:
 		w.document(rw, r, w.frame, FrameCSP, http.StatusOK)
+		return
+	case pathChart:
+		w.document(rw, r, w.chart, ChartCSP, http.StatusOK)
 		return
 	}
 	a, ok := w.assets[r.URL.Path]

@@ -53,6 +53,7 @@ func documents(w *Web) map[string]*httptest.ResponseRecorder {
 	return map[string]*httptest.ResponseRecorder{
 		"playground": serve(w, "GET", "/"),
 		"frame":      serve(w, "GET", "/sdk/frame.html"),
+		"chart":      serve(w, "GET", "/web/chart.html"),
 		"page":       page,
 		"missing":    missing,
 	}
@@ -72,6 +73,7 @@ func TestPolicies(t *testing.T) {
 	}{
 		{"playground", "", o + "/v1/run", "'none'"},
 		{"frame", "allow-scripts", o + "/web/pyodide/ " + o + "/web/packages/ " + o + "/web/harness.py blob:", "-"},
+		{"chart", "allow-scripts", "", "-"},
 		{"page", "allow-scripts allow-downloads", "", "*"},
 		{"missing", "allow-scripts allow-downloads", "", "*"},
 	}

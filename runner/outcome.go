@@ -16,10 +16,10 @@ import (
 
 // reportBound is the size past which a page's report cannot be one the
 // page built: six capped strings (stdout, stderr, result and the error's
-// three fields), each up to six bytes of JSON a byte, and the output files
-// in base64.
+// three fields), each up to six bytes of JSON a byte, the output files in
+// base64, and the rich outputs, up to six bytes of JSON a byte.
 func reportBound(l sandpit.Limits) int {
-	return 6*6*l.MaxOutputBytes + 2*l.MaxFileBytes + 1<<20
+	return 6*6*l.MaxOutputBytes + 2*l.MaxFileBytes + 6*l.MaxFileBytes + 1<<20
 }
 
 // parseOutcome validates the page's report and turns it into a result. The
@@ -69,6 +69,11 @@ func parseOutcome(raw []byte, spec sandpit.Spec, timeout time.Duration, memoryMB
 			return broken(res, spec, "it sent a bad file")
 		}
 		res.Files, res.FilesTruncated = files, o.FilesTruncated || truncated
+		outputs, truncated, ok := richOutputs(o.Outputs, l)
+		if !ok {
+			return broken(res, spec, "it sent a bad output")
+		}
+		res.Outputs, res.OutputsTruncated = outputs, o.OutputsTruncated || truncated
 	case sandpit.StatusTimeout:
 		res.Message = fmt.Sprintf("the code ran longer than its timeout of %v", timeout)
 		res.Passed = failedTest(spec)
@@ -131,6 +136,50 @@ func outputFiles(in []sandpit.File, l sandpit.Limits) (out []sandpit.File, trunc
 			MimeType: mimeType(f.Path),
 			Size:     len(data),
 		})
+	}
+	return out, truncated, true
+}
+
+// richOutputs checks the rich outputs of a report and keeps those within
+// the limits: as many as there may be output files, and as many bytes (of
+// MIME types and data as the report carries them). The harness leaves out
+// those past the limits itself, and so does this. ok is false when an
+// output is not one the harness makes: empty, with a key that is not a
+// MIME type, or with data that is not what its type says (JSON, base64).
+func richOutputs(in []map[string]string, l sandpit.Limits) (out []sandpit.Output, truncated, ok bool) {
+	total := 0
+	for _, bundle := range in {
+		if len(bundle) == 0 {
+			return nil, false, false
+		}
+		o := make(sandpit.Output, len(bundle))
+		size := 0
+		for t, data := range bundle {
+			if !sandpit.ValidMIMEType(t) {
+				return nil, false, false
+			}
+			switch sandpit.OutputKind(t) {
+			case sandpit.OutputJSON:
+				if !json.Valid([]byte(data)) {
+					return nil, false, false
+				}
+				o[t] = json.RawMessage(data)
+			case sandpit.OutputBinary:
+				if _, err := base64.StdEncoding.DecodeString(data); err != nil {
+					return nil, false, false
+				}
+				o[t] = data
+			default:
+				o[t] = data
+			}
+			size += len(t) + len(data)
+		}
+		if len(out) >= l.MaxFiles || total+size > l.MaxFileBytes {
+			truncated = true
+			continue
+		}
+		total += size
+		out = append(out, o)
 	}
 	return out, truncated, true
 }

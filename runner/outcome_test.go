@@ -74,6 +74,51 @@ func TestParseOutcome(t *testing.T) {
 	}
 }
 
+// TestParseOutcomeOutputs: rich outputs are what the harness makes of
+// them, or the report is broken; and the limits hold whatever it claims.
+func TestParseOutcomeOutputs(t *testing.T) {
+	l := sandpit.Limits{MaxFiles: 2, MaxFileBytes: 100}.WithDefaults()
+	broken := func(why string) func(sandpit.Result) bool {
+		return func(r sandpit.Result) bool {
+			return r.Status == sandpit.StatusError && r.Message == "the sandbox failed: "+why && len(r.Outputs) == 0
+		}
+	}
+	tests := []struct {
+		name string
+		raw  string
+		want func(sandpit.Result) bool
+	}{
+		{"outputs", `{"status":"succeeded","exit_code":0,"outputs":[{"text/html":"<b>","image/png":"YQ==","application/vnd.plotly.v1+json":"{\"data\":[1e400000]}"}]}`,
+			func(r sandpit.Result) bool {
+				raw, _ := r.Outputs[0]["application/vnd.plotly.v1+json"].(json.RawMessage)
+				return len(r.Outputs) == 1 && r.Outputs[0]["text/html"] == "<b>" && r.Outputs[0]["image/png"] == "YQ==" &&
+					string(raw) == `{"data":[1e400000]}` && !r.OutputsTruncated
+			}},
+		{"an output with a key that is not a MIME type", `{"status":"succeeded","exit_code":0,"outputs":[{"html":"<b>"}]}`, broken("it sent a bad output")},
+		{"an empty output", `{"status":"succeeded","exit_code":0,"outputs":[{}]}`, broken("it sent a bad output")},
+		{"an image that is not base64", `{"status":"succeeded","exit_code":0,"outputs":[{"image/png":"!!"}]}`, broken("it sent a bad output")},
+		{"JSON data that is not JSON", `{"status":"succeeded","exit_code":0,"outputs":[{"application/json":"{"}]}`, broken("it sent a bad output")},
+		{"data that is not a string", `{"status":"succeeded","exit_code":0,"outputs":[{"application/json":{"a":1}}]}`, broken("it sent a malformed result")},
+		{"too many outputs", `{"status":"succeeded","exit_code":0,"outputs":[{"text/plain":"1"},{"text/plain":"2"},{"text/plain":"3"}]}`,
+			func(r sandpit.Result) bool {
+				return len(r.Outputs) == 2 && r.Outputs[1]["text/plain"] == "2" && r.OutputsTruncated
+			}},
+		{"the harness's word that outputs were left out", `{"status":"succeeded","exit_code":0,"outputs":[],"outputs_truncated":true}`,
+			func(r sandpit.Result) bool { return len(r.Outputs) == 0 && r.OutputsTruncated }},
+		{"outputs over the byte cap", `{"status":"succeeded","exit_code":0,"outputs":[{"text/plain":"` + strings.Repeat("x", 95) + `"},{"text/plain":"1"}]}`,
+			func(r sandpit.Result) bool {
+				return len(r.Outputs) == 1 && r.Outputs[0]["text/plain"] == "1" && r.OutputsTruncated
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if r := parseOutcome([]byte(tc.raw), sandpit.Spec{}, time.Second, 64, l); !tc.want(r) {
+				t.Fatalf("result = %+v", r)
+			}
+		})
+	}
+}
+
 // TestParseOutcomeRefusesBadPaths: an output file whose path could escape
 // the job's directory or a header line is left out.
 func TestParseOutcomeRefusesBadPaths(t *testing.T) {

@@ -3,6 +3,8 @@ package runner
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -28,7 +30,18 @@ var testPackages = []pkgrepo.Package{
 		"hidden/__init__.py": "VALUE = 42\n",
 	}},
 	fakeMatplotlib,
+	fakeIPython,
 }
+
+// fakeIPython stands in for the real IPython where the package repository
+// has it: its display, which prints outside a notebook, lives in
+// IPython.core.display_functions, and IPython.display takes it from there.
+var fakeIPython = pkgrepo.Package{Name: "ipython", Version: "0.0", Files: map[string]string{
+	"IPython/__init__.py":               "from .core.display_functions import display\n",
+	"IPython/core/__init__.py":          "",
+	"IPython/core/display_functions.py": "def display(*objs, **kwargs):\n    print('printed by IPython:', *objs)\n",
+	"IPython/display.py":                "from IPython.core.display_functions import display\nclass HTML:\n    def __init__(self, data):\n        self.data = data\n    def _repr_html_(self):\n        return self.data\n",
+}}
 
 // fakeMatplotlib stands in for matplotlib's side of the backend protocol
 // that the harness's figure capture relies on: pyplot loads the backend
@@ -118,15 +131,15 @@ func TestPackages(t *testing.T) {
 		{name: "a package not named nor imported is not loaded",
 			spec:   sandpit.Spec{Code: "import importlib\nimportlib.import_module('hid' + 'den')"},
 			status: sandpit.StatusFailed, errTyp: "ModuleNotFoundError",
-			errHas: []string{"No module named 'hidden'", "packages available on this server: greet, helper, hidden-pkg, matplotlib"}},
+			errHas: []string{"No module named 'hidden'", "packages available on this server: greet, helper, hidden-pkg, ipython, matplotlib"}},
 		{name: "an unknown named package fails the job and lists what there is",
 			spec:   sandpit.Spec{Code: "print(1)", Packages: []string{"greet", "nosuch"}},
 			status: sandpit.StatusFailed, errTyp: "ModuleNotFoundError",
-			errHas: []string{"'nosuch'", "available: greet, helper, hidden-pkg, matplotlib"}},
+			errHas: []string{"'nosuch'", "available: greet, helper, hidden-pkg, ipython, matplotlib"}},
 		{name: "an unknown import fails as CPython would, listing what there is",
 			spec:   sandpit.Spec{Code: "import numpy"},
 			status: sandpit.StatusFailed, errTyp: "ModuleNotFoundError",
-			errHas: []string{"No module named 'numpy'", "greet, helper, hidden-pkg, matplotlib"}},
+			errHas: []string{"No module named 'numpy'", "greet, helper, hidden-pkg, ipython, matplotlib"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,6 +200,35 @@ func TestFiguresBecomeFiles(t *testing.T) {
 			t.Errorf("file %s (%s) = %q, want %q", f.Path, f.MimeType, data, want[f.Path])
 		}
 	}
+	// Each figure is an image/png output too, in the order shown.
+	if len(res.Outputs) != 2 {
+		t.Fatalf("outputs %v, want the two figures", res.Outputs)
+	}
+	for i, o := range res.Outputs {
+		png, _ := o.Text("image/png")
+		data, _ := base64.StdEncoding.DecodeString(png)
+		if string(data) != want[fmt.Sprintf("figures/figure_%d.png", i+1)] {
+			t.Errorf("output %d is %q, want figure %d", i, data, i+1)
+		}
+	}
+}
+
+// TestRealIPythonDisplay: where the package repository has IPython, its
+// display gives outputs too, instead of printing.
+func TestRealIPythonDisplay(t *testing.T) {
+	r := packagesRunner(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := r.Run(ctx, sandpit.Spec{Code: "from IPython.display import display, HTML\nimport IPython\ndisplay(HTML('<b>real</b>'))\nIPython.display.display(1)\nprint(IPython.__file__)"})
+	if err != nil || res.Status != sandpit.StatusSucceeded {
+		t.Fatalf("run: %+v, %v", res, err)
+	}
+	if !strings.Contains(res.Stdout, "site-packages/IPython/__init__.py") || strings.Contains(res.Stdout, "printed by IPython") {
+		t.Errorf("stdout %q: want the real package loaded, and nothing printed by its display", res.Stdout)
+	}
+	if len(res.Outputs) != 2 || res.Outputs[0]["text/html"] != "<b>real</b>" || res.Outputs[1]["text/plain"] != "1" {
+		t.Errorf("outputs %v, want the HTML and the 1", res.Outputs)
+	}
 }
 
 // TestMatplotlibFigures runs real matplotlib from the package repository
@@ -219,5 +261,68 @@ func TestMatplotlibFigures(t *testing.T) {
 		if !strings.HasPrefix(string(data), "\x89PNG\r\n") {
 			t.Errorf("%s is not a PNG", f.Path)
 		}
+	}
+	if len(res.Outputs) != 2 {
+		t.Fatalf("outputs %v, want the two figures", res.Outputs)
+	}
+	for i, o := range res.Outputs {
+		png, _ := o.Text("image/png")
+		if png != res.Files[i].Content {
+			t.Errorf("output %d is not the PNG of %s", i, res.Files[i].Path)
+		}
+	}
+	// display(fig) shows it at once, and a figure closed is not shown
+	// again at the end.
+	res, err = r.Run(ctx, sandpit.Spec{Code: "import matplotlib.pyplot as plt\nfig = plt.figure()\nplt.plot([1, 2])\ndisplay(fig)\nprint('after')", TimeoutMS: 60000})
+	if err != nil || res.Status != sandpit.StatusSucceeded {
+		t.Fatalf("run: %+v, %v", res, err)
+	}
+	if len(res.Outputs) != 1 || len(res.Files) != 1 || !strings.HasPrefix(res.Outputs[0]["text/plain"].(string), "<Figure size") {
+		t.Errorf("outputs %v and %d files, want the figure once", res.Outputs, len(res.Files))
+	}
+}
+
+// TestRichLibraries displays the objects of the real pandas and plotly
+// from the package repository in SANDPIT_TEST_PACKAGES_DIR: a DataFrame
+// as HTML, a plotly figure as plotly's JSON.
+func TestRichLibraries(t *testing.T) {
+	dir := os.Getenv("SANDPIT_TEST_PACKAGES_DIR")
+	if dir == "" {
+		t.Skip("pandas and plotly are not in Pyodide's npm package and nothing is downloaded: set SANDPIT_TEST_PACKAGES_DIR to a Pyodide package repository holding them")
+	}
+	assets, err := page.New(page.Options{PackagesDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(context.Background(), Config{Assets: assets, PoolSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := r.Run(ctx, sandpit.Spec{Code: "import pandas as pd\ndf = pd.DataFrame({'a': [1, 2]})\ndisplay(df)\ndf", TimeoutMS: 120000})
+	if err != nil || res.Status != sandpit.StatusSucceeded {
+		t.Fatalf("pandas: %+v, %v", res, err)
+	}
+	if len(res.Outputs) != 2 || !strings.Contains(fmt.Sprint(res.Outputs[0]["text/html"]), "<table") {
+		t.Errorf("pandas: outputs %v, want the DataFrame's table twice", res.Outputs)
+	}
+	res, err = r.Run(ctx, sandpit.Spec{Code: "import plotly.graph_objects as go\ngo.Figure(go.Bar(x=['a', 'b'], y=[1, 2]))", TimeoutMS: 120000})
+	if err != nil {
+		t.Fatalf("plotly: %v", err)
+	}
+	if res.Status == sandpit.StatusFailed && res.Error != nil && res.Error.Type == "ModuleNotFoundError" {
+		t.Skipf("the package repository has no plotly: %s", res.Error.Message)
+	}
+	if len(res.Outputs) != 1 {
+		t.Fatalf("plotly: %s %+v, outputs %v, want the figure", res.Status, res.Error, res.Outputs)
+	}
+	var fig struct {
+		Data []struct{ Type string } `json:"data"`
+	}
+	raw, _ := res.Outputs[0].Text("application/vnd.plotly.v1+json")
+	if err := json.Unmarshal([]byte(raw), &fig); err != nil || len(fig.Data) != 1 || fig.Data[0].Type != "bar" {
+		t.Errorf("plotly's output %.300s: %v", raw, err)
 	}
 }

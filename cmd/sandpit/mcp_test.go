@@ -203,6 +203,33 @@ func TestMCP(t *testing.T) {
 			t.Errorf("structured content = %v", res.StructuredContent)
 		}
 	})
+	t.Run("rich outputs", func(t *testing.T) {
+		code := "class Table:\n    def _repr_html_(self):\n        return '<table><tr><td>1</td></tr></table>'\n" +
+			"display(Table())\ndisplay({'image/png': b'\\x89PNG\\r\\n', 'text/plain': 'dot'}, raw=True)\n" +
+			"display({'application/vnd.plotly.v1+json': {'data': [{'type': 'bar'}]}}, raw=True)"
+		res := callTool(t, cs, "run_python", map[string]any{"code": code})
+		var kinds []string
+		for _, c := range res.Content {
+			kinds = append(kinds, fmt.Sprintf("%T", c))
+		}
+		want := []string{"*mcp.TextContent", "*mcp.TextContent", "*mcp.TextContent", "*mcp.ImageContent", "*mcp.TextContent"}
+		if !slices.Equal(kinds, want) {
+			t.Fatalf("blocks %v, want %v:\n%s", kinds, want, toolText(res))
+		}
+		if got := res.Content[1].(*mcp.TextContent).Text; !strings.HasPrefix(got, "output 1 of 3 (text/html, text/plain); shown as text/html:\n<table>") {
+			t.Errorf("the HTML output's block is %q", got)
+		}
+		if img := res.Content[3].(*mcp.ImageContent); img.MIMEType != "image/png" || string(img.Data) != "\x89PNG\r\n" {
+			t.Errorf("the image block is %s %q", img.MIMEType, img.Data)
+		}
+		if got := res.Content[4].(*mcp.TextContent).Text; got != "output 3 of 3 (application/vnd.plotly.v1+json); shown as application/vnd.plotly.v1+json:\n{\"data\":[{\"type\":\"bar\"}]}" {
+			t.Errorf("the plotly output's block is %q", got)
+		}
+		out, _ := res.StructuredContent.(map[string]any)
+		if outputs, _ := out["outputs"].([]any); len(outputs) != 3 {
+			t.Errorf("structured outputs %v, want 3", out["outputs"])
+		}
+	})
 	t.Run("a fresh interpreter every call", func(t *testing.T) {
 		callTool(t, cs, "run_python", map[string]any{"code": "leftover = 1"})
 		res := callTool(t, cs, "run_python", map[string]any{"code": "print('leftover' in globals())"})

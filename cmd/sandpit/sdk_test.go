@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +63,35 @@ func keys(m map[string]any) []string {
 	return k
 }
 
+// richCode defines objects that show themselves as a DataFrame (HTML), a
+// plotly figure (plotly's JSON) and an image (PNG) do, and a document in
+// markdown.
+const richCode = `import base64
+class Frame:
+    def _repr_html_(self):
+        return "<table><tr><th>city</th></tr><tr><td>Oslo</td></tr></table>"
+    def __repr__(self):
+        return "   city\n0  Oslo"
+class Figure:
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"application/vnd.plotly.v1+json": {"data": [{"type": "bar", "x": ["a", "b"], "y": [3, 5]}], "layout": {"title": {"text": "visits"}}}}
+    def __repr__(self):
+        return "Figure()"
+class Picture:
+    def _repr_png_(self):
+        return base64.b64decode("` + pngDot + `")
+    def __repr__(self):
+        return "Picture()"
+class Doc:
+    def _repr_markdown_(self):
+        return "# a title"
+    def __repr__(self):
+        return "Doc()"
+`
+
+// pngDot is a 1×1 PNG.
+const pngDot = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+
 // TestSDKMatchesAPI runs each case with POST /v1/run and with the SDK in an
 // application's page, and compares the jobs field by field: the same
 // fields, the same values but for ids and times.
@@ -111,6 +141,12 @@ func TestSDKMatchesAPI(t *testing.T) {
 		{"an import of no package", map[string]any{"code": "import numpy"}},
 		{"a name of no package", map[string]any{"code": "1", "packages": []string{"nosuch"}}},
 		{"no network", map[string]any{"code": "import js\ntry:\n    await js.fetch('http://127.0.0.1:9/')\nexcept Exception as e:\n    print(type(e).__name__)"}},
+		{"rich outputs", map[string]any{"code": richCode + "display(Frame(), Figure())\nPicture()"}},
+		{"rich outputs of every kind", map[string]any{"code": "import base64\ndisplay({'text/markdown': '# m', 'text/latex': '$x$', 'image/svg+xml': '<svg/>', 'image/jpeg': b'\\xff\\xd8', 'application/json': {'a': [1, None]}}, raw=True)"}},
+		{"outputs over the limit", map[string]any{"code": "for i in range(5):\n    display(i)"}},
+		{"outputs before an exception", map[string]any{"code": "display('kept')\nraise ValueError('after')"}},
+		{"an output whose method raises", map[string]any{"code": "class Bad:\n    def _repr_html_(self):\n        raise ValueError('no')\n    def __repr__(self):\n        return 'Bad()'\ndisplay(Bad())"}},
+		{"a forged bad output", map[string]any{"code": "import __main__\n__main__._Job._report = lambda self, *a: '{\"status\": \"succeeded\", \"exit_code\": 0, \"files\": [], \"outputs\": [{\"image/png\": \"!!\"}]}'"}},
 		// Refused specs: the SDK refuses them with the server's message.
 		{"negative timeout", map[string]any{"code": "1", "timeout_ms": -1}},
 		{"timeout over the maximum", map[string]any{"code": "1", "timeout_ms": 10_000_000}},
@@ -123,7 +159,7 @@ func TestSDKMatchesAPI(t *testing.T) {
 		{"bad package name", map[string]any{"code": "1", "packages": []string{"no way"}}},
 	}
 	compared := []string{"status", "exit_code", "stdout", "stderr", "stdout_truncated", "stderr_truncated", "result", "result_truncated", "error",
-		"files", "files_truncated", "passed", "message"}
+		"files", "files_truncated", "outputs", "outputs_truncated", "passed", "message"}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			server := apiRun(t, tc.spec)
@@ -146,6 +182,9 @@ func TestSDKMatchesAPI(t *testing.T) {
 				if !reflect.DeepEqual(server[f], browser[f]) {
 					t.Errorf("%s differs:\nserver  %#v\nbrowser %#v", f, server[f], browser[f])
 				}
+			}
+			if outputs, _ := server["outputs"].([]any); strings.HasPrefix(tc.name, "rich outputs") && len(outputs) == 0 {
+				t.Errorf("no outputs: the comparison proves nothing")
 			}
 			if id, _ := browser["id"].(string); len(id) != 32 {
 				t.Errorf("browser job id %q", id)

@@ -156,10 +156,34 @@ export function head(s, n) {
 
 // reportLimit is the size past which a worker's report cannot be one the
 // harness built: four capped strings (the result and the error's three
-// fields), each up to six characters of JSON a byte, and the output files
-// in base64. (stdout and stderr come apart.)
+// fields), each up to six characters of JSON a byte, the output files in
+// base64, and the rich outputs, up to six characters of JSON a byte.
+// (stdout and stderr come apart.)
 function reportLimit(limits) {
-  return 6 * 4 * limits.max_output_bytes + 2 * limits.max_file_bytes + (1 << 20);
+  return 6 * 4 * limits.max_output_bytes + 2 * limits.max_file_bytes + 6 * limits.max_file_bytes + (1 << 20);
+}
+
+// outputs keeps the rich outputs of a worker's report within the caps of
+// output files, in count and bytes (of MIME types and data, each a string
+// as the harness sends it), whatever the worker claims, and says whether
+// any were left out; the reader of the outcome checks what they hold.
+function outputs(list, limits) {
+  const out = [];
+  let total = 0;
+  let cut = false;
+  for (const bundle of Array.isArray(list) ? list : []) {
+    let size = 0;
+    if (bundle && typeof bundle === "object") {
+      for (const [t, d] of Object.entries(bundle)) size += utf8.encode(t).length + (typeof d === "string" ? utf8.encode(d).length : 0);
+    }
+    if (out.length >= limits.max_files || total + size > limits.max_file_bytes) {
+      cut = true;
+      continue;
+    }
+    total += size;
+    out.push(bundle);
+  }
+  return [out, cut];
 }
 
 // report takes from a worker's report the fields a host passes on, with
@@ -168,6 +192,7 @@ function reportLimit(limits) {
 function report(o, limits) {
   const cap = (v) => (typeof v === "string" ? head(v, limits.max_output_bytes) : [v, false]);
   const [result, cut] = cap(o.result);
+  const [kept, dropped] = outputs(o.outputs, limits);
   let error = o.error;
   if (error && typeof error === "object") {
     error = { type: cap(error.type)[0], message: cap(error.message)[0], traceback: cap(error.traceback)[0] };
@@ -180,6 +205,8 @@ function report(o, limits) {
     error,
     files: o.files,
     files_truncated: o.files_truncated === true,
+    outputs: kept,
+    outputs_truncated: dropped || o.outputs_truncated === true,
     passed: o.passed === true,
   };
 }
@@ -256,7 +283,7 @@ function runIn(w, interrupt, spec, serverLimits, keep = false, gate = null, onOu
         if (!outcome || typeof outcome !== "object") {
           finish(failed("sandbox sent a malformed result"));
         } else if (m.memory_limit === true) {
-          finish({ ...report(outcome, limits), status: "memory_limit", exit_code: null, result: null, result_truncated: false, files: [] });
+          finish({ ...report(outcome, limits), status: "memory_limit", exit_code: null, result: null, result_truncated: false, files: [], outputs: [], outputs_truncated: false });
         } else {
           finish(report(outcome, limits));
         }

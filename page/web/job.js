@@ -167,6 +167,59 @@ function mimeType(path, types) {
   return types[ext] || "application/octet-stream";
 }
 
+// outputKind says how data of a MIME type is carried in an output: "json",
+// "text" or "binary" (base64), as the server's sandpit.OutputKind has it.
+export function outputKind(mime) {
+  const t = mime.toLowerCase();
+  if (t === "application/json" || t.endsWith("+json")) return "json";
+  if (t.startsWith("text/") || t.endsWith("+xml") || t === "application/xml" || t === "application/javascript") return "text";
+  return "binary";
+}
+
+const mimePattern = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+
+// richOutputs checks the rich outputs of an outcome and keeps those within
+// the limits, as the server's runner does (richOutputs in outcome.go): at
+// most max_files of them and max_file_bytes bytes (of MIME types and data,
+// each datum a string in the outcome), and says whether any were left
+// out. It returns null when an output is not one the harness makes.
+function richOutputs(list, limits) {
+  const out = [];
+  let total = 0;
+  let truncated = false;
+  for (const bundle of Array.isArray(list) ? list : []) {
+    if (!bundle || typeof bundle !== "object" || Array.isArray(bundle)) return null;
+    const entries = Object.entries(bundle);
+    if (entries.length === 0) return null;
+    const o = {};
+    let size = 0;
+    for (const [t, data] of entries) {
+      if (!mimePattern.test(t) || typeof data !== "string") return null;
+      const kind = outputKind(t);
+      if (kind === "json") {
+        try {
+          o[t] = JSON.parse(data);
+        } catch {
+          return null;
+        }
+      } else if (kind === "binary") {
+        if (decodeBase64(data) === null) return null;
+        o[t] = data;
+      } else {
+        o[t] = data;
+      }
+      size += t.length + bytes(data);
+    }
+    if (out.length >= limits.max_files || total + size > limits.max_file_bytes) {
+      truncated = true;
+      continue;
+    }
+    total += size;
+    out.push(o);
+  }
+  return { out, truncated };
+}
+
 function pyError(e) {
   if (e === null || e === undefined) return null;
   if (typeof e !== "object") return undefined;
@@ -200,6 +253,8 @@ export function toJob(outcome, spec, config, times) {
     error: null,
     files: [],
     files_truncated: false,
+    outputs: [],
+    outputs_truncated: false,
     passed: null,
     message: "",
   };
@@ -208,7 +263,7 @@ export function toJob(outcome, spec, config, times) {
   // error, with its output so far.
   const broken = (why) => ({
     ...res, status: "error", exit_code: null, result: null, result_truncated: false, error: null, files: [],
-    files_truncated: false, passed: failedTest, message: "the sandbox failed: " + why,
+    files_truncated: false, outputs: [], outputs_truncated: false, passed: failedTest, message: "the sandbox failed: " + why,
   });
   let job = res;
   switch (o.status) {
@@ -255,6 +310,14 @@ export function toJob(outcome, spec, config, times) {
         }
         res.files.push({ path: f.path, content: f.content, encoding: "base64", mime_type: mimeType(f.path, types), size: data.length });
       }
+      if (job !== res) break;
+      const outputs = richOutputs(o.outputs, limits);
+      if (outputs === null) {
+        job = broken("it sent a bad output");
+        break;
+      }
+      res.outputs = outputs.out;
+      res.outputs_truncated = o.outputs_truncated === true || outputs.truncated;
       break;
     }
     case "timeout":
@@ -292,6 +355,8 @@ function shape(r, { created, started, finished }) {
   job.error = r.error;
   job.files = r.files;
   if (r.files_truncated) job.files_truncated = true;
+  if (r.outputs.length) job.outputs = r.outputs;
+  if (r.outputs_truncated) job.outputs_truncated = true;
   if (r.passed !== null) job.passed = r.passed;
   if (r.message) job.message = r.message;
   job.created_at = created.toISOString();

@@ -1,10 +1,12 @@
-// Shows a job: status and timing, result, output, the error with its
-// traceback, and the files it wrote. Used by the playground and by
+// Shows a job: status and timing, result, rich outputs, output, the error
+// with its traceback, and the files it wrote. Used by the playground and by
 // client-side pages. Everything in a job came from untrusted code, so text
 // goes in as text, images as data: URLs in <img> (which runs no script,
 // even in an SVG), and HTML only inside a frame sandboxed with no
 // permission at all: an opaque origin that runs no script, submits no
-// form, and loads nothing but data: images.
+// form, and loads nothing but data: images. A plotly chart is drawn by
+// plotly.js in a frame of its own (chart.html), sandboxed on an opaque
+// origin with a policy that lets it reach nothing.
 
 import DOMPurify from "./purify.es.mjs";
 
@@ -73,6 +75,13 @@ function pre(text, className = "") {
   return el("pre", { class: className, tabindex: "0", text });
 }
 
+// htmlFrame is HTML shown in a frame sandboxed with no permission.
+function htmlFrame(text, title) {
+  const frame = el("iframe", { sandbox: "", csp: htmlFramePolicy, title, class: "html" });
+  frame.srcdoc = htmlForFrame(text);
+  return frame;
+}
+
 // fileView shows one output file as what it is.
 function fileView(f) {
   const mime = (f.mime_type || "").split(";")[0].trim();
@@ -82,9 +91,7 @@ function fileView(f) {
   }
   const bytes = decode(f.content);
   if (mime === "text/html") {
-    const frame = el("iframe", { sandbox: "", csp: htmlFramePolicy, title: f.path, class: "html" });
-    frame.srcdoc = htmlForFrame(new TextDecoder().decode(bytes));
-    return el("figure", { class: "file html" }, frame, caption);
+    return el("figure", { class: "file html" }, htmlFrame(new TextDecoder().decode(bytes), f.path), caption);
   }
   if (isText(mime)) {
     let text = new TextDecoder().decode(bytes.subarray(0, maxTextShown));
@@ -93,6 +100,78 @@ function fileView(f) {
   }
   const link = el("a", { href: `data:application/octet-stream;base64,${f.content}`, download: f.path.split("/").pop(), text: "download" });
   return el("figure", { class: "file binary" }, caption, " ", link);
+}
+
+// The chart frame: plotly.js draws a chart there, on an opaque origin of
+// its own (see chart.js), never in this page.
+const chartURL = new URL("chart.html", import.meta.url).href;
+
+// charts are the chart frames shown, with the figure each waits to draw.
+const charts = new Map();
+
+window.addEventListener("message", (e) => {
+  for (const [frame, figure] of charts) {
+    if (!frame.isConnected) {
+      charts.delete(frame);
+      continue;
+    }
+    if (e.source !== frame.contentWindow || !e.data || typeof e.data !== "object") continue;
+    const what = e.data.sandpitChart;
+    if (what === "ready") frame.contentWindow.postMessage({ figure }, "*");
+    else if (what === "drawn") frame.dataset.drawn = String(Number(e.data.svgs) || 0);
+    else if (what === "failed") frame.dataset.failed = String(e.data.error).slice(0, 200);
+  }
+});
+
+function chartView(figure) {
+  const frame = el("iframe", { sandbox: "allow-scripts", src: chartURL, title: "chart", class: "chart" });
+  charts.set(frame, figure);
+  return frame;
+}
+
+// jsonView shows JSON data as a tree of collapsible objects and arrays,
+// open to the second level, each leaf as its JSON text.
+function jsonView(v, depth = 0) {
+  if (v === null || typeof v !== "object") return el("code", { text: JSON.stringify(v) });
+  const entries = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
+  const summary = Array.isArray(v) ? `[${entries.length}]` : `{${entries.length}}`;
+  const items = entries.map(([k, x]) => el("li", {}, el("span", { class: "key", text: `${k}: ` }), jsonView(x, depth + 1)));
+  const d = el("details", { class: "json" }, el("summary", { text: summary }), el("ul", {}, ...items));
+  if (depth < 2) d.open = true;
+  return d;
+}
+
+// utf8Base64 is text in base64, for a data: URL.
+function utf8Base64(text) {
+  const bytes = new TextEncoder().encode(text);
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+const plotlyType = "application/vnd.plotly.v1+json";
+
+// outputView shows one rich output by the richest of its MIME types that
+// the page shows: a plotly chart, HTML, an image, markdown (as text), JSON,
+// LaTeX (as text), then its plain text.
+function outputView(o) {
+  const has = (t) => Object.prototype.hasOwnProperty.call(o, t);
+  const types = Object.keys(o);
+  const caption = el("figcaption", { text: types.join(", ") });
+  const figure = (kind, ...children) => el("figure", { class: "output " + kind, "data-types": types.join(" ") }, ...children, caption);
+  const json = types.find((t) => t !== plotlyType && (t === "application/json" || t.endsWith("+json")));
+  if (has(plotlyType) && o[plotlyType] && typeof o[plotlyType] === "object") return figure("chart", chartView(o[plotlyType]));
+  if (has("text/html")) return figure("html", htmlFrame(String(o["text/html"]), "output"));
+  for (const t of ["image/png", "image/jpeg", "image/gif", "image/webp"]) {
+    if (has(t)) return figure("image", el("img", { src: `data:${t};base64,${o[t]}`, alt: String(o["text/plain"] || t) }));
+  }
+  if (has("image/svg+xml")) {
+    return figure("image", el("img", { src: `data:image/svg+xml;base64,${utf8Base64(String(o["image/svg+xml"]))}`, alt: "SVG" }));
+  }
+  if (has("text/markdown")) return figure("markdown", pre(String(o["text/markdown"])));
+  if (json) return figure("json", jsonView(o[json]));
+  if (has("text/latex")) return figure("latex", pre(String(o["text/latex"])));
+  return figure("text", pre(String(o["text/plain"] ?? "")));
 }
 
 const statusText = {
@@ -120,6 +199,9 @@ export function renderJob(container, job, { where = "", wall = null } = {}) {
   );
   if (job.message) parts.push(el("p", { class: "message", text: job.message }));
   if (job.result !== null && job.result !== undefined) parts.push(section("Result", "result", pre(job.result)));
+  if (job.outputs && job.outputs.length) {
+    parts.push(section(job.outputs_truncated ? "Outputs (some left out: over the limit)" : "Outputs", "outputs", ...job.outputs.map(outputView)));
+  }
   if (job.stdout) parts.push(section(job.stdout_truncated ? "Output (cut at the limit)" : "Output", "stdout", pre(job.stdout)));
   if (job.error) {
     parts.push(section("Error", "error",

@@ -3,7 +3,8 @@
 //
 //   import { run } from "https://sandpit.example.com/sdk/sandpit.js";
 //   const job = await run("print('hi')", { timeout_ms: 5000 });
-//   job.status, job.stdout, job.result, job.error, job.files, ...
+//   job.status, job.stdout, job.result, job.error, job.files, job.outputs, ...
+//   await render(document.getElementById("out"), job);  // as sandpit shows it
 //
 // The code runs in a hidden iframe of sandpit's, sandboxed without
 // allow-same-origin: on an opaque origin, it can reach nothing of the page
@@ -103,4 +104,15 @@ export function run(code, options = {}) {
 // preload starts the shared sandbox ahead of the first run.
 export function preload() {
   shared ??= new Sandbox();
+}
+
+// render shows a job in container as sandpit's own pages do: its status,
+// result, rich outputs, output, error and files. HTML shows in a frame
+// sandboxed with no permission, images as data: URLs, and a plotly chart
+// in sandpit's chart frame (/web/chart.html), sandboxed on an opaque
+// origin; a page with a Content-Security-Policy of its own must allow
+// that frame (frame-src) and data: images (img-src).
+export async function render(container, job) {
+  const { renderJob } = await import(new URL("../web/render.js", import.meta.url).href);
+  renderJob(container, job);
 }

@@ -13,6 +13,7 @@ from sandpit_client import (
     InvalidError,
     Job,
     NotFoundError,
+    Output,
     PyError,
     Sandpit,
     WaitTimeoutError,
@@ -41,6 +42,30 @@ def test_run_succeeds(client: Sandpit) -> None:
     assert job.error is None
     assert job.created_at is not None and job.finished_at is not None and job.finished_at >= job.created_at
     assert isinstance(job.duration_ms, int)
+
+
+def test_run_rich_outputs(client: Sandpit) -> None:
+    code = (
+        "class Chart:\n"
+        "    def _repr_mimebundle_(self, include=None, exclude=None):\n"
+        "        return {'application/vnd.plotly.v1+json': {'data': [{'type': 'bar', 'x': [1, 2], 'y': [3, 4]}]}}\n"
+        "    def __repr__(self):\n"
+        "        return 'Chart()'\n"
+        "display({'image/png': b'\\x89PNG', 'text/html': '<b>hi</b>'}, raw=True)\n"
+        "Chart()"
+    )
+    job = client.run(code)
+    assert job.status == "succeeded", job.stderr
+    assert job.result == "Chart()"
+    assert all(isinstance(o, Output) for o in job.outputs) and len(job.outputs) == 2
+    first, chart = job.outputs
+    assert first.mime_types == ["image/png", "text/html"]
+    assert first.content("image/png") == b"\x89PNG" and first.content("text/html") == "<b>hi</b>"
+    assert chart.content("application/vnd.plotly.v1+json") == {"data": [{"type": "bar", "x": [1, 2], "y": [3, 4]}]}
+    assert chart.text == "Chart()" and "image/png" not in chart
+    assert not job.outputs_truncated
+    with pytest.raises(KeyError, match="no 'text/html'"):
+        chart.content("text/html")
 
 
 def test_run_fails_with_the_exception(client: Sandpit) -> None:

@@ -31,6 +31,7 @@ export {
 } from "./errors.js";
 export type { RetryInfo } from "./http.js";
 export { fileBytes } from "./files.js";
+export { outputData, isJSONType, isTextType } from "./outputs.js";
 export {
   isTerminal,
   terminalStatuses,
@@ -41,6 +42,7 @@ export {
   type Item,
   type Job,
   type JobStatus,
+  type Output,
   type OutputFile,
   type Page,
   type PyError,

@@ -491,6 +491,16 @@ export interface components {
             message?: string;
             traceback?: string;
         };
+        /**
+         * @description One rich output: the same thing in one or more MIME types, such as text/plain, text/html, text/markdown, text/latex, image/svg+xml, image/png, image/jpeg, application/json and application/vnd.plotly.v1+json. JSON types (application/json and *\/*+json) hold JSON; text types (text/*, *\/*+xml) text; others (images) base64.
+         * @example {
+         *       "text/html": "<table><tr><td>1</td></tr></table>",
+         *       "text/plain": "   a\n0  1"
+         *     }
+         */
+        Output: {
+            [key: string]: unknown;
+        };
         Job: {
             id: string;
             /** @enum {string} */
@@ -508,6 +518,10 @@ export interface components {
             error: components["schemas"]["PyError"] | null;
             files: components["schemas"]["File"][] | null;
             files_truncated?: boolean;
+            /** @description Rich outputs, in the order they were made: one for each display(obj) call, for the last line's value when it shows as more than its repr(), and for each matplotlib figure. Each is a MIME bundle, as Jupyter's display data: at most as many as there may be output files, and as many bytes. Absent when there are none. */
+            outputs?: components["schemas"]["Output"][];
+            /** @description Rich outputs were left out: past the count or the bytes of outputs a job may have (the caps of output files). */
+            outputs_truncated?: boolean;
             /** @description Why the job ended as timeout, memory_limit, cancelled or error. */
             message?: string;
             /** Format: date-time */

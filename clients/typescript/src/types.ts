@@ -16,6 +16,14 @@ export type InputFile = Omit<Schemas["File"], "mime_type" | "size">;
 /** An output file of a job: `content` is base64, with its `mime_type` and `size`. */
 export type OutputFile = Schemas["File"];
 
+/**
+ * A rich output of a job, as Jupyter's display data: MIME type to data. JSON
+ * types (application/json, application/vnd.plotly.v1+json) hold JSON values,
+ * text types (text/html, text/markdown, image/svg+xml) strings, others
+ * (image/png, image/jpeg) base64 strings; `outputData` decodes any of them.
+ */
+export type Output = Schemas["Output"];
+
 /** A job: its spec's outcome, or its progress while it runs. */
 export type Job = Schemas["Job"];
 

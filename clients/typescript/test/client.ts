@@ -11,6 +11,7 @@ import {
   SandpitError,
   WaitTimeoutError,
   fileBytes,
+  outputData,
 } from "@sandpit/client";
 
 import { type Servers, startServers } from "./server.js";
@@ -42,6 +43,28 @@ describe("jobs", () => {
     assert.equal(job.stdout, "hello\n");
     assert.equal(job.result, "42");
     assert.match(job.id, /^[0-9a-f]{32}$/);
+  });
+
+  test("run returns rich outputs: display() calls and a last value with a rich repr", async () => {
+    const code = [
+      "class Chart:",
+      "    def _repr_mimebundle_(self, include=None, exclude=None):",
+      "        return {'application/vnd.plotly.v1+json': {'data': [{'type': 'bar', 'x': [1, 2], 'y': [3, 4]}]}}",
+      "    def __repr__(self):",
+      "        return 'Chart()'",
+      "display({'image/png': b'\\x89PNG', 'text/markdown': '# hi'}, raw=True)",
+      "Chart()",
+    ].join("\n");
+    const job = await sandpit.run(code);
+    assert.equal(job.status, "succeeded", job.stderr);
+    assert.equal(job.result, "Chart()");
+    assert.equal(job.outputs?.length, 2);
+    const [first, chart] = job.outputs!;
+    assert.deepEqual(outputData(first!, "image/png"), new Uint8Array([0x89, 0x50, 0x4e, 0x47]));
+    assert.equal(outputData(first!, "text/markdown"), "# hi");
+    assert.deepEqual(outputData(chart!, "application/vnd.plotly.v1+json"), { data: [{ type: "bar", x: [1, 2], y: [3, 4] }] });
+    assert.equal(outputData(chart!, "text/html"), undefined);
+    assert.equal(job.outputs_truncated, undefined);
   });
 
   test("run of code that raises gives a failed job with its error", async () => {

@@ -38,7 +38,7 @@ from .errors import (
     UnsupportedMediaTypeError,
     WaitTimeoutError,
 )
-from .models import Batch, File, Info, Job, Limits, Page, PyError, SessionInfo
+from .models import Batch, File, Info, Job, Limits, Output, Page, PyError, SessionInfo
 
 __all__ = [
     "ERRORS_BY_CODE",
@@ -60,6 +60,7 @@ __all__ = [
     "MethodNotAllowedError",
     "NoVerdictError",
     "NotFoundError",
+    "Output",
     "Page",
     "PyError",
     "QueueFullError",

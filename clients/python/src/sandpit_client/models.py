@@ -59,6 +59,56 @@ class File:
         )
 
 
+def _json_type(mime_type: str) -> bool:
+    t = mime_type.lower()
+    return t == "application/json" or t.endswith("+json")
+
+
+def _text_type(mime_type: str) -> bool:
+    t = mime_type.lower()
+    return t.startswith("text/") or t.endswith("+xml") or t in ("application/xml", "application/javascript")
+
+
+@dataclass(frozen=True)
+class Output:
+    """A rich output of a job: one ``display(obj)`` call, the last line's
+    value when it shows as more than its ``repr()``, or a matplotlib
+    figure, as a MIME bundle (Jupyter's display data).
+
+    ``data`` maps each MIME type to its data: JSON types
+    (``application/json``, ``application/vnd.plotly.v1+json``) as JSON
+    values, text types (``text/html``, ``text/markdown``,
+    ``image/svg+xml``) as ``str``, others (``image/png``, ``image/jpeg``)
+    as base64 ``str``; ``content`` decodes any of them."""
+
+    data: dict[str, Any]
+
+    @property
+    def mime_types(self) -> list[str]:
+        """The MIME types the output is given in."""
+        return list(self.data)
+
+    @property
+    def text(self) -> str:
+        """The output as plain text (its ``repr()``), "" when it has none."""
+        v = self.data.get("text/plain")
+        return v if isinstance(v, str) else ""
+
+    def content(self, mime_type: str) -> Any:
+        """The data of mime_type: bytes for a binary type (decoded from
+        base64), str for a text type, the JSON value for a JSON type;
+        KeyError names the type when the output has none."""
+        if mime_type not in self.data:
+            raise KeyError(f"output has no {mime_type!r}; it has {', '.join(self.data)}")
+        v = self.data[mime_type]
+        if _json_type(mime_type) or _text_type(mime_type):
+            return v
+        return base64.b64decode(v)
+
+    def __contains__(self, mime_type: object) -> bool:
+        return mime_type in self.data
+
+
 @dataclass(frozen=True)
 class PyError:
     """The uncaught exception that ended a job: its type's name, ``str()``
@@ -80,8 +130,10 @@ class Job:
     The fields are those of the API's job: ``exit_code`` is as ``python
     main.py`` would exit (None until the code ends, and for timeout,
     cancelled and error), ``result`` is ``repr()`` of the last line's value,
-    ``passed`` is set for a job with a ``test``, and ``message`` says why a
-    job ended as timeout, memory_limit, cancelled or error."""
+    ``passed`` is set for a job with a ``test``, ``outputs`` are its rich
+    outputs in order (``display(obj)`` calls, a last value with a rich
+    repr, matplotlib figures), and ``message`` says why a job ended as
+    timeout, memory_limit, cancelled or error."""
 
     id: str
     status: JobStatus
@@ -95,6 +147,8 @@ class Job:
     error: PyError | None = None
     files: list[File] = field(default_factory=list)
     files_truncated: bool = False
+    outputs: list[Output] = field(default_factory=list)
+    outputs_truncated: bool = False
     passed: bool | None = None
     message: str = ""
     started_at: datetime | None = None
@@ -137,6 +191,8 @@ class Job:
             error=PyError.from_dict(err) if err else None,
             files=[File.from_dict(f) for f in d.get("files") or []],
             files_truncated=bool(d.get("files_truncated")),
+            outputs=[Output(data=dict(o)) for o in d.get("outputs") or []],
+            outputs_truncated=bool(d.get("outputs_truncated")),
             passed=d.get("passed"),
             message=d.get("message") or "",
             started_at=parse_time(d.get("started_at")),
