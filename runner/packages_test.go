@@ -312,9 +312,6 @@ func TestRichLibraries(t *testing.T) {
 	if err != nil {
 		t.Fatalf("plotly: %v", err)
 	}
-	if res.Status == sandpit.StatusFailed && res.Error != nil && res.Error.Type == "ModuleNotFoundError" {
-		t.Skipf("the package repository has no plotly: %s", res.Error.Message)
-	}
 	if len(res.Outputs) != 1 {
 		t.Fatalf("plotly: %s %+v, outputs %v, want the figure", res.Status, res.Error, res.Outputs)
 	}
