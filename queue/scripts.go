@@ -85,23 +85,27 @@ return {'run', redis.call('HGETALL', KEYS[1])}
 // (of the caller's set), ARGV[8] owner's limit of stored bytes (0: none),
 // ARGV[9] now (Unix ms), ARGV[10] bytes of the spec, ARGV[11...] the task
 // record's field/value pairs
-// Returns {"new"}, {"full", open count} or {"bytes", used, wait ms}.
+// Returns {"new"}, {"full", open count, last_used_at of each open session}
+// or {"bytes", used, wait ms}.
 var openSessionScript = redis.NewScript(ownerLua + `
+local used = {}
 for _, sid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  local s = redis.call('HMGET', KEYS[5] .. sid, 'status', 'open_job')
+  local s = redis.call('HMGET', KEYS[5] .. sid, 'status', 'open_job', 'last_used_at')
   local live = s[1] == 'open'
   if s[1] == 'starting' then
     local js = redis.call('HGET', KEYS[6] .. s[2], 'status')
     live = js == 'queued' or js == 'running'
   end
-  if not live then
+  if live then
+    used[#used + 1] = s[3] or ''
+  else
     redis.call('SREM', KEYS[2], sid)
   end
 end
 local limit = tonumber(ARGV[4])
 local n = redis.call('SCARD', KEYS[2])
 if limit > 0 and n >= limit then
-  return {'full', tostring(n)}
+  return {'full', tostring(n), unpack(used)}
 end
 local spec = tonumber(ARGV[10])
 local over = overBytes(KEYS[7], KEYS[8], tonumber(ARGV[9]), spec, tonumber(ARGV[8]))
