@@ -298,7 +298,7 @@ return st
 // upload abandoned midway stops counting.
 //
 // KEYS[1] batch hash, KEYS[2] owner's open batches, KEYS[3] batch key
-// prefix
+// prefix, KEYS[4] every open batch
 // ARGV[1] batch id, ARGV[2] created_at, ARGV[3] owner, ARGV[4] owner's
 // limit of open batches (0: none), ARGV[5] upload lease in seconds
 // Returns {"new"} or {"full", open count}.
@@ -310,6 +310,7 @@ end
 redis.call('HSET', KEYS[1], 'created_at', ARGV[2], 'total', 0, 'done', 0, 'complete', 0, 'owner', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('SADD', KEYS[4], ARGV[1])
 return {'new'}
 `)
 
