@@ -53,6 +53,9 @@ type Config struct {
 	// Observe, when set, is told of every request once answered; for
 	// metrics.
 	Observe func(method, route string, status int, took time.Duration)
+	// Rejected, when set, is told of every request answered 429, with
+	// which limit it was for (LimitReason); for metrics.
+	Rejected func(reason string)
 	// Logger receives one line per request; default slog.Default().
 	Logger *slog.Logger
 }
@@ -72,13 +75,15 @@ type server struct {
 	public   string
 	limits   sandpit.Limits
 	ready    func(ctx context.Context) error
+	rejected func(reason string)
 	log      *slog.Logger
 }
 
 // New returns the API's HTTP handler.
 func New(cfg Config) *echo.Echo {
 	s := &server{jobs: cfg.Jobs, batches: cfg.Batches, sessions: cfg.Sessions, pages: cfg.Pages, web: cfg.Web,
-		public: strings.TrimSuffix(cfg.PublicURL, "/"), limits: cfg.Limits.WithDefaults(), ready: cfg.Ready, log: cfg.Logger}
+		public: strings.TrimSuffix(cfg.PublicURL, "/"), limits: cfg.Limits.WithDefaults(), ready: cfg.Ready,
+		rejected: cfg.Rejected, log: cfg.Logger}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

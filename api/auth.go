@@ -109,6 +109,9 @@ func (e *tooManyFailures) Unwrap() error {
 		e.RetryAfter())
 }
 
+// LimitReason is the limit the address is at.
+func (e *tooManyFailures) LimitReason() string { return "invalid_key" }
+
 func (e *tooManyFailures) RetryAfter() time.Duration {
 	return time.Duration(math.Ceil(e.wait.Seconds())) * time.Second
 }

@@ -35,6 +35,22 @@ type retrier interface {
 	RetryAfter() time.Duration
 }
 
+// LimitReason names the limit a 429 error was for: the error's own
+// LimitReason when it has one ("rate", "in_flight", "quota", "sessions",
+// "pages", "invalid_key"), "queue_full" for a full queue, else "other".
+func LimitReason(err error) string {
+	if r, ok := errors.AsType[interface {
+		error
+		LimitReason() string
+	}](err); ok {
+		return r.LimitReason()
+	}
+	if sandpit.ErrorCode(err) == sandpit.EQUEUEFULL {
+		return "queue_full"
+	}
+	return "other"
+}
+
 // errorBody is the JSON shape of every error answer.
 type errorBody struct {
 	Error struct {
@@ -66,6 +82,9 @@ func (s *server) handleError(err error, c echo.Context) {
 	}
 	if code == sandpit.EQUEUEFULL {
 		c.Response().Header().Set("Retry-After", "1")
+	}
+	if status == http.StatusTooManyRequests && s.rejected != nil {
+		s.rejected(LimitReason(err))
 	}
 	if r, ok := errors.AsType[retrier](err); ok {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(r.RetryAfter().Seconds())))))

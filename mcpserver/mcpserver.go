@@ -33,6 +33,14 @@ type Backend interface {
 	CloseSession(ctx context.Context, id string) (sandpit.Session, error)
 }
 
+// Admitter is what a Backend that bounds its callers' calls may offer:
+// Admit counts one call and returns the context whose calls of the
+// Backend are part of it, so that a tool call counts once however many
+// calls of the Backend it makes. sandpit's services are one.
+type Admitter interface {
+	Admit(ctx context.Context) (context.Context, func(), error)
+}
+
 // DefaultMaxText is the default of Options.MaxText: a result of this many
 // characters stays well under the 25,000 tokens Claude Code takes of a
 // tool's result.
@@ -99,10 +107,10 @@ func New(b Backend, opts Options) *mcp.Server {
 		})
 	t := tools{b: b, opts: opts}
 	d := describe(opts.Info, opts.MaxText)
-	mcp.AddTool(s, d.runPython(), t.runPython)
-	mcp.AddTool(s, d.createSession(), t.createSession)
-	mcp.AddTool(s, d.runInSession(), t.runInSession)
-	mcp.AddTool(s, d.closeSession(), t.closeSession)
+	mcp.AddTool(s, d.runPython(), once(b, t.runPython))
+	mcp.AddTool(s, d.createSession(), once(b, t.createSession))
+	mcp.AddTool(s, d.runInSession(), once(b, t.runInSession))
+	mcp.AddTool(s, d.closeSession(), once(b, t.closeSession))
 	s.AddResourceTemplate(fileTemplate, t.readFile)
 	return s
 }

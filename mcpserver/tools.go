@@ -19,6 +19,23 @@ type tools struct {
 	opts Options
 }
 
+// once makes each call of tool h count once against its caller's limits
+// when b bounds them (Admitter), however many calls of b it makes.
+func once[In any](b Backend, h mcp.ToolHandlerFor[In, any]) mcp.ToolHandlerFor[In, any] {
+	a, ok := b.(Admitter)
+	if !ok {
+		return h
+	}
+	return func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, any, error) {
+		ctx, release, err := a.Admit(ctx)
+		if err != nil {
+			return failure(err), nil, nil
+		}
+		defer release()
+		return h(ctx, req, in)
+	}
+}
+
 func (t tools) runPython(ctx context.Context, req *mcp.CallToolRequest, in runInput) (*mcp.CallToolResult, any, error) {
 	return t.run(ctx, req, func() (sandpit.Job, error) {
 		return t.b.Submit(ctx, sandpit.Spec{Code: in.Code, Files: specFiles(in.Files), Packages: in.Packages, TimeoutMS: in.TimeoutMS})

@@ -19,7 +19,7 @@ const maxBatchDepth = 1_000_000
 // unless owner has as many batches not yet finished as allowed.
 func (q *Queue) CreateBatch(ctx context.Context, owner string) (string, error) {
 	id := newID()
-	keys := []string{q.keys.batch(id), q.keys.ownerBatches(owner), q.keys.batch("")}
+	keys := []string{q.keys.batch(id), q.keys.ownerBatches(owner), q.keys.batch(""), q.keys.openBatches()}
 	argv := []any{id, formatTime(time.Now()), owner, limitOf(q.opts.MaxBatchesPerOwner), int(uploadLease.Seconds())}
 	v, err := q.runScript(ctx, "create batch", createBatchScript, keys, argv...)
 	if err != nil {

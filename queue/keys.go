@@ -75,6 +75,26 @@ func (k keys) ownerExpiries(owner string) string { return k.owner(owner) + ":exp
 // ownerBatches is the set of an owner's batches not yet finished.
 func (k keys) ownerBatches(owner string) string { return k.prefix + "batches:owner:" + owner }
 
+// rate is the state of one owner's rate limit (limits.go); redis_rate
+// puts "rate:" before it, and the hash tag keeps it in the slot of the
+// others.
+func (k keys) rate(owner string) string { return k.prefix + "rate:" + owner }
+
+// inFlight is the sorted set of one owner's calls in flight, scored by
+// the time (Unix ms) each one's lease ends.
+func (k keys) inFlight(owner string) string { return k.prefix + "inflight:" + owner }
+
+// livePages is the sorted set of every live page, scored by the time
+// (Unix ms) it expires, for the count of them all.
+func (k keys) livePages() string { return k.prefix + "pages" }
+
+// openBatches is the set of every batch not yet finished, for the count of
+// them all.
+func (k keys) openBatches() string { return k.prefix + "batches:open" }
+
+// exporter names the process that exports the queue's metrics (stats.go).
+func (k keys) exporter() string { return k.prefix + "metrics:exporter" }
+
 // group is the stream's consumer group of workers.
 const group = "workers"
 

@@ -41,11 +41,14 @@ func (e *PageLimitError) Unwrap() error {
 // RetryAfter is when a new page may be accepted.
 func (e *PageLimitError) RetryAfter() time.Duration { return e.Wait }
 
+// LimitReason is the limit the owner is at: its live pages.
+func (e *PageLimitError) LimitReason() string { return "pages" }
+
 // createPageScript stores a page and counts it against its owner, unless
 // the owner is at its limit of live pages.
 //
 // KEYS[1] page record, KEYS[2] owner's sorted set of pages, KEYS[3]
-// owner's hash, KEYS[4] owner's bucket ends
+// owner's hash, KEYS[4] owner's bucket ends, KEYS[5] every live page
 // ARGV[1] page id, ARGV[2] record JSON, ARGV[3] now (Unix ms), ARGV[4] TTL
 // in ms, ARGV[5] most live pages per owner, ARGV[6] owner's limit of stored
 // bytes (0: none), ARGV[7] the end of the bucket the page expires in
@@ -67,6 +70,8 @@ tidy(KEYS[3], KEYS[4])
 redis.call('ZADD', KEYS[2], tonumber(ARGV[3]) + tonumber(ARGV[4]), ARGV[1])
 local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 redis.call('PEXPIREAT', KEYS[2], last[2])
+redis.call('ZADD', KEYS[5], tonumber(ARGV[3]) + tonumber(ARGV[4]), ARGV[1])
+redis.call('PEXPIREAT', KEYS[5], tonumber(ARGV[3]) + tonumber(ARGV[4]))
 return {'ok'}
 `)
 
@@ -86,7 +91,7 @@ func (q *Queue) CreatePage(ctx context.Context, spec sandpit.Spec, owner string)
 	}
 	now := time.Now()
 	ttl := q.opts.PageTTL.Milliseconds()
-	keys := []string{q.keys.page(id), q.keys.pagesOf(owner), q.keys.owner(owner), q.keys.ownerExpiries(owner)}
+	keys := []string{q.keys.page(id), q.keys.pagesOf(owner), q.keys.owner(owner), q.keys.ownerExpiries(owner), q.keys.livePages()}
 	res, err := createPageScript.Run(ctx, q.rdb, keys, id, data, now.UnixMilli(), ttl, q.opts.MaxPagesPerOwner,
 		limitOf(q.opts.MaxStoredBytesPerOwner), q.bucket(now.Add(q.opts.PageTTL))).StringSlice()
 	if err != nil {

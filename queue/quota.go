@@ -63,9 +63,28 @@ const uploadLease = 10 * time.Minute
 // OwnerLimitError is returned when a caller is at one of its quotas. It is
 // a rate_limited error for that caller, and says when to try again.
 type OwnerLimitError struct {
+	// Reason is which quota: ReasonQuota or ReasonSessions.
+	Reason string
 	// Msg says which quota, in the caller's terms.
 	Msg  string
 	Wait time.Duration
+}
+
+// Reasons of an OwnerLimitError.
+const (
+	// ReasonQuota is a quota of jobs queued, batches, batch items or
+	// stored bytes.
+	ReasonQuota = "quota"
+	// ReasonSessions is the bound on open sessions.
+	ReasonSessions = "sessions"
+)
+
+// LimitReason is which quota refused the call.
+func (e *OwnerLimitError) LimitReason() string {
+	if e.Reason == "" {
+		return ReasonQuota
+	}
+	return e.Reason
 }
 
 func (e *OwnerLimitError) Error() string { return e.Unwrap().Error() }

@@ -85,23 +85,27 @@ return {'run', redis.call('HGETALL', KEYS[1])}
 // (of the caller's set), ARGV[8] owner's limit of stored bytes (0: none),
 // ARGV[9] now (Unix ms), ARGV[10] bytes of the spec, ARGV[11...] the task
 // record's field/value pairs
-// Returns {"new"}, {"full", open count} or {"bytes", used, wait ms}.
+// Returns {"new"}, {"full", open count, last_used_at of each open session}
+// or {"bytes", used, wait ms}.
 var openSessionScript = redis.NewScript(ownerLua + `
+local used = {}
 for _, sid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  local s = redis.call('HMGET', KEYS[5] .. sid, 'status', 'open_job')
+  local s = redis.call('HMGET', KEYS[5] .. sid, 'status', 'open_job', 'last_used_at')
   local live = s[1] == 'open'
   if s[1] == 'starting' then
     local js = redis.call('HGET', KEYS[6] .. s[2], 'status')
     live = js == 'queued' or js == 'running'
   end
-  if not live then
+  if live then
+    used[#used + 1] = s[3] or ''
+  else
     redis.call('SREM', KEYS[2], sid)
   end
 end
 local limit = tonumber(ARGV[4])
 local n = redis.call('SCARD', KEYS[2])
 if limit > 0 and n >= limit then
-  return {'full', tostring(n)}
+  return {'full', tostring(n), unpack(used)}
 end
 local spec = tonumber(ARGV[10])
 local over = overBytes(KEYS[7], KEYS[8], tonumber(ARGV[9]), spec, tonumber(ARGV[8]))
@@ -294,7 +298,7 @@ return st
 // upload abandoned midway stops counting.
 //
 // KEYS[1] batch hash, KEYS[2] owner's open batches, KEYS[3] batch key
-// prefix
+// prefix, KEYS[4] every open batch
 // ARGV[1] batch id, ARGV[2] created_at, ARGV[3] owner, ARGV[4] owner's
 // limit of open batches (0: none), ARGV[5] upload lease in seconds
 // Returns {"new"} or {"full", open count}.
@@ -306,6 +310,7 @@ end
 redis.call('HSET', KEYS[1], 'created_at', ARGV[2], 'total', 0, 'done', 0, 'complete', 0, 'owner', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('SADD', KEYS[4], ARGV[1])
 return {'new'}
 `)
 

@@ -74,12 +74,25 @@ func (q *Queue) OpenSession(ctx context.Context, owner string, setup sandpit.Spe
 	}
 	switch res := stringsOf(v); res[0] {
 	case "full":
-		return "", "", sandpit.Errorf(sandpit.ERATELIMITED,
-			"this caller has %s open sessions, the most allowed: close one (DELETE /v1/sessions/{id}) or let it expire", res[1])
+		return "", "", &OwnerLimitError{Reason: ReasonSessions, Wait: q.firstIdleExpiry(res[2:]), Msg: fmt.Sprintf(
+			"this caller has %s open sessions, the most allowed: close one (DELETE /v1/sessions/{id}) or let it expire", res[1])}
 	case "bytes":
 		return "", "", q.bytesRefused(res)
 	}
 	return rec.Session, rec.ID, nil
+}
+
+// firstIdleExpiry is how long until the first of sessions last used at
+// lastUsed would expire if left idle: when a new one may be opened without
+// closing one. At least a second.
+func (q *Queue) firstIdleExpiry(lastUsed []string) time.Duration {
+	wait := q.opts.SessionTTL
+	for _, s := range lastUsed {
+		if t := parseTime(s); !t.IsZero() {
+			wait = min(wait, time.Until(t.Add(q.opts.SessionTTL)))
+		}
+	}
+	return max(wait, time.Second)
 }
 
 // GetSession returns a session of owner as it is now.

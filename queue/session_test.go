@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sandpit-dev/sandpit"
 )
@@ -113,8 +114,14 @@ func TestSessionTasksGoToItsWorker(t *testing.T) {
 		t.Errorf("session counts %d runs, want 10", s.Runs)
 	}
 
-	if _, _, err := q.OpenSession(ctx, "alice", sandpit.Spec{}); code(err) != sandpit.ERATELIMITED {
+	_, _, err := q.OpenSession(ctx, "alice", sandpit.Spec{})
+	if code(err) != sandpit.ERATELIMITED {
 		t.Errorf("second session of alice: %v, want rate_limited", err)
+	}
+	// The session was used just now: it would expire idle a TTL from now.
+	if e, ok := errors.AsType[*OwnerLimitError](err); !ok || e.LimitReason() != ReasonSessions ||
+		e.RetryAfter() > DefaultSessionTTL || e.RetryAfter() < DefaultSessionTTL-time.Minute {
+		t.Errorf("second session of alice: %#v, want a retry when the open one would expire idle, %v from now", err, DefaultSessionTTL)
 	}
 	if _, err := q.GetSession(ctx, sid, "bob"); !errors.Is(err, ErrSessionNotFound) {
 		t.Errorf("bob reads alice's session: %v, want not found", err)

@@ -19,7 +19,7 @@ var quietEvery = 15 * time.Second
 func (s *Service) Events(ctx context.Context, id, after string) iter.Seq2[sandpit.Event, error] {
 	o := owner(ctx)
 	return func(yield func(sandpit.Event, error) bool) {
-		release, err := s.admit.admit(ctx)
+		release, err := s.enter(ctx)
 		if err != nil {
 			yield(sandpit.Event{}, err)
 			return

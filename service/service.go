@@ -45,12 +45,38 @@ func New(q *queue.Queue, cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{q: q, limits: cfg.Limits.WithDefaults(), admit: newAdmission(cfg.Access), log: cfg.Logger}
+	return &Service{q: q, limits: cfg.Limits.WithDefaults(), admit: newAdmission(q, cfg.Access), log: cfg.Logger}
+}
+
+// admittedKey marks a context whose calls are part of one call admitted
+// already (Admit).
+type admittedKey struct{}
+
+// Admit counts one call of the caller ctx carries against its limits, or
+// refuses it. The calls of the services made with the context it returns
+// are part of that one call and count nothing more: a transport that
+// answers one request with several calls (an MCP tool submits a job and
+// follows its events) admits the request once. release ends the call.
+func (s *Service) Admit(ctx context.Context) (context.Context, func(), error) {
+	release, err := s.admit.admit(ctx)
+	if err != nil {
+		return ctx, nil, err
+	}
+	return context.WithValue(ctx, admittedKey{}, true), release, nil
+}
+
+// enter admits a call of the caller ctx carries, unless ctx is part of one
+// admitted already.
+func (s *Service) enter(ctx context.Context) (func(), error) {
+	if ctx.Value(admittedKey{}) != nil {
+		return func() {}, nil
+	}
+	return s.admit.admit(ctx)
 }
 
 // call runs f as one call of the caller ctx carries, once admitted.
 func call[T any](s *Service, ctx context.Context, f func() (T, error)) (T, error) {
-	release, err := s.admit.admit(ctx)
+	release, err := s.enter(ctx)
 	if err != nil {
 		var zero T
 		return zero, err
@@ -210,7 +236,7 @@ const batchPage = 256
 func (s *Service) BatchResults(ctx context.Context, id string, from int) iter.Seq2[sandpit.Job, error] {
 	o := owner(ctx)
 	return func(yield func(sandpit.Job, error) bool) {
-		release, err := s.admit.admit(ctx)
+		release, err := s.enter(ctx)
 		if err != nil {
 			yield(sandpit.Job{}, err)
 			return

@@ -193,7 +193,9 @@ func newAPI(b *backend, l sandpit.Limits, ac *apiConfig, log *slog.Logger) (http
 	if ac.metricsAddr == "" {
 		metrics = b.m.Handler()
 	}
+	// Of the API processes, one at a time exports the queue's state.
+	b.m.WatchQueue(b.q, queue.NewWorkerID())
 	return api.New(api.Config{Jobs: svc, Batches: svc, Sessions: svc, Pages: svc, Web: web, PublicURL: ac.publicURL,
 		Limits: l, Ready: readiness(b.q), Capacity: capacity(b.q), Access: access, Logger: log,
-		Metrics: metrics, Observe: b.m.ObserveRequest, MCP: mcp}), nil
+		Metrics: metrics, Observe: b.m.ObserveRequest, Rejected: b.m.Rejected, MCP: mcp}), nil
 }

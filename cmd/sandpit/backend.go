@@ -52,7 +52,7 @@ func openBackend(ctx context.Context, rc redisConfig, qc queueConfig, log *slog.
 	}
 	q := qc.open(rdb, rc, log)
 	m := metrics.New()
-	m.WatchQueue(q)
+	m.WatchRedis(q)
 	return &backend{rdb: rdb, q: q, m: m}, nil
 }
 

@@ -56,7 +56,7 @@ func TestAPIMetrics(t *testing.T) {
 	if status, _ := get(base+"/metrics", ""); status != 401 {
 		t.Errorf("/metrics without a key = %d, want 401", status)
 	}
-	if status, body := get(base+"/metrics", key); status != 200 || !strings.Contains(body, "sandpit_queue_depth") {
+	if status, body := get(base+"/metrics", key); status != 200 || !strings.Contains(body, "sandpit_queue_depth") || !strings.Contains(body, "sandpit_redis_up 1") {
 		t.Errorf("/metrics with a key = %d %.100q, want the metrics", status, body)
 	}
 
@@ -66,7 +66,9 @@ func TestAPIMetrics(t *testing.T) {
 		_, err := http.Get("http://" + metricsAddr + "/metrics")
 		return err == nil
 	}, "nothing listens on --metrics-addr")
-	if status, body := get("http://"+metricsAddr+"/metrics", ""); status != 200 || !strings.Contains(body, "sandpit_queue_depth") {
+	// The first API exports the queue's state for both.
+	if status, body := get("http://"+metricsAddr+"/metrics", ""); status != 200 || !strings.Contains(body, "sandpit_redis_up 1") ||
+		!strings.Contains(body, "sandpit_queue_exporter 0") || strings.Contains(body, "sandpit_queue_depth") {
 		t.Errorf("/metrics on --metrics-addr = %d %.100q, want the metrics", status, body)
 	}
 	if status, _ := get(base+"/metrics", key); status != 404 {

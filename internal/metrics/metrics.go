@@ -3,9 +3,9 @@
 package metrics
 
 import (
-	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sandpit-dev/sandpit"
-	"github.com/sandpit-dev/sandpit/queue"
 	"github.com/sandpit-dev/sandpit/runner"
 )
 
@@ -32,6 +31,7 @@ type Metrics struct {
 	tenantSwitches prometheus.Counter
 	// RedisErrors counts failed Redis operations.
 	RedisErrors prometheus.Counter
+	rejected    *prometheus.CounterVec
 }
 
 // New returns the metrics, registered.
@@ -70,8 +70,15 @@ func New() *Metrics {
 		RedisErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sandpit_redis_errors_total", Help: "Failed Redis operations of the worker loops and the API.",
 		}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sandpit_rejected_total", Help: "Requests this API process answered 429, by which limit: " + strings.Join(Reasons, ", ") + ".",
+		}, []string{"reason"}),
+	}
+	for _, r := range Reasons {
+		m.rejected.WithLabelValues(r)
 	}
 	reg.MustRegister(m.requests, m.jobs, m.wait, m.run, m.refill, m.restarts, m.crashes, m.tenantSwitches, m.RedisErrors,
+		m.rejected, buildInfo(),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -99,31 +106,6 @@ func (m *Metrics) ObserveRequest(method, route string, status int, took time.Dur
 		method = "other"
 	}
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Observe(took.Seconds())
-}
-
-// WatchQueue exports the queue's depth and the age of its oldest job, read
-// from Redis at each scrape.
-func (m *Metrics) WatchQueue(q *queue.Queue) {
-	read := func(f func(ctx context.Context) (float64, error)) func() float64 {
-		return func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			defer cancel()
-			v, err := f(ctx)
-			if err != nil {
-				m.RedisErrors.Inc()
-				return -1
-			}
-			return v
-		}
-	}
-	m.reg.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sandpit_queue_depth", Help: "Jobs waiting or running (-1: Redis unreachable)."},
-			read(func(ctx context.Context) (float64, error) { n, err := q.Depth(ctx); return float64(n), err })),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sandpit_batch_queue_depth", Help: "Batch items waiting or running (-1: Redis unreachable)."},
-			read(func(ctx context.Context) (float64, error) { n, err := q.BatchDepth(ctx); return float64(n), err })),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sandpit_queue_oldest_age_seconds", Help: "Age of the oldest job waiting or running (-1: Redis unreachable)."},
-			read(func(ctx context.Context) (float64, error) { d, err := q.OldestAge(ctx); return d.Seconds(), err })),
-	)
 }
 
 // WatchRunner exports the pool's state.

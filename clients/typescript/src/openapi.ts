@@ -846,7 +846,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The API key is over its rate or its requests in flight (Retry-After says when to try again), or holds its most open sessions (no Retry-After: close a session or let one expire). */
+        /** @description The API key is over its rate or its requests in flight (Retry-After says when to try again), or holds its most open sessions (Retry-After says when its least recently used session would expire idle; or close one). */
         TooManySessions: {
             headers: {
                 /** @description Seconds to wait before trying again; absent when waiting will not help. */
