@@ -158,12 +158,11 @@ func (q *Queue) Enqueue(ctx context.Context, owner string, spec sandpit.Spec, id
 	if err != nil {
 		return sandpit.Job{}, err
 	}
-	idemKey := ""
+	keys := []string{q.keys.job(rec.ID), q.keys.stream(), q.keys.owner(owner), q.keys.ownerExpiries(owner)}
 	if idempotencyKey != "" {
 		sum := sha256.Sum256([]byte(owner + "\x00" + idempotencyKey))
-		idemKey = q.keys.idempotency(hex.EncodeToString(sum[:]))
+		keys = append(keys, q.keys.idempotency(hex.EncodeToString(sum[:])))
 	}
-	keys := []string{q.keys.job(rec.ID), q.keys.stream(), idemKey, q.keys.owner(owner), q.keys.ownerExpiries(owner)}
 	argv := append([]any{rec.ID, q.opts.MaxDepth, int(q.opts.Retention.Seconds()), limitOf(q.opts.MaxQueuedPerOwner),
 		limitOf(q.opts.MaxStoredBytesPerOwner), time.Now().UnixMilli(), len(rec.Spec)}, rec.values()...)
 	v, err := q.runScript(ctx, "enqueue job", enqueueScript, keys, argv...)
@@ -225,10 +224,11 @@ func (q *Queue) Cancel(ctx context.Context, id, owner string) (sandpit.Job, erro
 		return sandpit.Job{}, err
 	}
 	now := time.Now()
-	keys := []string{q.keys.job(id), q.keys.owner(owner), q.keys.ownerExpiries(owner), q.keys.ownerBatches(""), q.keys.events(id)}
+	keys := []string{q.keys.job(id), q.keys.owner(owner), q.keys.ownerExpiries(owner), q.keys.events(id),
+		q.keys.ownerBatches(owner)}
 	argv := []any{res, formatTime(now), int(q.opts.Retention.Seconds()), id,
-		q.keys.done(), q.keys.cancel(), q.keys.prefix, q.keys.batches(), owner, q.bucket(now.Add(q.opts.Retention)),
-		now.UnixMilli()}
+		q.keys.done(), q.keys.cancel(), q.keys.batch(""), q.keys.batches(), owner, q.bucket(now.Add(q.opts.Retention)),
+		now.UnixMilli(), q.keys.ownerBatches("")}
 	v, err := q.runScript(ctx, "cancel job", cancelScript, keys, argv...)
 	if errors.Is(err, redis.Nil) {
 		return sandpit.Job{}, sandpit.ErrNotFound
