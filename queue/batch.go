@@ -45,7 +45,7 @@ func (q *Queue) AddItem(ctx context.Context, owner, batch string, index int, ite
 		q.keys.owner(owner), q.keys.ownerExpiries(owner), q.keys.ownerBatches(owner)}
 	argv := append([]any{rec.ID, maxBatchDepth, limitOf(q.opts.MaxBatchItemsPerOwner), limitOf(q.opts.MaxStoredBytesPerOwner),
 		time.Now().UnixMilli(), len(rec.Spec), int(uploadLease.Seconds()), q.keys.batch("")}, rec.values()...)
-	v, err := q.runScript(ctx, "enqueue batch item", enqueueItemScript, keys, argv...)
+	v, err := q.runDurable(ctx, "enqueue batch item", enqueueItemScript, keys, argv...)
 	if err != nil {
 		return err
 	}

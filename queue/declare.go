@@ -37,8 +37,16 @@ const maxKeyRounds = 5
 // runScript runs one of the queue's scripts, with the keys it asks for
 // added; op says what for, in errors.
 func (q *Queue) runScript(ctx context.Context, op string, s *redis.Script, keys []string, argv ...any) (any, error) {
+	return q.runScriptWith(ctx, op, keys, func(keys []string) (any, error) {
+		return s.Run(ctx, q.rdb, keys, argv...).Result()
+	})
+}
+
+// runScriptWith runs a script by run, again with the keys it asks for
+// added, until it has them all.
+func (q *Queue) runScriptWith(ctx context.Context, op string, keys []string, run func([]string) (any, error)) (any, error) {
 	for range maxKeyRounds {
-		v, err := s.Run(ctx, q.rdb, keys, argv...).Result()
+		v, err := run(keys)
 		if err != nil {
 			if err == redis.Nil {
 				return nil, err

@@ -59,6 +59,14 @@ type Options struct {
 	// negative: none. It is checked as each record is made: jobs running
 	// when it is reached may store their results past it.
 	MaxStoredBytesPerOwner int64
+	// WaitReplicas is how many replicas must hold a new job (a submitted
+	// job, a batch item, a session's task) before it is accepted: Redis's
+	// WAIT on the primary that wrote it, for at most ReplicaTimeout. A job
+	// not confirmed by then is refused with ErrNotReplicated, though it may
+	// run. Default 0: accepted once the primary has it.
+	WaitReplicas int
+	// ReplicaTimeout bounds the wait for WaitReplicas; default 5s.
+	ReplicaTimeout time.Duration
 	// Logger receives the queue's logs; default slog.Default().
 	Logger *slog.Logger
 }
@@ -108,6 +116,9 @@ func New(rdb redis.UniversalClient, opts Options) *Queue {
 	}
 	if opts.MaxStoredBytesPerOwner == 0 {
 		opts.MaxStoredBytesPerOwner = DefaultMaxStoredBytesPerOwner
+	}
+	if opts.ReplicaTimeout <= 0 {
+		opts.ReplicaTimeout = 5 * time.Second
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -165,7 +176,7 @@ func (q *Queue) Enqueue(ctx context.Context, owner string, spec sandpit.Spec, id
 	}
 	argv := append([]any{rec.ID, q.opts.MaxDepth, int(q.opts.Retention.Seconds()), limitOf(q.opts.MaxQueuedPerOwner),
 		limitOf(q.opts.MaxStoredBytesPerOwner), time.Now().UnixMilli(), len(rec.Spec)}, rec.values()...)
-	v, err := q.runScript(ctx, "enqueue job", enqueueScript, keys, argv...)
+	v, err := q.runDurable(ctx, "enqueue job", enqueueScript, keys, argv...)
 	if err != nil {
 		return sandpit.Job{}, err
 	}

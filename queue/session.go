@@ -68,7 +68,7 @@ func (q *Queue) OpenSession(ctx context.Context, owner string, setup sandpit.Spe
 	argv := append([]any{rec.Session, rec.ID, formatTime(rec.CreatedAt), q.opts.MaxSessionsPerOwner, owner,
 		setup.MemoryMB, int(q.opts.Retention.Seconds()), limitOf(q.opts.MaxStoredBytesPerOwner), time.Now().UnixMilli(),
 		len(rec.Spec), q.keys.session(""), q.keys.job("")}, rec.values()...)
-	v, err := q.runScript(ctx, "create session", openSessionScript, keys, argv...)
+	v, err := q.runDurable(ctx, "create session", openSessionScript, keys, argv...)
 	if err != nil {
 		return "", "", err
 	}
@@ -142,7 +142,7 @@ func (q *Queue) sessionTask(ctx context.Context, id, owner string, kind Kind, sp
 	keys := []string{q.keys.session(id), q.keys.job(rec.ID), q.keys.owner(owner), q.keys.ownerExpiries(owner)}
 	argv := append([]any{rec.ID, formatTime(rec.CreatedAt), owner, string(kind), limitOf(q.opts.MaxStoredBytesPerOwner),
 		time.Now().UnixMilli(), len(rec.Spec), q.keys.workerStream("")}, rec.values()...)
-	v, err := q.runScript(ctx, "queue session task", sessionJobScript, keys, argv...)
+	v, err := q.runDurable(ctx, "queue session task", sessionJobScript, keys, argv...)
 	if err != nil {
 		return sandpit.Job{}, err
 	}

@@ -45,7 +45,7 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	if err := wc.check(); err != nil {
 		return err
 	}
-	if rc.url == "" {
+	if !rc.given() {
 		srv, err := redisserver.Start(ctx, "")
 		if err != nil {
 			return err
