@@ -25,7 +25,8 @@ import (
 // Options configure a Queue. The zero value of a field means its default.
 type Options struct {
 	// Prefix namespaces the keys, so that several deployments can share one
-	// Redis; default "sandpit".
+	// Redis; default "sandpit". It is the keys' hash tag (keys.go), so it
+	// may not hold { or }.
 	Prefix string
 	// Retention is how long a finished job is kept; default 24h.
 	Retention time.Duration
