@@ -45,12 +45,18 @@ func TestWaitReplicas(t *testing.T) {
 	ctx := context.Background()
 	prefix := "test-" + newID()[:8]
 	q := sentinelQueue(t, st, prefix, Options{WaitReplicas: 2, ReplicaTimeout: 200 * time.Millisecond})
-	if _, err := q.Enqueue(ctx, "", sandpit.Spec{Code: "x"}, ""); !errors.Is(err, ErrNotReplicated) {
+	if _, err := q.Enqueue(ctx, "", sandpit.Spec{Code: "x"}, "key-1"); !errors.Is(err, ErrNotReplicated) {
 		t.Fatalf("a job two replicas should hold, with one replica: %v, want ErrNotReplicated", err)
+	}
+	if _, err := q.Enqueue(ctx, "", sandpit.Spec{Code: "x"}, "key-1"); !errors.Is(err, ErrNotReplicated) {
+		t.Fatalf("the same job again, by its idempotency key: %v, want ErrNotReplicated", err)
 	}
 	replica := redis.NewClient(&redis.Options{Addr: st.Replica.Addr()})
 	defer replica.Close()
 	q = sentinelQueue(t, st, prefix, Options{WaitReplicas: 1})
+	if j, err := q.Enqueue(ctx, "", sandpit.Spec{Code: "x"}, "key-1"); err != nil || j.Status != sandpit.StatusQueued {
+		t.Fatalf("the job refused before, asked again with one replica enough: %+v, %v", j, err)
+	}
 	for range 20 {
 		j, err := q.Enqueue(ctx, "", sandpit.Spec{Code: "x"}, "")
 		if err != nil {

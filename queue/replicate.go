@@ -18,7 +18,9 @@ var ErrNotReplicated = &sandpit.Error{Code: sandpit.EUNAVAILABLE,
 
 // runDurable runs a script that writes a new task, as runScript does; with
 // Options.WaitReplicas, a reply {"new", ...} is returned only once that
-// many replicas hold what it wrote.
+// many replicas hold what it wrote, and {"existing", ...} (a task found by
+// its idempotency key, perhaps refused before for want of replicas) once
+// they hold all that was written before it.
 func (q *Queue) runDurable(ctx context.Context, op string, s *redis.Script, keys []string, argv ...any) (any, error) {
 	if q.opts.WaitReplicas <= 0 {
 		return q.runScript(ctx, op, s, keys, argv...)
@@ -37,7 +39,7 @@ func (q *Queue) runDurable(ctx context.Context, op string, s *redis.Script, keys
 	if err != nil {
 		return nil, err
 	}
-	if res := stringsOf(v); len(res) == 0 || res[0] != "new" {
+	if res := stringsOf(v); len(res) == 0 || (res[0] != "new" && res[0] != "existing") {
 		return v, nil
 	}
 	n, err := conn.Wait(ctx, q.opts.WaitReplicas, q.opts.ReplicaTimeout).Result()

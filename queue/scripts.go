@@ -18,6 +18,9 @@ var enqueueScript = redis.NewScript(ownerLua + `
 if KEYS[5] then
   local existing = redis.call('GET', KEYS[5])
   if existing then
+    -- A write, the key's own TTL again, so that a WAIT after this call
+    -- waits for the replicas to have all that came before it, the job too.
+    redis.call('PEXPIRE', KEYS[5], math.max(redis.call('PTTL', KEYS[5]), 1))
     return {'existing', existing}
   end
 end

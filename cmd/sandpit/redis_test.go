@@ -2,17 +2,22 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sandpit-dev/sandpit"
 	"github.com/sandpit-dev/sandpit/client"
 	"github.com/sandpit-dev/sandpit/internal/redisserver"
+	"github.com/sandpit-dev/sandpit/internal/testenv"
 )
 
 // parseRedis parses args and env as a command with required Redis flags
@@ -191,4 +196,96 @@ func TestSeparateProcessesOnRedisSentinel(t *testing.T) {
 			t.Errorf("exit code after SIGTERM = %d, want 0", code)
 		}
 	}
+}
+
+// TestSentinelFailoverOverHTTP kills the primary of a Sentinel set while an
+// api and a worker run real jobs and submissions go on. With
+// --redis-wait-replicas 1, every job whose submission was answered 2xx
+// ends; submissions made while no replica can hold them are refused.
+func TestSentinelFailoverOverHTTP(t *testing.T) {
+	st, err := redisserver.StartSentinel(context.Background(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	target := redisserver.SentinelMaster + "@" + strings.Join(st.Addrs(), ",")
+	addr := freeAddr(t)
+	base := "http://" + addr
+	start(t, "worker", "--redis-sentinel", target, "--pool-size", "2", "--lease", "5s")
+	a := start(t, "api", "--addr", addr, "--redis-sentinel", target, "--redis-wait-replicas", "1")
+	waitReady(t, base, a)
+
+	var (
+		mu      sync.Mutex
+		acked   []string
+		refused int
+		stop    = make(chan struct{})
+		wg      sync.WaitGroup
+	)
+	hc := &http.Client{Timeout: 15 * time.Second}
+	for i := range 2 {
+		wg.Go(func() {
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				body := fmt.Sprintf(`{"code": "print(%d)"}`, i*1000+n)
+				resp, err := hc.Post(base+"/v1/jobs", "application/json", strings.NewReader(body))
+				var job sandpit.Job
+				if err == nil {
+					json.NewDecoder(resp.Body).Decode(&job)
+					resp.Body.Close()
+				}
+				mu.Lock()
+				if err == nil && resp.StatusCode/100 == 2 && job.ID != "" {
+					acked = append(acked, job.ID)
+				} else {
+					refused++
+				}
+				mu.Unlock()
+				time.Sleep(100 * time.Millisecond)
+			}
+		})
+	}
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
+	testenv.Eventually(t, 2*time.Minute, func() bool { return count() >= 10 }, "jobs accepted before the failover: %d", count())
+	st.Primary.Kill()
+	sc := redis.NewSentinelClient(&redis.Options{Addr: st.Sentinels[0].Addr()})
+	defer sc.Close()
+	testenv.Eventually(t, time.Minute, func() bool {
+		a, err := sc.GetMasterAddrByName(context.Background(), redisserver.SentinelMaster).Result()
+		return err == nil && a[0]+":"+a[1] == st.Replica.Addr()
+	}, "the replica was not promoted")
+	time.Sleep(3 * time.Second)
+	close(stop)
+	wg.Wait()
+	mu.Lock()
+	ids := append([]string(nil), acked...)
+	mu.Unlock()
+	if refused == 0 {
+		t.Error("no submission was refused while the primary was down or had no replica")
+	}
+
+	c, err := client.New(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	for _, id := range ids {
+		var job sandpit.Job
+		for {
+			job, err = c.Wait(ctx, id)
+			if err == nil || ctx.Err() != nil {
+				break
+			}
+			time.Sleep(500 * time.Millisecond) // the api reconnecting
+		}
+		if err != nil || job.Status != sandpit.StatusSucceeded {
+			t.Fatalf("accepted job %s after the failover: %+v, %v", id, job, err)
+		}
+	}
+	t.Logf("%d accepted jobs all ended; %d submissions refused", len(ids), refused)
 }
