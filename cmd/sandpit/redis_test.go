@@ -129,12 +129,22 @@ func TestRedisCredentials(t *testing.T) {
 	}
 }
 
-// A command given two kinds of Redis says so in one line, and exits 1.
+// A command given Redis flags that do not go together says so in one line,
+// and exits 1.
 func TestRedisFlagsConflictExits(t *testing.T) {
-	cmd := exec.Command(binary, "worker", "--redis-url", "redis://127.0.0.1:1", "--redis-cluster", "127.0.0.1:2")
-	out, _ := cmd.CombinedOutput()
-	if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "--redis-url and --redis-cluster are set") {
-		t.Fatalf("exit %d, output %q", cmd.ProcessState.ExitCode(), out)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"worker", "--redis-url", "redis://127.0.0.1:1", "--redis-cluster", "127.0.0.1:2"}, "--redis-url and --redis-cluster are set"},
+		{[]string{"serve", "--redis-wait-replicas", "1"}, "the private redis-server has none"},
+	} {
+		cmd := exec.Command(binary, tc.args...)
+		out, _ := cmd.CombinedOutput()
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		if cmd.ProcessState.ExitCode() != 1 || len(lines) != 1 || !strings.Contains(lines[0], tc.want) {
+			t.Errorf("sandpit %v: exit %d, output %q; want one line with %q", tc.args, cmd.ProcessState.ExitCode(), out, tc.want)
+		}
 	}
 }
 
