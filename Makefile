@@ -15,7 +15,10 @@ TESTFLAGS ?=
 all: build
 
 # Chromium and redis-server from Debian's packages, when missing, and the
-# unprivileged account Chromium runs as when sandpit runs as root.
+# unprivileged account Chromium runs as when sandpit runs as root. The tests
+# of Redis Cluster and Sentinel need no more: redis-server runs the
+# sentinels too (--sentinel), and the Cluster is joined through its own
+# commands, not redis-cli.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing="$$missing chromium"; \

@@ -19,8 +19,9 @@ const maxBatchDepth = 1_000_000
 // unless owner has as many batches not yet finished as allowed.
 func (q *Queue) CreateBatch(ctx context.Context, owner string) (string, error) {
 	id := newID()
-	keys := []string{q.keys.batch(id), q.keys.ownerBatches(owner), q.keys.batch(""), q.keys.openBatches()}
-	argv := []any{id, formatTime(time.Now()), owner, limitOf(q.opts.MaxBatchesPerOwner), int(uploadLease.Seconds())}
+	keys := []string{q.keys.batch(id), q.keys.ownerBatches(owner), q.keys.openBatches()}
+	argv := []any{id, formatTime(time.Now()), owner, limitOf(q.opts.MaxBatchesPerOwner), int(uploadLease.Seconds()),
+		q.keys.batch("")}
 	v, err := q.runScript(ctx, "create batch", createBatchScript, keys, argv...)
 	if err != nil {
 		return "", err
@@ -40,11 +41,11 @@ func (q *Queue) AddItem(ctx context.Context, owner, batch string, index int, ite
 		return err
 	}
 	rec.Batch, rec.Index, rec.ItemID = batch, index, item.ID
-	keys := []string{q.keys.job(rec.ID), q.keys.batchStream(), q.keys.batch(batch), q.keys.owner(owner),
-		q.keys.ownerExpiries(owner), q.keys.ownerBatches(owner), q.keys.batch("")}
+	keys := []string{q.keys.job(rec.ID), q.keys.batchStream(), q.keys.batch(batch), q.keys.batchItems(batch),
+		q.keys.owner(owner), q.keys.ownerExpiries(owner), q.keys.ownerBatches(owner)}
 	argv := append([]any{rec.ID, maxBatchDepth, limitOf(q.opts.MaxBatchItemsPerOwner), limitOf(q.opts.MaxStoredBytesPerOwner),
-		time.Now().UnixMilli(), len(rec.Spec), int(uploadLease.Seconds())}, rec.values()...)
-	v, err := q.runScript(ctx, "enqueue batch item", enqueueItemScript, keys, argv...)
+		time.Now().UnixMilli(), len(rec.Spec), int(uploadLease.Seconds()), q.keys.batch("")}, rec.values()...)
+	v, err := q.runDurable(ctx, "enqueue batch item", enqueueItemScript, keys, argv...)
 	if err != nil {
 		return err
 	}
@@ -64,12 +65,12 @@ func (q *Queue) AddItem(ctx context.Context, owner, batch string, index int, ite
 
 // CompleteBatch marks the end of a batch's submission.
 func (q *Queue) CompleteBatch(ctx context.Context, batch string) error {
-	n, err := completeBatchScript.Run(ctx, q.rdb, []string{q.keys.batch(batch), q.keys.ownerBatches("")},
-		time.Now().UTC().Format(time.RFC3339Nano), int(q.opts.Retention.Seconds()), q.keys.batches(), batch).Int()
+	v, err := q.runScript(ctx, "complete batch", completeBatchScript, []string{q.keys.batch(batch), q.keys.batchItems(batch)},
+		formatTime(time.Now()), int(q.opts.Retention.Seconds()), q.keys.batches(), batch, q.keys.ownerBatches(""))
 	if err != nil {
-		return fmt.Errorf("complete batch: %w", err)
+		return err
 	}
-	if n == 0 {
+	if n, _ := v.(int64); n == 0 {
 		return fmt.Errorf("complete batch: batch %s has expired", batch)
 	}
 	return nil

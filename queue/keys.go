@@ -1,8 +1,13 @@
 package queue
 
-// Every Redis key and channel the queue uses is built here. The hash tag
-// {sandpit} keeps them in one Redis Cluster slot, so the scripts that touch
-// several of them stay atomic.
+// Every Redis key and channel the queue uses is built here. Each begins
+// with the hash tag {prefix}, so all of them live in one Redis Cluster
+// slot: the scripts that touch several of them stay atomic, and so do the
+// pipelines and multi-key commands (XREADGROUP of several streams, DEL of a
+// worker's stream and set). A prefix must hold no { or }, which would make
+// the tag another. Scripts name every key they touch in KEYS (declare.go);
+// a key that would stand for "none" is left out of KEYS, never passed as
+// an empty name.
 type keys struct{ prefix string }
 
 func newKeys(prefix string) keys {

@@ -11,7 +11,7 @@ import (
 
 // twoQueues returns two handles, each on its own connection, on one queue:
 // what two API processes hold.
-func twoQueues(t *testing.T) (*Queue, *Queue, *redis.Client) {
+func twoQueues(t *testing.T) (*Queue, *Queue, redis.UniversalClient) {
 	t.Helper()
 	a, rdb := newQueue(t, Options{})
 	b, _ := newQueue(t, Options{Prefix: strings.Trim(a.keys.prefix, "{}:")})

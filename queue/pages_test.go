@@ -60,7 +60,7 @@ func TestPageExpires(t *testing.T) {
 	}, "the page is still there after its TTL of 300ms")
 	// Nothing is left of it, the owner's count included.
 	testenv.Eventually(t, 5*time.Second, func() bool {
-		keys, _ := rdb.Keys(ctx, q.keys.prefix+"*").Result()
+		keys := keysLike(t, rdb, q.keys.prefix+"*")
 		return len(keys) == 0
 	}, "keys left after the page expired")
 }

@@ -25,7 +25,8 @@ import (
 // Options configure a Queue. The zero value of a field means its default.
 type Options struct {
 	// Prefix namespaces the keys, so that several deployments can share one
-	// Redis; default "sandpit".
+	// Redis; default "sandpit". It is the keys' hash tag (keys.go), so it
+	// may not hold { or }.
 	Prefix string
 	// Retention is how long a finished job is kept; default 24h.
 	Retention time.Duration
@@ -59,6 +60,14 @@ type Options struct {
 	// negative: none. It is checked as each record is made: jobs running
 	// when it is reached may store their results past it.
 	MaxStoredBytesPerOwner int64
+	// WaitReplicas is how many replicas must hold a new job (a submitted
+	// job, a batch item, a session's task) before it is accepted: Redis's
+	// WAIT on the primary that wrote it, for at most ReplicaTimeout. A job
+	// not confirmed by then is refused with ErrNotReplicated, though it may
+	// run. Default 0: accepted once the primary has it.
+	WaitReplicas int
+	// ReplicaTimeout bounds the wait for WaitReplicas; default 5s.
+	ReplicaTimeout time.Duration
 	// Logger receives the queue's logs; default slog.Default().
 	Logger *slog.Logger
 }
@@ -109,6 +118,9 @@ func New(rdb redis.UniversalClient, opts Options) *Queue {
 	if opts.MaxStoredBytesPerOwner == 0 {
 		opts.MaxStoredBytesPerOwner = DefaultMaxStoredBytesPerOwner
 	}
+	if opts.ReplicaTimeout <= 0 {
+		opts.ReplicaTimeout = 5 * time.Second
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -158,15 +170,14 @@ func (q *Queue) Enqueue(ctx context.Context, owner string, spec sandpit.Spec, id
 	if err != nil {
 		return sandpit.Job{}, err
 	}
-	idemKey := ""
+	keys := []string{q.keys.job(rec.ID), q.keys.stream(), q.keys.owner(owner), q.keys.ownerExpiries(owner)}
 	if idempotencyKey != "" {
 		sum := sha256.Sum256([]byte(owner + "\x00" + idempotencyKey))
-		idemKey = q.keys.idempotency(hex.EncodeToString(sum[:]))
+		keys = append(keys, q.keys.idempotency(hex.EncodeToString(sum[:])))
 	}
-	keys := []string{q.keys.job(rec.ID), q.keys.stream(), idemKey, q.keys.owner(owner), q.keys.ownerExpiries(owner)}
 	argv := append([]any{rec.ID, q.opts.MaxDepth, int(q.opts.Retention.Seconds()), limitOf(q.opts.MaxQueuedPerOwner),
 		limitOf(q.opts.MaxStoredBytesPerOwner), time.Now().UnixMilli(), len(rec.Spec)}, rec.values()...)
-	v, err := q.runScript(ctx, "enqueue job", enqueueScript, keys, argv...)
+	v, err := q.runDurable(ctx, "enqueue job", enqueueScript, keys, argv...)
 	if err != nil {
 		return sandpit.Job{}, err
 	}
@@ -225,10 +236,11 @@ func (q *Queue) Cancel(ctx context.Context, id, owner string) (sandpit.Job, erro
 		return sandpit.Job{}, err
 	}
 	now := time.Now()
-	keys := []string{q.keys.job(id), q.keys.owner(owner), q.keys.ownerExpiries(owner), q.keys.ownerBatches(""), q.keys.events(id)}
+	keys := []string{q.keys.job(id), q.keys.owner(owner), q.keys.ownerExpiries(owner), q.keys.events(id),
+		q.keys.ownerBatches(owner)}
 	argv := []any{res, formatTime(now), int(q.opts.Retention.Seconds()), id,
-		q.keys.done(), q.keys.cancel(), q.keys.prefix, q.keys.batches(), owner, q.bucket(now.Add(q.opts.Retention)),
-		now.UnixMilli()}
+		q.keys.done(), q.keys.cancel(), q.keys.batch(""), q.keys.batches(), owner, q.bucket(now.Add(q.opts.Retention)),
+		now.UnixMilli(), q.keys.ownerBatches("")}
 	v, err := q.runScript(ctx, "cancel job", cancelScript, keys, argv...)
 	if errors.Is(err, redis.Nil) {
 		return sandpit.Job{}, sandpit.ErrNotFound

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,23 +15,16 @@ import (
 	"github.com/sandpit-dev/sandpit/internal/testenv"
 )
 
-var redisURL string
-
-func TestMain(m *testing.M) { os.Exit(testenv.RunWithRedis(m, &redisURL)) }
-
-// newQueue returns a queue with its own key prefix on the test server.
-func newQueue(t testing.TB, opts Options) (*Queue, *redis.Client) {
+// newQueue returns a queue with its own key prefix on the test's Redis
+// (backends_test.go).
+func newQueue(t testing.TB, opts Options) (*Queue, redis.UniversalClient) {
 	t.Helper()
-	o, err := redis.ParseURL(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(o)
+	rdb := testClient(t)
 	if opts.Prefix == "" {
 		opts.Prefix = "test-" + newID()[:8]
 	}
 	q := New(rdb, opts)
-	t.Cleanup(func() { q.Close(); rdb.Close() })
+	t.Cleanup(func() { q.Close() })
 	return q, rdb
 }
 

@@ -232,8 +232,8 @@ type Usage struct {
 // Usage returns what owner holds now.
 func (q *Queue) Usage(ctx context.Context, owner string) (Usage, error) {
 	v, err := q.runScript(ctx, "read usage", usageScript,
-		[]string{q.keys.owner(owner), q.keys.ownerExpiries(owner), q.keys.ownerBatches(owner), q.keys.batch("")},
-		time.Now().UnixMilli())
+		[]string{q.keys.owner(owner), q.keys.ownerExpiries(owner), q.keys.ownerBatches(owner)},
+		time.Now().UnixMilli(), q.keys.batch(""))
 	if err != nil {
 		return Usage{}, err
 	}
@@ -245,30 +245,43 @@ func (q *Queue) Usage(ctx context.Context, owner string) (Usage, error) {
 // usageScript reads an owner's usage.
 //
 // KEYS[1] owner's hash, KEYS[2] owner's bucket ends, KEYS[3] owner's open
-// batches, KEYS[4] batch key prefix
-// ARGV[1] now (Unix ms)
-// Returns {queued, open batches, batch items, stored bytes}.
-var usageScript = redis.NewScript(ownerLua + openBatchesLua + `
+// batches, KEYS[4...] the hashes of the owner's open batches, as the script
+// asks for them (declare.go)
+// ARGV[1] now (Unix ms), ARGV[2] batch key prefix
+// Returns {queued, open batches, batch items, stored bytes} or {"need",
+// key...}.
+var usageScript = redis.NewScript(declaredLua + ownerLua + openBatchesLua + `
+local n, items = openBatches(KEYS[3], ARGV[2])
+if not n then
+  return {'need', unpack(missing)}
+end
 forget(KEYS[1], KEYS[2], tonumber(ARGV[1]))
-local n, items = openBatches(KEYS[3], KEYS[4])
 local h = redis.call('HMGET', KEYS[1], 'queued', 'stored', 'live')
 return {h[1] or '0', tostring(n), tostring(items), tostring(tonumber(h[2] or '0') + tonumber(h[3] or '0'))}
 `)
 
 // openBatchesLua counts an owner's batches not yet finished, and their
 // items waiting or running, from its set of open batches; it forgets
-// those that finished or whose upload was abandoned.
+// those that finished or whose upload was abandoned. It returns nil, and
+// writes nothing, when some of the batches' hashes are not declared.
 const openBatchesLua = `
 local function openBatches(set, prefix)
-  local n, items = 0, 0
+  local n, items, gone = 0, 0, {}
   for _, b in ipairs(redis.call('SMEMBERS', set)) do
-    local h = redis.call('HMGET', prefix .. b, 'total', 'done', 'finished_at', 'created_at')
-    if not h[4] or h[3] then
-      redis.call('SREM', set, b)
-    else
-      n = n + 1
-      items = items + tonumber(h[1] or '0') - tonumber(h[2] or '0')
+    local bkey = prefix .. b
+    if known(bkey) then
+      local h = redis.call('HMGET', bkey, 'total', 'done', 'finished_at', 'created_at')
+      if not h[4] or h[3] then
+        gone[#gone + 1] = b
+      else
+        n = n + 1
+        items = items + tonumber(h[1] or '0') - tonumber(h[2] or '0')
+      end
     end
+  end
+  if #missing > 0 then return nil end
+  for _, b in ipairs(gone) do
+    redis.call('SREM', set, b)
   end
   return n, items
 end

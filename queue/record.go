@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/sandpit-dev/sandpit"
 )
 
@@ -167,15 +165,6 @@ func encodeResult(r sandpit.Result) (string, error) {
 		return "", fmt.Errorf("encode result: %w", err)
 	}
 	return string(data), nil
-}
-
-// runScript runs one of the queue's scripts; op says what for, in errors.
-func (q *Queue) runScript(ctx context.Context, op string, s *redis.Script, keys []string, argv ...any) (any, error) {
-	v, err := s.Run(ctx, q.rdb, keys, argv...).Result()
-	if err != nil && err != redis.Nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	return v, err
 }
 
 // strings converts a script's array reply.

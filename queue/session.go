@@ -64,11 +64,11 @@ func (q *Queue) OpenSession(ctx context.Context, owner string, setup sandpit.Spe
 	}
 	rec.Session = newID()
 	keys := []string{q.keys.session(rec.Session), q.keys.ownerSessions(owner), q.keys.job(rec.ID), q.keys.stream(),
-		q.keys.session(""), q.keys.job(""), q.keys.owner(owner), q.keys.ownerExpiries(owner)}
+		q.keys.owner(owner), q.keys.ownerExpiries(owner)}
 	argv := append([]any{rec.Session, rec.ID, formatTime(rec.CreatedAt), q.opts.MaxSessionsPerOwner, owner,
 		setup.MemoryMB, int(q.opts.Retention.Seconds()), limitOf(q.opts.MaxStoredBytesPerOwner), time.Now().UnixMilli(),
-		len(rec.Spec)}, rec.values()...)
-	v, err := q.runScript(ctx, "create session", openSessionScript, keys, argv...)
+		len(rec.Spec), q.keys.session(""), q.keys.job("")}, rec.values()...)
+	v, err := q.runDurable(ctx, "create session", openSessionScript, keys, argv...)
 	if err != nil {
 		return "", "", err
 	}
@@ -152,11 +152,10 @@ func (q *Queue) sessionTask(ctx context.Context, id, owner string, kind Kind, sp
 		return sandpit.Job{}, err
 	}
 	rec.Session = id
-	keys := []string{q.keys.session(id), q.keys.job(rec.ID), q.keys.workerStream(""), q.keys.owner(owner),
-		q.keys.ownerExpiries(owner)}
+	keys := []string{q.keys.session(id), q.keys.job(rec.ID), q.keys.owner(owner), q.keys.ownerExpiries(owner)}
 	argv := append([]any{rec.ID, formatTime(rec.CreatedAt), owner, string(kind), limitOf(q.opts.MaxStoredBytesPerOwner),
-		time.Now().UnixMilli(), len(rec.Spec)}, rec.values()...)
-	v, err := q.runScript(ctx, "queue session task", sessionJobScript, keys, argv...)
+		time.Now().UnixMilli(), len(rec.Spec), q.keys.workerStream("")}, rec.values()...)
+	v, err := q.runDurable(ctx, "queue session task", sessionJobScript, keys, argv...)
 	if err != nil {
 		return sandpit.Job{}, err
 	}
@@ -202,11 +201,10 @@ func (q *Queue) TouchSession(ctx context.Context, id string) error {
 // EndSession ends a session that is open or starting, as status with msg
 // saying why; worker is the worker that held it, "" when none did.
 func (q *Queue) EndSession(ctx context.Context, id, worker string, status sandpit.SessionStatus, msg string) error {
-	set := ""
+	keys := []string{q.keys.session(id)}
 	if worker != "" {
-		set = q.keys.workerSessions(worker)
+		keys = append(keys, q.keys.workerSessions(worker))
 	}
-	keys := []string{q.keys.session(id), set}
 	argv := []any{string(status), msg, formatTime(time.Now()), int(q.opts.Retention.Seconds()), id}
 	_, err := q.runScript(context.WithoutCancel(ctx), "end session", endSessionScript, keys, argv...)
 	return err

@@ -35,8 +35,8 @@ type Stats struct {
 // Stats reads the queue's state.
 func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 	keys := []string{q.keys.stream(), q.keys.batchStream(), q.keys.workers(), q.keys.workerReady(),
-		q.keys.workerSessions(""), q.keys.livePages(), q.keys.openBatches(), q.keys.batch("")}
-	v, err := q.runScript(ctx, "read queue stats", statsScript, keys, group)
+		q.keys.livePages(), q.keys.openBatches()}
+	v, err := q.runScript(ctx, "read queue stats", statsScript, keys, group, q.keys.workerSessions(""), q.keys.batch(""))
 	if err != nil {
 		return Stats{}, err
 	}
@@ -54,13 +54,15 @@ func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 // and batches that have ended on the way.
 //
 // KEYS[1] stream, KEYS[2] batch stream, KEYS[3] workers, KEYS[4] workers'
-// readiness, KEYS[5] worker sessions key prefix, KEYS[6] every live page,
-// KEYS[7] every open batch, KEYS[8] batch key prefix
-// ARGV[1] consumer group
+// readiness, KEYS[5] every live page, KEYS[6] every open batch, KEYS[7...]
+// the live workers' session sets and the open batches' hashes, as the
+// script asks for them (declare.go)
+// ARGV[1] consumer group, ARGV[2] worker sessions key prefix, ARGV[3]
+// batch key prefix
 // Returns {depth, pending, batch depth, batch pending, oldest age ms,
 // workers, sandboxes ready, sessions open, pages live, batches open,
-// batch items open}.
-var statsScript = redis.NewScript(nowLua + openBatchesLua + `
+// batch items open}, or {"need", key...}.
+var statsScript = redis.NewScript(declaredLua + nowLua + openBatchesLua + `
 local function pending(stream)
   local p = redis.pcall('XPENDING', stream, ARGV[1])
   if type(p) ~= 'table' or p.err then return 0 end
@@ -75,12 +77,18 @@ local workers = redis.call('ZRANGEBYSCORE', KEYS[3], now, '+inf')
 local ready, sessions = 0, 0
 for _, w in ipairs(workers) do
   ready = ready + tonumber(redis.call('HGET', KEYS[4], w) or '0')
-  sessions = sessions + redis.call('SCARD', KEYS[5] .. w)
+  local skey = ARGV[2] .. w
+  if known(skey) then
+    sessions = sessions + redis.call('SCARD', skey)
+  end
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
-local batches, items = openBatches(KEYS[7], KEYS[8])
+local batches, items = openBatches(KEYS[6], ARGV[3])
+if #missing > 0 then
+  return {'need', unpack(missing)}
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
 return {redis.call('XLEN', KEYS[1]), pending(KEYS[1]), redis.call('XLEN', KEYS[2]), pending(KEYS[2]), oldest,
-  #workers, ready, sessions, redis.call('ZCARD', KEYS[6]), batches, items}
+  #workers, ready, sessions, redis.call('ZCARD', KEYS[5]), batches, items}
 `)
 
 // ClaimExporter makes process id the one that exports the queue's state

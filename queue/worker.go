@@ -415,19 +415,19 @@ func (q *Queue) finish(ctx context.Context, rec record, e entry, r sandpit.Resul
 	if err != nil {
 		return false, err
 	}
-	passed, batchKey := "", ""
+	passed := ""
 	if r.Passed != nil {
 		passed = map[bool]string{true: "1", false: "0"}[*r.Passed]
 	}
-	if rec.Batch != "" {
-		batchKey = q.keys.batch(rec.Batch)
-	}
 	now := time.Now()
-	keys := []string{q.keys.job(rec.ID), e.stream, batchKey, q.keys.owner(rec.Owner), q.keys.ownerExpiries(rec.Owner),
-		q.keys.ownerBatches(""), q.keys.events(rec.ID)}
+	keys := []string{q.keys.job(rec.ID), e.stream, q.keys.owner(rec.Owner), q.keys.ownerExpiries(rec.Owner),
+		q.keys.events(rec.ID)}
+	if rec.Batch != "" {
+		keys = append(keys, q.keys.batch(rec.Batch), q.keys.batchItems(rec.Batch), q.keys.ownerBatches(rec.Owner))
+	}
 	argv := []any{string(r.Status), data, formatTime(now), int(q.opts.Retention.Seconds()),
 		e.msg.ID, group, rec.ID, q.keys.done(), passed, q.keys.batches(), rec.Batch, q.bucket(now.Add(q.opts.Retention)),
-		now.UnixMilli()}
+		now.UnixMilli(), q.keys.ownerBatches("")}
 	v, err := q.runScript(ctx, "record job result", finishScript, keys, argv...)
 	if err != nil {
 		return false, err

@@ -8,7 +8,7 @@ import (
 
 // runAPI runs the HTTP API alone; workers run elsewhere on the same Redis.
 func runAPI(ctx context.Context, args []string, std stdio) error {
-	f := newFlags("api", "api --redis-url URL [flags]", std.err)
+	f := newFlags("api", "api --redis-url URL | --redis-cluster ADDRS | --redis-sentinel NAME@ADDRS [flags]", std.err)
 	var (
 		rc redisConfig
 		qc queueConfig

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,30 +16,10 @@ import (
 	"github.com/sandpit-dev/sandpit/queue"
 )
 
-// redisConfig are the flags of every command that talks to Redis.
-type redisConfig struct {
-	url    string
-	prefix string
-	log    string
-}
-
-func (c *redisConfig) register(f *flags, required bool) {
-	usage := "Redis URL, such as redis://127.0.0.1:6379/0"
-	if !required {
-		usage += "; empty: start a private redis-server"
-	}
-	f.StringVar(&c.url, "redis-url", "", usage)
-	f.envVar("redis-url", "SANDPIT_REDIS_URL")
-	f.StringVar(&c.prefix, "redis-prefix", "sandpit", "prefix of sandpit's Redis keys, so deployments can share one Redis")
-	f.envVar("redis-prefix", "SANDPIT_REDIS_PREFIX")
-	f.StringVar(&c.log, "log-level", "info", "log level: debug, info, warn or error")
-	f.envVar("log-level", "SANDPIT_LOG_LEVEL")
-}
-
 // backend is what every server command opens once its flags are read:
 // Redis, the queue on it, and the process's metrics.
 type backend struct {
-	rdb *redis.Client
+	rdb redis.UniversalClient
 	q   *queue.Queue
 	m   *metrics.Metrics
 }
@@ -59,25 +38,6 @@ func openBackend(ctx context.Context, rc redisConfig, qc queueConfig, log *slog.
 func (b *backend) close() {
 	b.q.Close()
 	b.rdb.Close()
-}
-
-// connect opens the Redis client.
-func (c *redisConfig) connect(ctx context.Context) (*redis.Client, error) {
-	if c.url == "" {
-		return nil, errors.New("--redis-url is required")
-	}
-	opts, err := redis.ParseURL(c.url)
-	if err != nil {
-		return nil, fmt.Errorf("--redis-url: %w", err)
-	}
-	rdb := redis.NewClient(opts)
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := rdb.Ping(pctx).Err(); err != nil {
-		rdb.Close()
-		return nil, fmt.Errorf("connect to redis at %s: %w", opts.Addr, err)
-	}
-	return rdb, nil
 }
 
 func (c *redisConfig) logger(w io.Writer) (*slog.Logger, error) {
@@ -140,7 +100,8 @@ func (c *queueConfig) open(rdb redis.UniversalClient, rc redisConfig, log *slog.
 		SessionTTL: c.sessionTTL, MaxSessionsPerOwner: c.maxSessions,
 		PageTTL: c.pageTTL, MaxPagesPerOwner: c.maxPages,
 		MaxQueuedPerOwner: c.maxQueuedPerKey, MaxBatchesPerOwner: c.maxBatchesPerKey,
-		MaxBatchItemsPerOwner: c.maxItemsPerKey, MaxStoredBytesPerOwner: c.maxBytesPerKey, Logger: log})
+		MaxBatchItemsPerOwner: c.maxItemsPerKey, MaxStoredBytesPerOwner: c.maxBytesPerKey,
+		WaitReplicas: rc.waitReplicas, Logger: log})
 }
 
 // limitsConfig are the flags that bound a job spec. Once parsed, resolve

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"golang.org/x/sync/errgroup"
@@ -45,7 +46,10 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	if err := wc.check(); err != nil {
 		return err
 	}
-	if rc.url == "" {
+	if !rc.given() {
+		if rc.waitReplicas > 0 {
+			return errors.New("--redis-wait-replicas needs a Redis with replicas (--redis-sentinel, --redis-cluster or --redis-url); the private redis-server has none")
+		}
 		srv, err := redisserver.Start(ctx, "")
 		if err != nil {
 			return err

@@ -11,7 +11,7 @@ import (
 // runWorker runs a worker alone: it takes jobs from Redis and runs them in
 // its own Chromium.
 func runWorker(ctx context.Context, args []string, std stdio) error {
-	f := newFlags("worker", "worker --redis-url URL [flags]", std.err)
+	f := newFlags("worker", "worker --redis-url URL | --redis-cluster ADDRS | --redis-sentinel NAME@ADDRS [flags]", std.err)
 	var (
 		rc    redisConfig
 		qc    queueConfig

@@ -79,6 +79,40 @@ func checkArgs(t *testing.T, where, command string, args []string) {
 	}
 }
 
+// checkRedis checks the Redis flags of one container's args, in the form
+// sandpit takes them, and its Redis credentials, for the value sets that
+// name a Sentinel set or a Cluster.
+func checkRedis(t *testing.T, set, command string, c map[string]any) {
+	t.Helper()
+	args := toStrings(c["args"])
+	env := map[string]string{}
+	list, _ := c["env"].([]any)
+	for _, e := range list {
+		e, _ := e.(map[string]any)
+		env[fmt.Sprint(e["name"])] = fmt.Sprint(object(e).get("valueFrom", "secretKeyRef", "name"))
+	}
+	_, url := env["SANDPIT_REDIS_URL"]
+	if single := set != "Redis Sentinel" && set != "Redis Cluster"; url != single {
+		t.Errorf("%s: %s has SANDPIT_REDIS_URL: %v, want %v", set, command, url, single)
+	}
+	if set == "Redis Sentinel" && env["SANDPIT_REDIS_PASSWORD"] != "redis-auth" {
+		t.Errorf("%s: %s takes SANDPIT_REDIS_PASSWORD from %q, want the Secret redis-auth", set, command, env["SANDPIT_REDIS_PASSWORD"])
+	}
+	want := map[string]string{"redis-sentinel": "", "redis-cluster": "", "redis-wait-replicas": ""}
+	switch set {
+	case "Redis Sentinel":
+		want["redis-sentinel"] = "mymaster@s1:26379,s2:26379"
+		want["redis-wait-replicas"] = "1"
+	case "Redis Cluster":
+		want["redis-cluster"] = "r1:6379,r2:6379,r3:6379"
+	}
+	for flag, v := range want {
+		if got := argValue(args, flag); got != v {
+			t.Errorf("%s: %s --%s %q, want %q", set, command, flag, got, v)
+		}
+	}
+}
+
 // argValue returns the value of --name in args, or "".
 func argValue(args []string, name string) string {
 	for i, a := range args {
@@ -167,11 +201,11 @@ var chartValues = map[string][]string{
 	"an external Redis and Secrets of one's own": {"redis.enabled=false", "redis.existingSecret=my-redis",
 		"apiKeys.existingSecret=my-keys", "packages.builtIn=true", "worker.appArmorProfile=null",
 		"worker.seccompProfile.type=Localhost", "worker.seccompProfile.localhostProfile=profiles/chromium.json"},
-	// Depends on --redis-sentinel and --redis-sentinel-master, which sandpit
-	// does not have yet: validated, but its arguments are not checked
-	// against the binary.
 	"Redis Sentinel": {"apiKeys.keys=k1", "redis.enabled=false", "redis.sentinel.enabled=true",
-		"redis.sentinel.addresses=s1:26379\\,s2:26379", "keda.enabled=true"},
+		"redis.sentinel.addresses=s1:26379\\,s2:26379", "keda.enabled=true", "redis.waitReplicas=1",
+		"redis.passwordSecret=redis-auth"},
+	"Redis Cluster": {"apiKeys.keys=k1", "redis.enabled=false", "redis.cluster.enabled=true",
+		"redis.cluster.addresses=r1:6379\\,r2:6379\\,r3:6379", "keda.enabled=true"},
 }
 
 // TestHelmChart lints the chart, renders it with several value sets,
@@ -275,7 +309,7 @@ func validate(t *testing.T, dir string, rendered map[string]map[string]object, f
 
 // checkChart checks one rendered value set.
 func checkChart(t *testing.T, name string, objs map[string]object) {
-	sentinel := name == "Redis Sentinel"
+	sentinel, cluster := name == "Redis Sentinel", name == "Redis Cluster"
 	var api, worker object
 	for key, o := range objs {
 		if strings.HasPrefix(key, "Deployment/") {
@@ -294,9 +328,8 @@ func checkChart(t *testing.T, name string, objs map[string]object) {
 		c := d.get("spec", "template", "spec", "containers", 0).(map[string]any)
 		args := toStrings(c["args"])
 		command := args[0]
-		if !sentinel {
-			checkArgs(t, name+": "+command+" args", command, args[1:])
-		}
+		checkArgs(t, name+": "+command+" args", command, args[1:])
+		checkRedis(t, name, command, c)
 		grace, err := time.ParseDuration(argValue(args, "shutdown-grace"))
 		if err != nil {
 			t.Fatalf("%s: no --shutdown-grace: %v", command, err)
@@ -368,6 +401,9 @@ func checkChart(t *testing.T, name string, objs map[string]object) {
 		wantType := "redis-streams"
 		if sentinel {
 			wantType = "redis-sentinel-streams"
+		}
+		if cluster {
+			wantType = "redis-cluster-streams"
 		}
 		if tr.(map[string]any)["type"] != wantType {
 			t.Errorf("trigger type %v, want %s", tr.(map[string]any)["type"], wantType)

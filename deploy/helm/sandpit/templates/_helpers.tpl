@@ -40,15 +40,17 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "sandpit.redisArgs" -}}
 {{- if .Values.redis.sentinel.enabled }}
 - --redis-sentinel
-- {{ required "redis.sentinel.addresses is required" .Values.redis.sentinel.addresses | quote }}
-- --redis-sentinel-master
-- {{ .Values.redis.sentinel.masterName | quote }}
+- {{ printf "%s@%s" (required "redis.sentinel.masterName is required" .Values.redis.sentinel.masterName) (required "redis.sentinel.addresses is required" .Values.redis.sentinel.addresses) | quote }}
 {{- else if .Values.redis.cluster.enabled }}
 - --redis-cluster
 - {{ required "redis.cluster.addresses is required" .Values.redis.cluster.addresses | quote }}
 {{- end }}
 - --redis-prefix
 - {{ .Values.redis.prefix | quote }}
+{{- if .Values.redis.waitReplicas }}
+- --redis-wait-replicas
+- {{ .Values.redis.waitReplicas | quote }}
+{{- end }}
 {{- if .Values.packages.allow }}
 - --packages
 - {{ .Values.packages.allow | quote }}
@@ -66,6 +68,13 @@ app.kubernetes.io/component: {{ .component }}
     secretKeyRef:
       name: {{ include "sandpit.redisSecret" . }}
       key: {{ .Values.redis.existingSecretKey }}
+{{- end }}
+{{- if .Values.redis.passwordSecret }}
+- name: SANDPIT_REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.redis.passwordSecret }}
+      key: {{ .Values.redis.passwordSecretKey }}
 {{- end }}
 {{- if or .Values.packages.builtIn .Values.packages.volume }}
 - name: SANDPIT_PACKAGES_DIR
@@ -95,6 +104,12 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- if and (not .Values.redis.enabled) (not .Values.redis.url) (not .Values.redis.existingSecret) (not .Values.redis.sentinel.enabled) (not .Values.redis.cluster.enabled) -}}
 {{- fail "redis: set redis.enabled, redis.url or redis.existingSecret" -}}
+{{- end -}}
+{{- if and .Values.redis.sentinel.enabled .Values.redis.cluster.enabled -}}
+{{- fail "redis: set one of redis.sentinel.enabled and redis.cluster.enabled, not both" -}}
+{{- end -}}
+{{- if and .Values.redis.enabled (or .Values.redis.sentinel.enabled .Values.redis.cluster.enabled) -}}
+{{- fail "redis: redis.enabled runs a single Redis; set it to false with redis.sentinel or redis.cluster" -}}
 {{- end -}}
 {{- if le (int .Values.worker.terminationGracePeriodSeconds) (int .Values.worker.shutdownGraceSeconds) -}}
 {{- fail (printf "worker.terminationGracePeriodSeconds (%v) must be longer than worker.shutdownGraceSeconds (%v): the kubelet would kill workers mid-drain" .Values.worker.terminationGracePeriodSeconds .Values.worker.shutdownGraceSeconds) -}}
