@@ -38,6 +38,12 @@ var purify embed.FS
 //go:embed node_modules/plotly.js-dist-min/plotly.min.js
 var plotly embed.FS
 
+// The playground's code editor: CodeMirror and its Python mode, bundled
+// from editor/ by `npm run build` (the Makefile's page/build/editor.js).
+//
+//go:embed build/editor.js
+var editor embed.FS
+
 // WebConfig configures what Web serves.
 type WebConfig struct {
 	// Limits bound the jobs run in end users' browsers, as they bound the
@@ -137,6 +143,9 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 		return nil, err
 	}
 	if err := add(plotly, "node_modules/plotly.js-dist-min/plotly.min.js", "/web/plotly.min.js", false); err != nil {
+		return nil, err
+	}
+	if err := add(editor, "build/editor.js", "/web/editor.js", false); err != nil {
 		return nil, err
 	}
 	if err := add(web, "web/sandpit.js", "/sdk/sandpit.js", false); err != nil {
