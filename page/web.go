@@ -124,7 +124,8 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 			etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
 		return nil
 	}
-	for _, name := range []string{"frame.js", "job.js", "render.js", "chart.js", "view.js", "view.css", "playground.js", "playground.css"} {
+	for _, name := range []string{"frame.js", "job.js", "render.js", "chart.js", "view.js", "view.css", "playground.js", "playground.css",
+		"examples.js", "events.js", "settings.js", "live.js"} {
 		if err := add(web, "web/"+name, "/web/"+name, false); err != nil {
 			return nil, err
 		}
@@ -254,15 +255,16 @@ func ViewCSP(origin string) string {
 }
 
 // PlaygroundCSP is the policy of the playground: like a client-side page's,
-// but on sandpit's origin so that it may call POST /v1/run, and never in a
-// frame.
+// but on sandpit's origin so that it may run jobs (POST /v1/run), stop them
+// (DELETE /v1/jobs/{id}) and follow their events, and share code as a
+// client-side page (POST /v1/pages), and never in a frame.
 func PlaygroundCSP(origin string) string {
 	return "default-src 'none'; " +
 		"script-src " + origin + "/web/ " + origin + "/sdk/sandpit.js; " +
 		"style-src " + origin + "/web/ 'unsafe-inline'; " +
 		"img-src data:; " +
 		"frame-src " + origin + pathFrame + " " + origin + pathChart + "; " +
-		"connect-src " + origin + "/v1/run; " +
+		"connect-src " + origin + "/v1/run " + origin + "/v1/jobs/ " + origin + "/v1/pages; " +
 		"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 }
 

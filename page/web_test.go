@@ -71,7 +71,7 @@ func TestPolicies(t *testing.T) {
 		connect string
 		frames  string // frame-ancestors; "-" for absent
 	}{
-		{"playground", "", o + "/v1/run", "'none'"},
+		{"playground", "", o + "/v1/run " + o + "/v1/jobs/ " + o + "/v1/pages", "'none'"},
 		{"frame", "allow-scripts", o + "/web/pyodide/ " + o + "/web/packages/ " + o + "/web/harness.py blob:", "-"},
 		{"chart", "allow-scripts", "", "-"},
 		{"page", "allow-scripts allow-downloads", "", "*"},
