@@ -270,7 +270,7 @@ func TestPlaygroundEditor(t *testing.T) {
 		t.Errorf("with remember ticked, the key after a reload is %q", key)
 	}
 	do(t, ctx, 10*time.Second, chromedp.Click(chromedp.ID("remember")), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`#code .cm-content`)))
-	if key := eval[string](t, ctx, 5*time.Second, `document.getElementById("key").value + localStorage.getItem("sandpit.playground").includes(` + fmt.Sprintf("%q", webKey) + `)`); key != "false" {
+	if key := eval[string](t, ctx, 5*time.Second, `document.getElementById("key").value + localStorage.getItem("sandpit.playground").includes(`+fmt.Sprintf("%q", webKey)+`)`); key != "false" {
 		t.Errorf("with remember unticked, the key is still kept: %q", key)
 	}
 }
