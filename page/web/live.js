@@ -5,6 +5,8 @@ export class LiveOutput {
   #pre;
   #last = null; // the span the latest piece went into, and its stream
   #fd = 0;
+  // What was written to stdout (1) and stderr (2).
+  written = { 1: "", 2: "" };
 
   // constructor shows, in container, a job running where ("on the server").
   constructor(container, where) {
@@ -36,6 +38,7 @@ export class LiveOutput {
       this.#fd = fd;
     }
     this.#last.append(text);
+    this.written[fd === 2 ? 2 : 1] += text;
     if (atEnd) pre.scrollTop = pre.scrollHeight;
   }
 }

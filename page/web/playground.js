@@ -250,6 +250,10 @@ async function run() {
     cancel = () => ctl.abort();
     job = await runInBrowser(s, live, ctl.signal);
   }
+  // The server keeps no output of a job it cancelled: show what came.
+  if (job && job.status === "cancelled" && !job.stdout && !job.stderr) {
+    job = { ...job, stdout: live.written[1], stderr: live.written[2] };
+  }
   if (job) renderJob(output, job, { where, wall: performance.now() - start });
   document.body.dataset.status = job ? job.status : "problem";
   busy.textContent = "";
