@@ -49,6 +49,7 @@ const host = new Host({ workerURL, workerType: "classic" });
 const stops = new Map();
 let current = null;
 
+// stopper returns run id's entry, made on first use.
 function stopper(id) {
   if (!stops.has(id)) {
     let fire;
