@@ -178,7 +178,9 @@ func TestPlayground(t *testing.T) {
 		// output are drawn too.
 		h := eval[int](t, ctx, 5*time.Second, `document.documentElement.scrollHeight`)
 		do(t, ctx, 10*time.Second, chromedp.EmulateViewport(1100, int64(h)))
-		eval[any](t, ctx, 5*time.Second, `new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(null))))`)
+		// Chromium paints a cross-origin frame that was off screen (the
+		// HTML output's) a moment after it comes into view.
+		eval[any](t, ctx, 5*time.Second, `new Promise((r) => setTimeout(() => requestAnimationFrame(() => requestAnimationFrame(() => r(null))), 1000))`)
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		shot, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
