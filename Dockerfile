@@ -12,6 +12,7 @@ RUN go mod download
 COPY page/package.json page/package-lock.json page/
 RUN cd page && npm ci --no-audit --no-fund
 COPY . .
+RUN cd page && npm run build
 RUN CGO_ENABLED=0 go build -o /sandpit ./cmd/sandpit
 
 # Chromium for the workers, redis-server for `serve`'s private Redis, tini as

@@ -4,6 +4,9 @@
 GO       ?= go
 BIN      := bin/sandpit
 PYODIDE  := page/node_modules/pyodide/pyodide.asm.wasm
+# The playground's code editor, bundled from page/editor/ by esbuild; the
+# binary embeds it, so it is built before anything Go.
+EDITOR   := page/build/editor.js
 SANDPIT_USER ?= sandpit
 # Arguments for `sandpit serve` in `make run`, e.g. make run ARGS="--addr 0.0.0.0:8080".
 ARGS     ?=
@@ -40,9 +43,14 @@ $(PYODIDE): page/package.json page/package-lock.json
 	cd page && npm ci --no-audit --no-fund
 	@touch $@
 
-deps: system-deps $(PYODIDE)
+# CodeMirror and its Python mode, from the npm packages page/package-lock.json
+# pins, bundled into one module served as /web/editor.js.
+$(EDITOR): $(PYODIDE) $(wildcard page/editor/*.js)
+	cd page && npm run build
 
-build: $(PYODIDE)
+deps: system-deps $(EDITOR)
+
+build: $(EDITOR)
 	$(GO) build -o $(BIN) ./cmd/sandpit
 
 run: deps build
@@ -80,12 +88,12 @@ test-typescript: deps build
 
 # The whole module builds for macOS and Windows too: what is Linux's alone
 # (cgroups, /proc, unshare, Pdeathsig) lives in _linux.go files with stubs.
-cross-build: $(PYODIDE)
+cross-build: $(EDITOR)
 	GOOS=darwin $(GO) build ./...
 	GOOS=windows $(GO) build ./...
 
 # Longer fuzzing of the parsers of untrusted input (the seed corpus runs in `make test`).
-fuzz: $(PYODIDE)
+fuzz: $(EDITOR)
 	$(GO) test -run XXX -fuzz FuzzParseSpec -fuzztime 60s .
 
 bench: deps
@@ -104,7 +112,7 @@ PYODIDE_VERSION := $(shell sed -n '/"node_modules\/pyodide": {/{n;s/.*"version":
 PYODIDE_ARCHIVE ?=
 PACKAGES_DIR ?= packages
 
-packages: $(PYODIDE)
+packages: $(EDITOR)
 	@archive="$(PYODIDE_ARCHIVE)"; \
 	if [ -z "$$archive" ]; then \
 		archive=.cache/pyodide-$(PYODIDE_VERSION).tar.bz2; \
@@ -118,4 +126,4 @@ packages: $(PYODIDE)
 	$(GO) run ./cmd/sandpit packages --archive "$$archive" --out $(PACKAGES_DIR)
 
 clean:
-	rm -rf bin page/node_modules
+	rm -rf bin page/node_modules page/build

@@ -38,6 +38,12 @@ var purify embed.FS
 //go:embed node_modules/plotly.js-dist-min/plotly.min.js
 var plotly embed.FS
 
+// The playground's code editor: CodeMirror and its Python mode, bundled
+// from editor/ by `npm run build` (the Makefile's page/build/editor.js).
+//
+//go:embed build/editor.js
+var editor embed.FS
+
 // WebConfig configures what Web serves.
 type WebConfig struct {
 	// Limits bound the jobs run in end users' browsers, as they bound the
@@ -118,7 +124,8 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 			etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
 		return nil
 	}
-	for _, name := range []string{"frame.js", "job.js", "render.js", "chart.js", "view.js", "view.css", "playground.js", "playground.css"} {
+	for _, name := range []string{"frame.js", "job.js", "render.js", "chart.js", "view.js", "view.css", "playground.js", "playground.css",
+		"examples.js", "events.js", "settings.js", "live.js"} {
 		if err := add(web, "web/"+name, "/web/"+name, false); err != nil {
 			return nil, err
 		}
@@ -137,6 +144,9 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 		return nil, err
 	}
 	if err := add(plotly, "node_modules/plotly.js-dist-min/plotly.min.js", "/web/plotly.min.js", false); err != nil {
+		return nil, err
+	}
+	if err := add(editor, "build/editor.js", "/web/editor.js", false); err != nil {
 		return nil, err
 	}
 	if err := add(web, "web/sandpit.js", "/sdk/sandpit.js", false); err != nil {
@@ -245,15 +255,16 @@ func ViewCSP(origin string) string {
 }
 
 // PlaygroundCSP is the policy of the playground: like a client-side page's,
-// but on sandpit's origin so that it may call POST /v1/run, and never in a
-// frame.
+// but on sandpit's origin so that it may run jobs (POST /v1/run), stop them
+// (DELETE /v1/jobs/{id}) and follow their events, and share code as a
+// client-side page (POST /v1/pages), and never in a frame.
 func PlaygroundCSP(origin string) string {
 	return "default-src 'none'; " +
 		"script-src " + origin + "/web/ " + origin + "/sdk/sandpit.js; " +
 		"style-src " + origin + "/web/ 'unsafe-inline'; " +
 		"img-src data:; " +
 		"frame-src " + origin + pathFrame + " " + origin + pathChart + "; " +
-		"connect-src " + origin + "/v1/run; " +
+		"connect-src " + origin + "/v1/run " + origin + "/v1/jobs/ " + origin + "/v1/pages; " +
 		"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 }
 

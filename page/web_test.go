@@ -71,7 +71,7 @@ func TestPolicies(t *testing.T) {
 		connect string
 		frames  string // frame-ancestors; "-" for absent
 	}{
-		{"playground", "", o + "/v1/run", "'none'"},
+		{"playground", "", o + "/v1/run " + o + "/v1/jobs/ " + o + "/v1/pages", "'none'"},
 		{"frame", "allow-scripts", o + "/web/pyodide/ " + o + "/web/packages/ " + o + "/web/harness.py blob:", "-"},
 		{"chart", "allow-scripts", "", "-"},
 		{"page", "allow-scripts allow-downloads", "", "*"},
@@ -167,6 +167,12 @@ func TestAssets(t *testing.T) {
 		{"/web/harness.py", "text/x-python"},
 		{"/web/view.css", "text/css"},
 		{"/web/purify.es.mjs", "text/javascript"},
+		{"/web/editor.js", "text/javascript"},
+		{"/web/playground.js", "text/javascript"},
+		{"/web/examples.js", "text/javascript"},
+		{"/web/events.js", "text/javascript"},
+		{"/web/settings.js", "text/javascript"},
+		{"/web/live.js", "text/javascript"},
 		{"/web/pyodide/pyodide.asm.wasm", "application/wasm"},
 		{"/web/pyodide/python_stdlib.zip", "application/zip"},
 	} {
@@ -259,5 +265,21 @@ func TestWebServesPackages(t *testing.T) {
 	var none lockFile
 	if err := json.Unmarshal(serve(bare, "GET", "/web/pyodide/pyodide-lock.json").Body.Bytes(), &none); err != nil || len(none.Packages) != 0 {
 		t.Errorf("lock without a repository names %d packages (%v)", len(none.Packages), err)
+	}
+}
+
+// TestEditorBundle checks the playground's editor, bundled from editor/:
+// a module with what the playground imports, and nothing the playground's
+// policy forbids (it allows no eval).
+func TestEditorBundle(t *testing.T) {
+	body := serve(newWeb(t, WebConfig{}), "GET", "/web/editor.js").Body.String()
+	exports := regexp.MustCompile(`export\s*\{([^}]*)\}`).FindStringSubmatch(body)
+	if exports == nil || !strings.Contains(exports[1], "createEditor") || !strings.Contains(exports[1], "setText") {
+		t.Errorf("the bundle does not export createEditor and setText: %.200q", exports)
+	}
+	for _, forbidden := range []string{"eval(", "new Function(", "Function(\"", "//cdn.", "https://unpkg"} {
+		if strings.Contains(body, forbidden) {
+			t.Errorf("the bundle holds %q", forbidden)
+		}
 	}
 }

@@ -211,3 +211,66 @@ func TestSDKRunsCallsInOrder(t *testing.T) {
 		t.Fatalf("runs = %q, want three fresh interpreters in order", got)
 	}
 }
+
+// TestSDKStreamsOutput checks run's onStdout and onStderr: called piece by
+// piece as the job writes, each call before run resolves, and together the
+// job's stdout and stderr.
+func TestSDKStreamsOutput(t *testing.T) {
+	ctx := sdkPage(t)
+	got := eval[map[string]any](t, ctx, 3*time.Minute, `(async () => {
+		let resolved = false;
+		const out = [], err = [];
+		const job = await window.sdk.run(
+			"import sys, time\nfor i in range(3):\n    print(i, flush=True)\n    time.sleep(0.5)\nprint('oops', file=sys.stderr)",
+			{ onStdout: (s) => out.push([s, resolved]), onStderr: (s) => err.push([s, resolved]) });
+		resolved = true;
+		return { out, err, stdout: job.stdout, stderr: job.stderr, late: out.concat(err).some(([, r]) => r) };
+	})()`)
+	out, _ := got["out"].([]any)
+	if len(out) < 3 {
+		t.Errorf("onStdout was called %d times, want a call for each line: %v", len(out), out)
+	}
+	var joined string
+	for _, c := range out {
+		joined += c.([]any)[0].(string)
+	}
+	if joined != "0\n1\n2\n" || joined != got["stdout"] {
+		t.Errorf("onStdout got %q, the job's stdout is %q, want both 0 1 2", joined, got["stdout"])
+	}
+	if err, _ := got["err"].([]any); len(err) != 1 || err[0].([]any)[0] != "oops\n" || got["stderr"] != "oops\n" {
+		t.Errorf("onStderr got %v, the job's stderr is %q", got["err"], got["stderr"])
+	}
+	if got["late"] != false {
+		t.Error("output came after run resolved")
+	}
+}
+
+// TestSDKStop checks run's signal: aborting it ends a running job as
+// cancelled with what it wrote so far, aborting before the run starts
+// cancels it too, and the sandbox runs the next job as usual.
+func TestSDKStop(t *testing.T) {
+	ctx := sdkPage(t)
+	got := eval[map[string]any](t, ctx, 3*time.Minute, `(async () => {
+		const stop = new AbortController();
+		const job = await window.sdk.run("import time\nwhile True:\n    print('tick', flush=True)\n    time.sleep(0.1)",
+			{ signal: stop.signal, onStdout: () => stop.abort() });
+		const early = new AbortController();
+		early.abort();
+		const before = await window.sdk.run("print('never')", { signal: early.signal });
+		const next = await window.sdk.run("print('next')");
+		return { status: job.status, message: job.message, stdout: job.stdout, before: before.status, beforeOut: before.stdout, next: next.stdout };
+	})()`)
+	if got["status"] != "cancelled" || got["message"] != "the job was cancelled" || !strings.HasPrefix(got["stdout"].(string), "tick\n") {
+		t.Errorf("the stopped job: %v", got)
+	}
+	if got["before"] != "cancelled" || got["beforeOut"] != "" {
+		t.Errorf("a run aborted before it started: %v", got)
+	}
+	if got["next"] != "next\n" {
+		t.Errorf("the run after the stops: %v", got)
+	}
+	bad := eval[map[string]any](t, ctx, time.Minute, `window.sdk.run("1", { onStdout: "no" }).then((j) => j, (e) => ({ code: e.code, message: e.message }))`)
+	if bad["code"] != "invalid" || bad["message"] != "onStdout must be a function" {
+		t.Errorf("onStdout not a function: %v", bad)
+	}
+}

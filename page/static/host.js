@@ -216,14 +216,21 @@ function failed(message) {
   return { status: "error", message: head(String(message), 1000)[0], stopped: true };
 }
 
+// cancelled is the outcome of a job its caller stopped; its worker is
+// terminated, whatever it was doing.
+function cancelled() {
+  return { status: "cancelled", stopped: true };
+}
+
 // runIn runs one job in worker w and resolves with its outcome. The worker
 // is terminated after the job, unless keep is set (a session's worker),
 // in which case it is terminated only when it does not stop on a timeout,
 // and the outcome says so with stopped. A session's worker blocks on its
 // gate between runs (see worker.js); the gate is opened for this run.
 // onOutput, when given, is called with (1 or 2, text) as the job writes to
-// stdout or stderr, all of it before the outcome.
-function runIn(w, interrupt, spec, serverLimits, keep = false, gate = null, onOutput = null) {
+// stdout or stderr, all of it before the outcome. control, when given, gets
+// a stop function that ends the job at once as cancelled.
+function runIn(w, interrupt, spec, serverLimits, keep = false, gate = null, onOutput = null, control = null) {
   const limits = jobLimits(spec, serverLimits);
   return new Promise((resolve) => {
     const relay = onOutput ? new Relay(onOutput) : null;
@@ -262,6 +269,7 @@ function runIn(w, interrupt, spec, serverLimits, keep = false, gate = null, onOu
       // the session.
       setTimeout(() => finish({ status: "timeout", stopped: true }), keep ? 4000 : 250);
     }, limits.timeout_ms);
+    if (control) control.stop = () => finish(cancelled());
     w.onmessage = (ev) => {
       const m = ev.data;
       if (!m || typeof m !== "object") return;
@@ -321,6 +329,7 @@ export class Host {
   #busy = false;
   #ready;
   #interrupts = new WeakMap();
+  #control = null; // how to stop the job run is running
 
   constructor({ workerURL, workerType = "module", cold = false, preload = [] }) {
     this.#url = workerURL;
@@ -379,12 +388,19 @@ export class Host {
   async run(spec, limits, onOutput = null) {
     if (this.#busy) throw new Error("host is busy");
     this.#busy = true;
+    const control = { stopped: false, stop: null };
+    this.#control = control;
     try {
       await this.#ready;
       const w = await this.#next;
       this.#next = null;
-      return await runIn(w, this.#interrupts.get(w), spec, limits, false, null, onOutput);
+      if (control.stopped) {
+        w.terminate();
+        return { ...cancelled(), stdout: "", stderr: "", stdout_truncated: false, stderr_truncated: false };
+      }
+      return await runIn(w, this.#interrupts.get(w), spec, limits, false, null, onOutput, control);
     } finally {
+      this.#control = null;
       // The next worker boots once the job is over, so that it takes no
       // CPU from the job, and once its result is on its way: handing the
       // worker its snapshot copies tens of megabytes.
@@ -394,6 +410,15 @@ export class Host {
       }
       this.#busy = false;
     }
+  }
+
+  // stop ends the job run is running, or is about to run, as cancelled:
+  // its worker is terminated and run resolves with what it wrote so far.
+  stop() {
+    const c = this.#control;
+    if (!c) return;
+    c.stopped = true;
+    c.stop?.();
   }
 
   // runInSession runs one job of the session in the session's worker,

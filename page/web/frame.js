@@ -18,6 +18,9 @@
 // Protocol, by postMessage with the parent only:
 //   frame → parent  {sandpit: "ready"}                once listening
 //   parent → frame  {sandpit: "run", id, spec}
+//   parent → frame  {sandpit: "stop", id}             end run id as cancelled
+//   frame → parent  {sandpit: "output", id, fd, text} stdout (fd 1) or stderr
+//                                                     (2) as the job writes it
 //   frame → parent  {sandpit: "job", id, job}         the finished job
 //   frame → parent  {sandpit: "error", id, error: {code, message}}
 
@@ -40,19 +43,50 @@ import(${JSON.stringify(new URL("worker.js", import.meta.url).href)}).then(
 const workerURL = URL.createObjectURL(new Blob([workerSource], { type: "text/javascript" }));
 const host = new Host({ workerURL, workerType: "classic" });
 
-async function runOne(request) {
+// The runs asked for and not yet answered, by id, each with what ends its
+// wait for Python to start once it is asked to stop; current is the id of
+// the run under way.
+const stops = new Map();
+let current = null;
+
+// stopper returns run id's entry, made on first use.
+function stopper(id) {
+  if (!stops.has(id)) {
+    let fire;
+    const stopped = new Promise((resolve) => (fire = resolve));
+    stops.set(id, { stopped, fire, asked: false });
+  }
+  return stops.get(id);
+}
+
+// runOne runs one request; send gets its output as it comes.
+async function runOne(id, request, send) {
   const created = new Date();
   const spec = checkSpec(request, config.limits);
+  const stop = stopper(id);
+  const cancelled = () => toJob({ status: "cancelled", stdout: "", stderr: "" }, spec, config, { created, started: new Date(), finished: new Date() });
+  if (stop.asked) return cancelled();
+  current = id;
   try {
-    await host.ready();
+    await Promise.race([host.ready(), stop.stopped]);
   } catch (e) {
     throw Object.assign(new Error("Python could not start in this browser: " + (e && e.message ? e.message : e)), {
       code: "unavailable",
     });
   }
+  if (stop.asked) return cancelled();
   const started = new Date();
-  const outcome = await host.run(spec, config.limits);
+  const outcome = await host.run(spec, config.limits, send);
   return toJob(outcome, spec, config, { created, started, finished: new Date() });
+}
+
+// stopRun ends run id as cancelled, whether it runs or waits its turn.
+function stopRun(id) {
+  if (!stops.has(id)) return; // answered already, or never asked for
+  const stop = stops.get(id);
+  stop.asked = true;
+  stop.fire();
+  if (current === id) host.stop();
 }
 
 // Jobs run one at a time, in the order they came.
@@ -61,13 +95,24 @@ let queue = Promise.resolve();
 addEventListener("message", (ev) => {
   if (ev.source !== parent || parent === window) return;
   const m = ev.data;
-  if (!m || typeof m !== "object" || m.sandpit !== "run") return;
+  if (!m || typeof m !== "object") return;
+  if (m.sandpit === "stop") {
+    stopRun(m.id);
+    return;
+  }
+  if (m.sandpit !== "run") return;
   const to = ev.origin === "null" ? "*" : ev.origin;
+  stopper(m.id);
+  const send = (fd, text) => parent.postMessage({ sandpit: "output", id: m.id, fd, text }, to);
+  const done = () => {
+    stops.delete(m.id);
+    current = null;
+  };
   queue = queue.then(() =>
-    runOne(m.spec).then(
+    runOne(m.id, m.spec, send).then(
       (job) => parent.postMessage({ sandpit: "job", id: m.id, job }, to),
       (e) => parent.postMessage({ sandpit: "error", id: m.id, error: { code: e.code || "internal", message: String(e.message || e) } }, to),
-    ),
+    ).finally(done),
   );
 });
 

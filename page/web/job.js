@@ -324,6 +324,10 @@ export function toJob(outcome, spec, config, times) {
       res.message = `the code ran longer than its timeout of ${goDuration(timeoutMS(spec, limits))}`;
       res.passed = failedTest;
       break;
+    case "cancelled":
+      res.message = "the job was cancelled";
+      res.passed = failedTest;
+      break;
     case "memory_limit": {
       const error = pyError(o.error);
       if (error === undefined) {

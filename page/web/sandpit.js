@@ -6,6 +6,10 @@
 //   job.status, job.stdout, job.result, job.error, job.files, job.outputs, ...
 //   await render(document.getElementById("out"), job);  // as sandpit shows it
 //
+//   const stop = new AbortController();
+//   run(code, { onStdout: (text) => ..., onStderr: (text) => ..., signal: stop.signal });
+//   stop.abort();  // the run resolves with a job whose status is "cancelled"
+//
 // The code runs in a hidden iframe of sandpit's, sandboxed without
 // allow-same-origin: on an opaque origin, it can reach nothing of the page
 // that imports this module (cookies, storage, DOM) nor the network.
@@ -58,11 +62,22 @@ export class Sandbox {
       if (m.sandpit === "ready") loaded();
       const p = this.#pending.get(m.id);
       if (!p) return;
-      if (m.sandpit === "job") {
+      if (m.sandpit === "output") {
+        const to = m.fd === 2 ? p.onStderr : p.onStdout;
+        if (typeof to === "function" && typeof m.text === "string") {
+          try {
+            to(m.text);
+          } catch (e) {
+            globalThis.reportError?.(e);
+          }
+        }
+      } else if (m.sandpit === "job") {
         this.#pending.delete(m.id);
+        p.done();
         p.resolve(m.job);
       } else if (m.sandpit === "error") {
         this.#pending.delete(m.id);
+        p.done();
         p.reject(new SandpitError(String(m.error?.code), String(m.error?.message)));
       }
     };
@@ -73,14 +88,27 @@ export class Sandbox {
   // run runs code with options (any fields of a job spec: files, stdin,
   // timeout_ms, memory_mb, packages, test) and resolves with the finished
   // job. It rejects with a SandpitError when the spec is invalid or Python
-  // cannot start.
+  // cannot start. Three options are the caller's own: onStdout and
+  // onStderr are called with each piece of text the job writes, as it
+  // writes it, all before run resolves; signal, an AbortSignal, stops the
+  // run when it aborts, and run resolves with the job, cancelled, and what
+  // it wrote until then.
   async run(code, options = {}) {
     if (!options || typeof options !== "object") throw new SandpitError("invalid", "options must be an object");
+    const { onStdout, onStderr, signal, ...spec } = options;
+    for (const [name, f] of [["onStdout", onStdout], ["onStderr", onStderr]]) {
+      if (f !== undefined && typeof f !== "function") throw new SandpitError("invalid", `${name} must be a function`);
+    }
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new SandpitError("invalid", "signal must be an AbortSignal");
     await this.#ready;
     const id = ++this.#seq;
+    const stop = () => this.#frame.contentWindow?.postMessage({ sandpit: "stop", id }, "*");
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      this.#frame.contentWindow.postMessage({ sandpit: "run", id, spec: { ...options, code } }, "*");
+      const done = () => signal?.removeEventListener("abort", stop);
+      this.#pending.set(id, { resolve, reject, onStdout, onStderr, done });
+      this.#frame.contentWindow.postMessage({ sandpit: "run", id, spec: { ...spec, code } }, "*");
+      if (signal?.aborted) stop();
+      else signal?.addEventListener("abort", stop, { once: true });
     });
   }
 
@@ -88,7 +116,10 @@ export class Sandbox {
   close() {
     removeEventListener("message", this.#onMessage);
     this.#frame.remove();
-    for (const p of this.#pending.values()) p.reject(new SandpitError("cancelled", "the sandbox was closed"));
+    for (const p of this.#pending.values()) {
+      p.done();
+      p.reject(new SandpitError("cancelled", "the sandbox was closed"));
+    }
     this.#pending.clear();
   }
 }
