@@ -31,6 +31,8 @@ func runBench(ctx context.Context, args []string, std stdio) error {
 		concurrent int
 		naive      int
 		floor      int
+		serverPID  int
+		redisPID   int
 		wc         workerConfig
 	)
 	f.StringVar(&server, "server", "http://127.0.0.1:8080", "URL of the sandpit server")
@@ -43,9 +45,14 @@ func runBench(ctx context.Context, args []string, std stdio) error {
 	f.IntVar(&concurrent, "concurrency", 8, "jobs in flight at once for the throughput figure")
 	f.IntVar(&naive, "naive", 0, "also run this many jobs the naive way (a fresh tab cold-loading Pyodide per job) in a local Chromium, and print the ratio")
 	f.IntVar(&floor, "floor", 0, "also time this many runs of python3 -c CODE in a subprocess, the unsandboxed floor")
+	f.IntVar(&serverPID, "server-pid", 0, "process id of the server, on this machine, whose CPU time (with all it started) the throughput run reports per job; found from --server's port when not given")
+	f.IntVar(&redisPID, "redis-pid", 0, "process id of an external redis-server on this machine, to count its CPU time too")
 	wc.register(f)
 	if err := f.parseNoArgs(args); err != nil {
 		return err
+	}
+	if serverPID < 0 || redisPID < 0 {
+		return fmt.Errorf("--server-pid and --redis-pid are process ids: positive, or 0 for none")
 	}
 	c, err := client.New(server, client.WithAPIKey(apiKey))
 	if err != nil {
@@ -65,11 +72,16 @@ func runBench(ctx context.Context, args []string, std stdio) error {
 	var rate float64
 	if jobs > 0 {
 		var lat []time.Duration
+		cpu := newCPUMeter(server, serverPID, redisPID)
+		cpu.start()
 		rate, lat, err = throughput(ctx, c, spec, jobs, concurrent)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "throughput, %d jobs, %d in flight: %.2f jobs/s\n  per job: %s\n\n", jobs, concurrent, rate, summary(lat))
+		if err := cpu.report(out, jobs); err != nil {
+			return err
+		}
 	}
 	if naive > 0 {
 		nrate, lat, err := naiveBaseline(ctx, wc, spec, naive)
