@@ -95,6 +95,12 @@ var sandboxAttacks = []attack{
 		code:  "import __main__, sys\nfor m in list(sys.modules.values()):\n    if hasattr(m, '_sandpit_start'): m._sandpit_start = None\njs.postMessage = None\nprint('SAFE')",
 		check: func(t *testing.T, code int, job sandpit.Job) {}, // it may break its own job; the next must be fine
 		then:  "print('CLEAN' if hasattr(js, 'postMessage') and js.postMessage is not None else 'DIRTY')"},
+	{name: "tamper with the interpreter's memory for the next job",
+		// The job writes into its WebAssembly memory, which began as a copy
+		// of the snapshot: a string the snapshot holds is changed in place.
+		// The next interpreter starts from the snapshot and must not see it.
+		code: "import sys, pyodide_js\nheap = pyodide_js._module.HEAPU8\nbase = id(sys.copyright)\nat = next(base + o for o in range(8, 96) if heap[base + o] == ord('C') and heap[base + o + 1] == ord('o') and heap[base + o + 2] == ord('p'))\nheap[at] = ord('X')\nprint('SAFE' if sys.copyright.startswith('Xop') else 'NOT WRITTEN')",
+		then: "import sys\nprint('CLEAN' if sys.copyright.startswith('Copyright') else 'DIRTY: ' + sys.copyright[:10])"},
 	{name: "break the harness's own helpers",
 		code: "import json, os\njson.dumps = None\nos.walk = None\nprint('SAFE')",
 		check: func(t *testing.T, code int, job sandpit.Job) {

@@ -2,18 +2,15 @@ package runner
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/chromedp/chromedp"
-)
 
-// clockTick is the unit of utime and stime in /proc/PID/stat.
-const clockTick = 100
+	"github.com/sandpit-dev/sandpit/internal/proctree"
+)
 
 // Usage reads the resources used now by the browser's process group, from
 // /proc. It is for benchmarks and metrics, and works on Linux only.
@@ -24,20 +21,13 @@ func (r *Runner) Usage() (Usage, error) {
 	}
 	var u Usage
 	for _, pid := range groupPIDs(c.Browser.Process().Pid) { // the browser leads its own group
-		dir := "/proc/" + strconv.Itoa(pid)
-		stat, err := os.ReadFile(dir + "/stat")
+		st, err := proctree.ReadStat(pid)
 		if err != nil {
 			continue
 		}
-		// Fields after the command name, which may hold spaces.
-		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-		if len(f) < 13 {
-			continue
-		}
-		utime, _ := strconv.ParseInt(f[11], 10, 64)
-		stime, _ := strconv.ParseInt(f[12], 10, 64)
 		u.Processes++
-		u.CPU += time.Duration(utime+stime) * time.Second / clockTick
+		u.CPU += st.Own
+		dir := "/proc/" + strconv.Itoa(pid)
 		pss, rss := memoryOf(dir)
 		u.PSS += pss
 		u.RSS += rss

@@ -33,6 +33,8 @@ func runBench(ctx context.Context, args []string, std stdio) error {
 		naive      int
 		floor      int
 		switchKeys []string
+		serverPID  int
+		redisPID   int
 		wc         workerConfig
 	)
 	f.StringVar(&server, "server", "http://127.0.0.1:8080", "URL of the sandpit server")
@@ -52,9 +54,14 @@ func runBench(ctx context.Context, args []string, std stdio) error {
 		}
 		return nil
 	})
+	f.IntVar(&serverPID, "server-pid", 0, "process id of the server, on this machine, whose CPU time (with all it started) the throughput run reports per job; found from --server's port when not given")
+	f.IntVar(&redisPID, "redis-pid", 0, "process id of an external redis-server on this machine, to count its CPU time too")
 	wc.register(f)
 	if err := f.parseNoArgs(args); err != nil {
 		return err
+	}
+	if serverPID < 0 || redisPID < 0 {
+		return fmt.Errorf("--server-pid and --redis-pid are process ids: positive, or 0 for none")
 	}
 	c, err := client.New(server, client.WithAPIKey(apiKey))
 	if err != nil {
@@ -74,14 +81,20 @@ func runBench(ctx context.Context, args []string, std stdio) error {
 	var rate float64
 	if jobs > 0 {
 		var lat []time.Duration
+		cpu := newCPUMeter(server, serverPID, redisPID)
+		cpu.start()
 		rate, lat, err = throughput(ctx, []*client.Client{c}, spec, jobs, concurrent)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "throughput, %d jobs, %d in flight: %.2f jobs/s\n  per job: %s\n\n", jobs, concurrent, rate, summary(lat))
+		if err := cpu.report(out, jobs); err != nil {
+			return err
+		}
 	}
 	if jobs > 0 && len(switchKeys) > 0 {
-		if err := tenantSwitches(ctx, out, server, switchKeys, spec, jobs, concurrent, rate); err != nil {
+		cpu := newCPUMeter(server, serverPID, redisPID)
+		if err := tenantSwitches(ctx, out, server, switchKeys, spec, jobs, concurrent, rate, cpu); err != nil {
 			return err
 		}
 	}
@@ -152,8 +165,9 @@ func waitReadyz(ctx context.Context, server string) error {
 // each job is another tenant's than the one before and, by the host
 // policy (runner/tenant.go), may not reuse the host the previous job ran
 // in. It prints the rate beside the one-key rate and, when the server's
-// /metrics answers, how many ready hosts were retired for another key.
-func tenantSwitches(ctx context.Context, out io.Writer, server string, keys []string, spec sandpit.Spec, n, c int, oneKey float64) error {
+// /metrics answers, how many ready hosts were retired for another key,
+// and what cpu measures of the run.
+func tenantSwitches(ctx context.Context, out io.Writer, server string, keys []string, spec sandpit.Spec, n, c int, oneKey float64, cpu *cpuMeter) error {
 	cls := make([]*client.Client, len(keys))
 	for i, k := range keys {
 		var err error
@@ -162,6 +176,7 @@ func tenantSwitches(ctx context.Context, out io.Writer, server string, keys []st
 		}
 	}
 	before, counted := tenantSwitchCount(ctx, server, keys[0])
+	cpu.start()
 	rate, lat, err := throughput(ctx, cls, spec, n, c)
 	if err != nil {
 		return fmt.Errorf("jobs of %d keys in turn: %w", len(keys), err)
@@ -175,7 +190,7 @@ func tenantSwitches(ctx context.Context, out io.Writer, server string, keys []st
 		fmt.Fprintf(out, "  hosts retired for another key: %.0f\n", after-before)
 	}
 	fmt.Fprintln(out)
-	return nil
+	return cpu.report(out, n)
 }
 
 // tenantSwitchCount reads sandpit_host_tenant_switches_total from the

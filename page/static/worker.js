@@ -100,9 +100,19 @@ async function makeSnapshot(m) {
   const source = await (await fetch(harnessURL)).text();
   pyodide.runPython(source, { filename: "<sandpit>" });
   const files = m.preload.length > 0 ? await preload(pyodide, m.preload) : [];
+  warmUp(pyodide);
   const snapshot = pyodide.makeMemorySnapshot();
   const loaded = preloaded(pyodide, m.preload);
   self.postMessage({ type: "snapshot", module, snapshot, files, loaded }, [snapshot.buffer]);
+}
+
+// warmUp runs a job of `pass` through the harness before the snapshot, so
+// that what the first run in an interpreter does once (lazy imports and
+// caches) is done in the snapshot, not in every job. No job's code has run
+// yet: every interpreter starts from the same state, that of this run.
+function warmUp(pyodide) {
+  const limits = JSON.stringify({ max_output_bytes: 1024, max_files: 0, max_file_bytes: 0 });
+  pyodide.runPython(`_sandpit_start('{"code": "pass"}', '${limits}', False).run()`, { filename: "<sandpit>" });
 }
 
 // preloaded returns the packages named and all they depend on.

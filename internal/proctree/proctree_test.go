@@ -1,0 +1,112 @@
+package proctree
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestParseStat(t *testing.T) {
+	// A command name with spaces and a parenthesis, as a process may choose.
+	line := "4242 (a b) c) S 17 4242 4242 0 -1 4194560 100 0 0 0 250 30 7 3 20 0 1 0 987654 1000 10 18446744073709551615\n"
+	s, err := parseStat([]byte(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Stat{PID: 4242, PPID: 17, Comm: "a b) c", Start: 987654,
+		Own: 2800 * time.Millisecond, Reaped: 100 * time.Millisecond}
+	if s != want {
+		t.Fatalf("parseStat = %+v, want %+v", s, want)
+	}
+	for _, bad := range []string{"", "4242 no parens", "x (a) S 1", "4242 (a) S 1 2 3"} {
+		if _, err := parseStat([]byte(bad)); err == nil {
+			t.Errorf("parseStat(%q) succeeded", bad)
+		}
+	}
+}
+
+// TestTreeCountsReapedChildren runs a child that burns CPU and exits: its
+// time shows in this process's tree once reaped, and not before it ran.
+func TestTreeCountsReapedChildren(t *testing.T) {
+	self := os.Getpid()
+	classify := func(s Stat) string {
+		if s.PID == self {
+			return "self"
+		}
+		return "children"
+	}
+	before, err := Measure([]int{self}, classify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := exec.Command("sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; sleep 5")
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
+	// While it lives, the child is in the tree.
+	var tree []Stat
+	for range 100 {
+		if tree, err = Tree(self); err != nil {
+			t.Fatal(err)
+		}
+		if len(tree) > 1 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if tree[0].PID != self || !slices.ContainsFunc(tree, func(s Stat) bool { return s.PID == child.Process.Pid }) {
+		t.Fatalf("tree of %d = %+v, without the child %d", self, tree, child.Process.Pid)
+	}
+	child.Process.Kill()
+	child.Wait()
+	after, err := Measure([]int{self}, classify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := after.Since(before)
+	if used["self"] < 10*time.Millisecond {
+		t.Fatalf("the reaped child's CPU time is not counted: %v", used)
+	}
+	if used.Total() != used["self"]+used["children"] {
+		t.Fatalf("Total = %v, groups %v", used.Total(), used)
+	}
+}
+
+func TestTreeOfNoProcess(t *testing.T) {
+	if _, err := Tree(1 << 30); err == nil {
+		t.Fatal("Tree of a process that does not exist succeeded")
+	}
+}
+
+func TestListeners(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	pids, err := Listeners(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(pids, []int{os.Getpid()}) {
+		t.Fatalf("Listeners(%d) = %v, want this process %d", port, pids, os.Getpid())
+	}
+	ln.Close()
+	if pids, err := Listeners(port); err != nil || len(pids) != 0 {
+		t.Fatalf("Listeners(%d) after close = %v, %v", port, pids, err)
+	}
+}
+
+func TestMachine(t *testing.T) {
+	busy, err := MachineBusy()
+	if err != nil || busy <= 0 {
+		t.Fatalf("MachineBusy = %v, %v", busy, err)
+	}
+	if _, err := LoadAverage(); err != nil {
+		t.Fatal(err)
+	}
+}

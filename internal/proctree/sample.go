@@ -1,0 +1,101 @@
+package proctree
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Sample is the CPU time the processes of some trees have used so far, by
+// group.
+type Sample map[string]time.Duration
+
+// Measure sums Stat.CPU over the trees rooted at roots, by the group
+// classify names for each process. Once a process exits, its time counts
+// in its parent's group.
+func Measure(roots []int, classify func(Stat) string) (Sample, error) {
+	out := make(Sample)
+	seen := make(map[int]bool)
+	for _, root := range roots {
+		tree, err := Tree(root)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range tree {
+			if seen[s.PID] {
+				continue
+			}
+			seen[s.PID] = true
+			out[classify(s)] += s.CPU()
+		}
+	}
+	return out, nil
+}
+
+// Since returns what each group used between before and s.
+func (s Sample) Since(before Sample) Sample {
+	out := make(Sample)
+	for g, d := range s {
+		out[g] = d - before[g]
+	}
+	for g, d := range before {
+		if _, ok := s[g]; !ok {
+			out[g] = -d
+		}
+	}
+	return out
+}
+
+// Total is the time of all groups together.
+func (s Sample) Total() time.Duration {
+	var t time.Duration
+	for _, d := range s {
+		t += d
+	}
+	return t
+}
+
+// MachineBusy returns the CPU time all the machine's processors have spent
+// on anything but idling and waiting for I/O since boot, from /proc/stat.
+func MachineBusy() (time.Duration, error) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, fmt.Errorf("read /proc/stat: %w", err)
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0, fmt.Errorf("malformed /proc/stat: %.60q", line)
+	}
+	var ticks uint64
+	for i, v := range f[1:] {
+		if i == 3 || i == 4 || i >= 8 { // idle, iowait; guest time is already in user
+			continue
+		}
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("malformed /proc/stat: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTick, nil
+}
+
+// LoadAverage returns the machine's load average over the last minute.
+func LoadAverage() (float64, error) {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, fmt.Errorf("read /proc/loadavg: %w", err)
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return 0, fmt.Errorf("malformed /proc/loadavg: %q", data)
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return 0, fmt.Errorf("malformed /proc/loadavg: %w", err)
+	}
+	return v, nil
+}
