@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -109,16 +110,7 @@ func TestClientPageDrawsPlotly(t *testing.T) {
 	if st := waitStatus(t, ctx); st != "succeeded" {
 		t.Fatalf("status %s: %s", st, eval[string](t, ctx, 5*time.Second, `document.body.innerText`))
 	}
-	// The chart frame says how many of plotly's SVG layers it drew.
-	drawn := eval[string](t, ctx, 2*time.Minute, `new Promise((resolve) => {
-		const frame = document.querySelector("figure.output.chart iframe.chart");
-		const done = () => frame.dataset.drawn || (frame.dataset.failed && "failed: " + frame.dataset.failed);
-		if (done()) return resolve(done());
-		new MutationObserver(() => done() && resolve(done())).observe(frame, { attributes: true });
-	})`)
-	if drawn == "" || drawn == "0" || strings.HasPrefix(drawn, "failed") {
-		t.Fatalf("the chart frame reports %q, want plotly's SVG layers drawn", drawn)
-	}
+	chartDrawn(t, ctx)
 	if sb := eval[string](t, ctx, 5*time.Second, `document.querySelector("iframe.chart").getAttribute("sandbox")`); sb != "allow-scripts" {
 		t.Errorf("the chart frame's sandbox is %q, want allow-scripts alone", sb)
 	}
@@ -130,6 +122,37 @@ func TestClientPageDrawsPlotly(t *testing.T) {
 	}
 	if n := eval[int](t, ctx, 5*time.Second, `document.querySelectorAll("figure.output").length`); n != 3 {
 		t.Errorf("%d outputs shown, want 3", n)
+	}
+}
+
+// chartDrawn waits for the page's chart frame to say how many of plotly's
+// SVG layers it drew, and fails the test unless it drew some.
+func chartDrawn(t *testing.T, ctx context.Context) {
+	t.Helper()
+	drawn := eval[string](t, ctx, 2*time.Minute, `new Promise((resolve) => {
+		const frame = document.querySelector("figure.output.chart iframe.chart");
+		if (!frame) return resolve("no chart frame: " + document.body.innerText);
+		const done = () => frame.dataset.drawn || (frame.dataset.failed && "failed: " + frame.dataset.failed);
+		if (done()) return resolve(done());
+		new MutationObserver(() => done() && resolve(done())).observe(frame, { attributes: true });
+	})`)
+	if drawn == "" || drawn == "0" || strings.HasPrefix(drawn, "failed") || strings.HasPrefix(drawn, "no chart") {
+		t.Fatalf("the chart frame reports %q, want plotly's SVG layers drawn", drawn)
+	}
+}
+
+// TestPlaygroundDrawsPlotly runs a plotly-protocol object in the
+// playground, on the server and in the browser: plotly.js draws it as an
+// interactive chart in the chart frame.
+func TestPlaygroundDrawsPlotly(t *testing.T) {
+	for _, mode := range []string{"server", "browser"} {
+		t.Run(mode, func(t *testing.T) {
+			p := openPlayground(t)
+			if status, text := p.run(mode, chartCode+"Chart()", false); status != "succeeded" {
+				t.Fatalf("status %s: %s", status, text)
+			}
+			chartDrawn(t, p.ctx)
+		})
 	}
 }
 
