@@ -186,30 +186,9 @@ func TestServeOnRedisCluster(t *testing.T) {
 	}
 }
 
-// TestSeparateProcessesOnRedisSentinel runs an api and a worker on a
-// Sentinel set, the api waiting for the replica before it accepts a job.
-func TestSeparateProcessesOnRedisSentinel(t *testing.T) {
-	st, err := redisserver.StartSentinel(context.Background(), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	target := redisserver.SentinelMaster + "@" + strings.Join(st.Addrs(), ",")
-	addr := freeAddr(t)
-	base := "http://" + addr
-	w := start(t, "worker", "--redis-sentinel", target, "--pool-size", "1")
-	a := start(t, "api", "--addr", addr, "--redis-sentinel", target, "--redis-wait-replicas", "1")
-	waitReady(t, base, a)
-	runOne(t, base, 8)
-	for _, p := range []*proc{w, a} {
-		if code := p.stop(t); code != 0 {
-			t.Errorf("exit code after SIGTERM = %d, want 0", code)
-		}
-	}
-}
-
-// TestSentinelFailoverOverHTTP kills the primary of a Sentinel set while an
-// api and a worker run real jobs and submissions go on. With
+// TestSentinelFailoverOverHTTP runs an api and a worker on a Sentinel set,
+// the api waiting for the replica before it accepts a job, and kills the
+// primary while they run real jobs and submissions go on. With
 // --redis-wait-replicas 1, every job whose submission was answered 2xx
 // ends; submissions made while no replica can hold them are refused.
 func TestSentinelFailoverOverHTTP(t *testing.T) {
