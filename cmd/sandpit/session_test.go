@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/client"
 	"github.com/sandpit-dev/sandpit/internal/testenv"
 )
 
@@ -51,8 +52,13 @@ func TestSessions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.CreateSession(ctx, sandpit.SessionSpec{}); errorCode(err) != sandpit.ERATELIMITED {
-			t.Fatalf("third session: %v, want rate_limited", err)
+		// Without retries: the client would wait out the Retry-After, the
+		// time until the least recently used session expires idle, and
+		// open the session then.
+		once, _ := client.New(d.base, client.WithRetry(client.RetryPolicy{MaxAttempts: 1}))
+		_, err = once.CreateSession(ctx, sandpit.SessionSpec{})
+		if e, ok := errors.AsType[*client.Error](err); errorCode(err) != sandpit.ERATELIMITED || !ok || e.RetryAfter <= 0 {
+			t.Fatalf("third session: %v, want rate_limited with a Retry-After", err)
 		}
 		if s, err := c.CloseSession(ctx, b.ID); err != nil || s.Status != sandpit.SessionClosed {
 			t.Fatalf("CloseSession: %+v, %v", s, err)
