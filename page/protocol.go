@@ -13,6 +13,7 @@ import (
 //	run(spec, limits)             runs spec in a fresh interpreter; resolves with an Outcome
 //	runInSession(spec, limits)    runs spec in the session's one interpreter; resolves with an Outcome
 //	interruptSession()            raises KeyboardInterrupt in the session's running code
+//	snapshotChunk(offset, length) resolves with a SnapshotChunk of the host's snapshot, or null
 //
 // spec is a sandpit.Spec and limits a Limits. While a job runs, the page
 // calls OutputBinding, a function the runner adds to it with DevTools'
@@ -28,6 +29,11 @@ const (
 	// scratch, with no snapshot: the naive design, kept as the baseline
 	// that benchmarks compare against.
 	ColdSandboxPath = SandboxPath + "#cold"
+	// SharedSandboxPath is the same page booting from the snapshot served
+	// at SharedSnapshotPath, which another host made, instead of making
+	// one of its own.
+	SharedSandboxPath  = SandboxPath + "#shared"
+	SharedSnapshotPath = "/shared/snapshot"
 
 	// ProtocolObject is the name of the page's global that holds the
 	// methods below.
@@ -37,11 +43,21 @@ const (
 	MethodRun              = "run"
 	MethodRunInSession     = "runInSession"
 	MethodInterruptSession = "interruptSession"
+	MethodSnapshotChunk    = "snapshotChunk"
 
 	// OutputBinding is the page's function that takes a job's output as
 	// it comes.
 	OutputBinding = "sandpitOutput"
 )
+
+// SnapshotChunk is a piece of a host's snapshot: Data holds its bytes from
+// the offset asked for on, and Size is the whole snapshot's. A host shares
+// its snapshot only if it made it itself, with nothing preloaded, and has
+// been given no job or session.
+type SnapshotChunk struct {
+	Size int    `json:"size"`
+	Data []byte `json:"data"`
+}
 
 // Limits are the limits a sandbox enforces, as the headless page and the
 // browser's frame both take them: the frame checks a spec against them as

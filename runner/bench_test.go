@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sandpit-dev/sandpit"
+	"github.com/sandpit-dev/sandpit/internal/testenv"
 	"github.com/sandpit-dev/sandpit/page"
 )
 
@@ -115,5 +116,36 @@ func BenchmarkIdleMemory(b *testing.B) {
 		b.ReportMetric(float64(three.PSS)/(1<<20), "pool3-pss-MB")
 		b.ReportMetric(float64(three.PSS-one.PSS)/2/(1<<20), "per-host-pss-MB")
 		b.ReportMetric(float64(three.RSS-one.RSS)/2/(1<<20), "per-host-rss-MB")
+	}
+}
+
+// BenchmarkHostBuild measures what a new host costs (a tab in a browser
+// context of its own, with its first sandbox ready), in wall time and in
+// the browser's CPU time: one that makes its own snapshot, booting Pyodide
+// from scratch, and one that boots from the snapshot the runner shares.
+func BenchmarkHostBuild(b *testing.B) {
+	ctx := context.Background()
+	if !testenv.WaitFor(3*time.Minute, testRunner.assets.sharing) {
+		b.Fatal("the runner shares no snapshot")
+	}
+	for _, bc := range []struct{ name, path string }{
+		{"own-snapshot", page.SandboxPath},
+		{"shared-snapshot", page.SharedSandboxPath},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var cpu time.Duration
+			for b.Loop() {
+				before := browserCPU(b)
+				h, err := testRunner.newHost(ctx, bc.path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				cpu += browserCPU(b) - before
+				b.StopTimer()
+				h.close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		})
 	}
 }

@@ -46,6 +46,7 @@ type host struct {
 	jobs    int
 	crashed chan struct{} // closed when the tab's renderer dies
 	used    bool          // the host has been taken for a job or a session
+	shared  bool          // it booted from the runner's shared snapshot
 	tenant  string        // whose jobs it runs, once used
 
 	mu   sync.Mutex
@@ -134,6 +135,44 @@ func call[T any](h *host, method string, args ...any) chromedp.Action[T] {
 func (h *host) awaitReady() chromedp.Action[chromedp.Void] {
 	return call[chromedp.Void](h, page.MethodReady)
 }
+
+// snapshotChunkBytes is how much of a snapshot one DevTools message
+// carries: a few megabytes, in base64.
+const snapshotChunkBytes = 4 << 20
+
+// snapshot reads the snapshot the host made, for other hosts to boot from,
+// or nil when it has none to share (see page.SnapshotChunk).
+func (h *host) snapshot() ([]byte, error) {
+	ctx, cancel := context.WithTimeout(h.ctx, startTimeout)
+	defer cancel()
+	var out []byte
+	for {
+		c, err := chromedp.Run(ctx, call[*page.SnapshotChunk](h, page.MethodSnapshotChunk, len(out), snapshotChunkBytes))
+		if err != nil {
+			return nil, fmt.Errorf("read the host's snapshot: %w", err)
+		}
+		if c == nil {
+			return nil, nil
+		}
+		if out == nil {
+			if c.Size <= 0 || c.Size > maxSnapshotBytes {
+				return nil, fmt.Errorf("the host's snapshot is %d bytes", c.Size)
+			}
+			out = make([]byte, 0, c.Size)
+		}
+		if len(c.Data) == 0 || len(out)+len(c.Data) > c.Size || c.Size != cap(out) {
+			return nil, fmt.Errorf("the host's snapshot came in pieces that do not add up (%d bytes of %d, then %d)", len(out), cap(out), len(c.Data))
+		}
+		out = append(out, c.Data...)
+		if len(out) == c.Size {
+			return out, nil
+		}
+	}
+}
+
+// maxSnapshotBytes bounds a snapshot the runner keeps: the interpreter's
+// memory when it was made, tens of megabytes.
+const maxSnapshotBytes = 1 << 30
 
 // reset makes the host fit for its next job: it wipes every kind of storage
 // of the page's origin, so that nothing the last job stored (had it found a

@@ -15,6 +15,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"golang.org/x/time/rate"
+
+	"github.com/sandpit-dev/sandpit/page"
 )
 
 // Origin is where a sandbox believes its page lives. Nothing answers there:
@@ -57,6 +59,7 @@ type assetCache struct {
 	handler http.Handler
 
 	mu     sync.Mutex
+	shared *response                         // the snapshot at page.SharedSnapshotPath, once there is one
 	byPath *simplelru.LRU[string, *response] // by canonical path
 	size   int                               // bytes of the bodies held
 	frames map[cdp.FrameID]*rate.Limiter     // the fetch budget of each open tab
@@ -75,10 +78,37 @@ func canonical(p string) bool {
 	return len(p) > 1 && p[0] == '/' && path.Clean(p) == p
 }
 
+// share serves snapshot at page.SharedSnapshotPath from now on, for hosts
+// to boot from; nil takes it away.
+func (c *assetCache) share(snapshot []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.shared = nil
+	if snapshot != nil {
+		c.shared = &response{status: http.StatusOK, body: snapshot, headers: []*fetch.HeaderEntry{
+			{Name: "Content-Type", Value: "application/octet-stream"},
+			{Name: "Access-Control-Allow-Origin", Value: Origin},
+		}}
+	}
+}
+
+// sharing reports whether a shared snapshot is served.
+func (c *assetCache) sharing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.shared != nil
+}
+
 // get returns the handler's answer for p, a canonical path.
 func (c *assetCache) get(p string) *response {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if p == page.SharedSnapshotPath {
+		if c.shared == nil {
+			return notFound
+		}
+		return c.shared
+	}
 	if r, ok := c.byPath.Get(p); ok {
 		return r
 	}

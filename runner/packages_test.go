@@ -168,6 +168,12 @@ func TestPackages(t *testing.T) {
 			}
 		})
 	}
+	// The preloaded packages' files live outside the snapshot, so the
+	// runner shares none: every host makes its own, with them.
+	if !r.unshareable.Load() || r.assets.sharing() {
+		t.Errorf("a runner that preloads packages: hosts' snapshots unshareable %v, one shared %v; want unshareable and none shared",
+			r.unshareable.Load(), r.assets.sharing())
+	}
 }
 
 func TestNoPackageRepository(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chromedp/cdproto/fetch"
@@ -99,6 +100,8 @@ type Runner struct {
 	browser  *browser // the running Chromium; replaced when it dies
 	restarts int      // how often Chromium was restarted
 	sessions int      // sessions open
+
+	unshareable atomic.Bool // the hosts' snapshots cannot be shared (packages are preloaded)
 
 	pool    chan *host    // hosts with a sandbox ready
 	slots   chan struct{} // one token per host to build
@@ -418,7 +421,7 @@ func (r *Runner) fill() {
 		}
 		for {
 			start := time.Now()
-			h, err := r.newHost(r.ctx, page.SandboxPath)
+			h, err := r.build()
 			if err == nil {
 				if f := r.cfg.Hooks.Refilled; f != nil {
 					f(time.Since(start))
@@ -440,6 +443,42 @@ func (r *Runner) fill() {
 			backoff = min(2*backoff, 5*time.Second)
 		}
 	}
+}
+
+// build builds a host for the pool. A host that makes its own snapshot
+// boots Pyodide from scratch, seconds of CPU; so the runner takes the
+// snapshot of the first host it builds, before that host is given
+// anything, and every later host boots from it (page.SharedSandboxPath),
+// through a Chromium restart too. The snapshot was made, in a renderer
+// that had run no job, from the same files as every host's own would be.
+// A host that fails to boot from it stops the sharing, and the next host
+// makes a snapshot of its own to share. Where a host's snapshot cannot be
+// shared (packages are preloaded, and their files live outside it), each
+// host makes its own.
+func (r *Runner) build() (*host, error) {
+	if r.assets.sharing() {
+		h, err := r.newHost(r.ctx, page.SharedSandboxPath)
+		if err != nil {
+			r.assets.share(nil)
+			return nil, fmt.Errorf("boot from the shared snapshot: %w", err)
+		}
+		h.shared = true
+		return h, nil
+	}
+	h, err := r.newHost(r.ctx, page.SandboxPath)
+	if err != nil || r.unshareable.Load() {
+		return h, err
+	}
+	snapshot, err := h.snapshot()
+	switch {
+	case err != nil:
+		r.log.Warn("take a host's snapshot to share", "err", err)
+	case snapshot == nil:
+		r.unshareable.Store(true)
+	default:
+		r.assets.share(snapshot)
+	}
+	return h, nil
 }
 
 // browser is one running Chromium.

@@ -8,10 +8,20 @@ import { Host } from "./host.js";
 
 // A page opened as sandbox.html#cold boots its one worker from scratch, with
 // no snapshot: the naive design, kept as the baseline of `sandpit bench`.
+// One opened as sandbox.html#shared boots from the snapshot at
+// /shared/snapshot, which another host of the runner made (snapshotChunk).
 // /config.json names the packages to preload into the snapshot.
 const host = fetch("/config.json")
   .then((r) => r.json())
-  .then(({ preload }) => new Host({ workerURL: "/worker.js", cold: location.hash === "#cold", preload }));
+  .then(
+    ({ preload }) =>
+      new Host({
+        workerURL: "/worker.js",
+        cold: location.hash === "#cold",
+        shared: location.hash === "#shared" ? "/shared/snapshot" : null,
+        preload,
+      }),
+  );
 
 // output hands a job's output to the runner as it comes, through the
 // DevTools binding the runner adds to the page (page.OutputBinding).
@@ -28,4 +38,7 @@ globalThis.sandpit = Object.freeze({
   runInSession: async (spec, limits) => (await host).runInSession(spec, limits, output),
   // interruptSession stops the session's running code.
   interruptSession: async () => (await host).interruptSession(),
+  // snapshotChunk returns a piece of the host's snapshot, in base64, for
+  // other hosts to boot from, or null when it has none to share.
+  snapshotChunk: async (offset, length) => (await host).snapshotChunk(offset, length),
 });

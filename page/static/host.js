@@ -6,7 +6,9 @@
 // A host makes a snapshot of a ready interpreter once, then keeps one fresh
 // worker booted from it, ready for the next job. Each job runs in its own
 // worker, which is terminated when the job ends: no interpreter ever runs
-// two jobs. A cold host boots its one worker from scratch instead.
+// two jobs. A cold host boots its one worker from scratch instead. A host
+// may also be given the snapshot another host made (see snapshotChunk),
+// and then makes none.
 //
 // Everything a worker sends is untrusted: the job's Python code can post
 // messages of its own through the js module, so the host accepts only the
@@ -321,6 +323,8 @@ export class Host {
   #type;
   #cold;
   #preload;
+  #shared; // the URL of a snapshot made by another host, or null
+  #used = false; // a job or session has been given to the host
   #session = null; // the session's worker, once taken; "stopped" once stopped
   #gate = null; // what the session's worker waits on between runs
   #sessionQueue = Promise.resolve();
@@ -331,11 +335,12 @@ export class Host {
   #interrupts = new WeakMap();
   #control = null; // how to stop the job run is running
 
-  constructor({ workerURL, workerType = "module", cold = false, preload = [] }) {
+  constructor({ workerURL, workerType = "module", cold = false, preload = [], shared = null }) {
     this.#url = workerURL;
     this.#type = workerType;
     this.#cold = cold;
     this.#preload = preload;
+    this.#shared = shared;
     this.#ready = this.#start();
     this.#ready.catch(() => {}); // reported by ready and run
   }
@@ -344,7 +349,7 @@ export class Host {
     if (this.#cold) {
       this.#next = this.#spawn({ type: "cold" });
     } else {
-      this.#base = await this.#makeBase();
+      this.#base = this.#shared ? await this.#loadBase(this.#shared) : await this.#makeBase();
       this.#next = this.#spawn({ type: "boot" });
     }
     await this.#next;
@@ -359,6 +364,36 @@ export class Host {
     worker.terminate();
     const { module, snapshot, files, loaded } = message;
     return { module, snapshot, files, loaded, stdlib: URL.createObjectURL(stdlib), lock };
+  }
+
+  // #loadBase takes the snapshot at url, which another host made with
+  // nothing preloaded, before it was given any job; the module is compiled
+  // here, from the same file Pyodide's loader compiles.
+  async #loadBase(url) {
+    const bytes = (u) =>
+      fetch(u).then((r) => {
+        if (!r.ok) throw new Error(`fetch ${u}: ${r.status}`);
+        return r.arrayBuffer();
+      });
+    const [module, snapshot, stdlib, lock] = await Promise.all([
+      bytes(new URL("pyodide.asm.wasm", assets)).then((b) => WebAssembly.compile(b)),
+      bytes(url).then((b) => new Uint8Array(b)),
+      fetch(new URL("python_stdlib.zip", assets)).then((r) => r.blob()),
+      fetch(new URL("pyodide-lock.json", assets)).then((r) => r.json()),
+    ]);
+    return { module, snapshot, files: [], loaded: [], stdlib: URL.createObjectURL(stdlib), lock };
+  }
+
+  // snapshotChunk returns length bytes of the host's snapshot from offset
+  // on, in base64, and its whole size, for other hosts to boot from; null
+  // when it has none to share: it was given a job, or a session, before,
+  // it took its snapshot from another host, or it preloaded packages, whose
+  // files live outside the snapshot.
+  async snapshotChunk(offset, length) {
+    await this.#ready;
+    if (this.#used || this.#cold || this.#shared || this.#base.files.length > 0) return null;
+    const s = this.#base.snapshot;
+    return { size: s.length, data: s.subarray(offset, offset + length).toBase64() };
   }
 
   // #spawn boots a job's worker. Each worker gets a copy of the snapshot of
@@ -392,6 +427,7 @@ export class Host {
   async run(spec, limits, onOutput = null) {
     if (this.#busy) throw new Error("host is busy");
     this.#busy = true;
+    this.#used = true;
     const control = { stopped: false, stop: null };
     this.#control = control;
     try {
@@ -438,6 +474,7 @@ export class Host {
   }
 
   async #runInSession(spec, limits, onOutput) {
+    this.#used = true;
     await this.#ready;
     if (this.#session === null) {
       this.#session = await this.#next;
