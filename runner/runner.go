@@ -83,13 +83,14 @@ const (
 	// browser's per-context caches empty.
 	NaiveColdContext
 	// NaiveWarmContext opens each job's tab in one browser context that the
-	// runner keeps as long as the browser runs, as a careful user of the
-	// naive design would, so that whatever that context's caches keep from
-	// earlier jobs is there for the next. Measured, they keep nothing that
-	// helps: request interception answers every request of every tab,
-	// Pyodide's files included (though they are sent as cacheable for a
-	// year), so Chromium's HTTP cache never serves them to the next tab, and
-	// a job costs the browser as much CPU time as in a new context.
+	// runner creates when the browser starts and keeps while it runs, as a
+	// careful user of the naive design would, so that whatever that
+	// context's caches keep from earlier jobs is there for the next.
+	// Measured, they keep nothing that helps: request interception answers
+	// every request of every tab, Pyodide's files included (though they are
+	// sent as cacheable for a year), so Chromium's HTTP cache never serves
+	// them to the next tab, and a job's browser CPU time was no lower than
+	// in a new context (nor in the browser's default, on-disk context).
 	NaiveWarmContext
 )
 
