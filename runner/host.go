@@ -36,7 +36,9 @@ var ErrCrashed = errors.New("the sandbox's renderer crashed")
 // host is one tab, in a browser context of its own, whose page keeps a fresh
 // interpreter ready in a module worker. It runs one job at a time, each in a
 // new worker; the browser context is never shared with another host, so two
-// jobs running at once never share an origin's storage.
+// jobs running at once never share an origin's storage. (The one exception
+// is the NaiveWarmContext baseline, which is not for serving: its tabs share
+// one browser context by design.)
 type host struct {
 	ctx     context.Context // the tab's chromedp context
 	cancel  context.CancelFunc
@@ -53,22 +55,22 @@ type host struct {
 	sink *outputSink // of the job running, nil when none watches
 }
 
-// newHost opens a tab in a new browser context, loads the page at path and
-// waits until its first sandbox is ready.
+// newHost opens a tab in a new browser context (or, for NaiveWarmContext,
+// in the browser's shared one), loads the page at path and waits until its
+// first sandbox is ready.
 func (r *Runner) newHost(ctx context.Context, path string) (*host, error) {
 	h := &host{crashed: make(chan struct{}), assets: r.assets}
 	var once sync.Once
-	tctx, cancel := chromedp.NewContext(r.current().ctx, chromedp.WithNewBrowserContext(),
-		chromedp.WithListener(func(ev any) {
-			switch ev := ev.(type) {
-			case *inspector.EventTargetCrashed:
-				once.Do(func() { close(h.crashed) })
-			case *cdpruntime.EventBindingCalled:
-				if ev.Name == page.OutputBinding {
-					h.output(ev.Payload)
-				}
+	tctx, cancel := r.openTab(chromedp.WithListener(func(ev any) {
+		switch ev := ev.(type) {
+		case *inspector.EventTargetCrashed:
+			once.Do(func() { close(h.crashed) })
+		case *cdpruntime.EventBindingCalled:
+			if ev.Name == page.OutputBinding {
+				h.output(ev.Payload)
 			}
-		}))
+		}
+	}))
 	h.ctx, h.cancel = tctx, cancel
 	// The first action on a tab's context binds the tab's life to the context
 	// it is given, so it gets the tab's own context, with no deadline.
@@ -97,6 +99,14 @@ func (r *Runner) newHost(ctx context.Context, path string) (*host, error) {
 		return nil, fmt.Errorf("start host: %w", err)
 	}
 	return h, nil
+}
+
+// openTab makes the context of a new tab of the running browser, in its
+// browser context (see browser.tabContext). The tab opens on the context's
+// first run.
+func (r *Runner) openTab(opts ...chromedp.ContextOption) (context.Context, context.CancelFunc) {
+	b := r.current()
+	return chromedp.NewContext(b.ctx, append([]chromedp.ContextOption{b.tabContext()}, opts...)...)
 }
 
 // bind finds the page's protocol object, on which every later call is
@@ -194,7 +204,8 @@ func (h *host) reset(ctx context.Context) error {
 	return nil
 }
 
-// close closes the tab and disposes of its browser context.
+// close closes the tab and disposes of its browser context, unless that is
+// the shared one.
 func (h *host) close() {
 	h.cancel()
 	h.assets.forget(h.frame)

@@ -36,8 +36,8 @@ type Session struct {
 // session's files and loads its packages; its MemoryMB caps the session).
 // A setup that fails as Python returns its result with a nil session.
 func (r *Runner) OpenSession(ctx context.Context, setup sandpit.Spec) (*Session, sandpit.Result, error) {
-	if r.cfg.Cold {
-		return nil, sandpit.Result{}, errors.New("a cold runner has no sessions")
+	if r.cfg.Naive != NotNaive {
+		return nil, sandpit.Result{}, errors.New("a naive runner has no sessions")
 	}
 	r.mu.Lock()
 	if r.sessions >= r.cfg.MaxSessions {

@@ -20,7 +20,9 @@ import (
 // keys, on this machine, found by its port. The throughput run reports the
 // CPU time per job of each group of the server's processes; with
 // --switch-keys, the jobs of the keys taken in turn all succeed, beside the
-// one-key rate, and the server retired ready hosts for them.
+// one-key rate, and the server retired ready hosts for them. With --naive,
+// it runs both naive designs in a Chromium of its own and gives the ratio
+// to the warm-context one.
 func TestBench(t *testing.T) {
 	const k1, k2 = "bench-key-one-0123456789", "bench-key-two-0123456789"
 	addr := freeAddr(t)
@@ -32,12 +34,23 @@ func TestBench(t *testing.T) {
 	defer cancel()
 	he := standInHumanEval(t, false)
 	out, err := exec.CommandContext(ctx, binary, "bench", "--server", base, "--api-key", k1, "--switch-keys", k1+","+k2,
-		"--latency-samples", "1", "--jobs", "6", "--concurrency", "2",
+		"--latency-samples", "1", "--jobs", "6", "--concurrency", "2", "--naive", "1",
 		"--humaneval", he, "--humaneval-endless", "1", "--humaneval-timeout", "2s").CombinedOutput()
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out)
 	}
 	text := string(out)
+	// Both naive designs, the warm-context one first with the ratio, each
+	// with its rate and per-job figures.
+	naive := regexp.MustCompile(`(?m)^naive baseline, a new tab per job in one warm browser context, [^\n]*1 jobs one at a time: [0-9.]+ jobs/s\n` +
+		`  per job: p50 [^\n]+\n` +
+		`  \(the warm context saves no fetch: [^\n]+\)\n` +
+		`  sandpit/naive throughput ratio: [0-9.]+x\n` +
+		`naive baseline, a new tab in a new browser context per job, [^\n]*1 jobs one at a time: [0-9.]+ jobs/s\n` +
+		`  per job: p50 [^\n]+\n`)
+	if !naive.MatchString(text) {
+		t.Fatalf("bench --naive did not give the warm-context baseline with the ratio, then the cold-context one:\n%s", text)
+	}
 	if !regexp.MustCompile(`throughput, 6 jobs, 2 in flight, 2 keys in turn: [0-9.]+ jobs/s \([0-9.]+x the one-key rate\)`).MatchString(text) {
 		t.Fatalf("no rate of the keys in turn beside the one-key rate:\n%s", text)
 	}
