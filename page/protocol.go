@@ -13,6 +13,7 @@ import (
 //	run(spec, limits)             runs spec in a fresh interpreter; resolves with an Outcome
 //	runInSession(spec, limits)    runs spec in the session's one interpreter; resolves with an Outcome
 //	interruptSession()            raises KeyboardInterrupt in the session's running code
+//	bootStages()                  resolves with the ms the last sandbox's boot took per stage, or null
 //
 // spec is a sandpit.Spec and limits a Limits. While a job runs, the page
 // calls OutputBinding, a function the runner adds to it with DevTools'
@@ -37,6 +38,7 @@ const (
 	MethodRun              = "run"
 	MethodRunInSession     = "runInSession"
 	MethodInterruptSession = "interruptSession"
+	MethodBootStages       = "bootStages"
 
 	// OutputBinding is the page's function that takes a job's output as
 	// it comes.

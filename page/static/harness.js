@@ -28,4 +28,7 @@ globalThis.sandpit = Object.freeze({
   runInSession: async (spec, limits) => (await host).runInSession(spec, limits, output),
   // interruptSession stops the session's running code.
   interruptSession: async () => (await host).interruptSession(),
+  // bootStages resolves with how long the last sandbox's boot took in each
+  // of its stages, in ms, for benchmarks.
+  bootStages: async () => (await host).bootStages(),
 });
