@@ -14,6 +14,7 @@ import (
 //	runInSession(spec, limits)    runs spec in the session's one interpreter; resolves with an Outcome
 //	interruptSession()            raises KeyboardInterrupt in the session's running code
 //	snapshotChunk(offset, length) resolves with a SnapshotChunk of the host's snapshot, or null
+//	bootStages()                  resolves with the ms the last sandbox's boot took per stage, or null
 //
 // spec is a sandpit.Spec and limits a Limits. While a job runs, the page
 // calls OutputBinding, a function the runner adds to it with DevTools'
@@ -44,6 +45,7 @@ const (
 	MethodRunInSession     = "runInSession"
 	MethodInterruptSession = "interruptSession"
 	MethodSnapshotChunk    = "snapshotChunk"
+	MethodBootStages       = "bootStages"
 
 	// OutputBinding is the page's function that takes a job's output as
 	// it comes.

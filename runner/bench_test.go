@@ -64,12 +64,14 @@ func browserCPU(b *testing.B) time.Duration {
 // next worker as soon as a job's result is sent, before the runner has it,
 // so some of the boot's CPU time can come before cpu-ms/op starts
 // counting: cycle-cpu-ms/op counts all of a cycle, a job of `pass` and
-// the boot after it.
+// the boot after it. The page's own marks say where the boot's wall time
+// went, stage by stage (<stage>-ms/op, see host.js's bootStages).
 func BenchmarkSandboxBoot(b *testing.B) {
 	ctx := context.Background()
 	h := <-testRunner.pool
 	defer testRunner.recycle(h, true)
 	var boot, cpu, cycle time.Duration
+	stages := map[string]float64{}
 	for b.Loop() {
 		first := browserCPU(b)
 		if _, err := h.run(ctx, page.MethodRun, sandpit.Spec{Code: "pass"}, testRunner.cfg.Limits); err != nil {
@@ -84,11 +86,23 @@ func BenchmarkSandboxBoot(b *testing.B) {
 		after := browserCPU(b)
 		cpu += after - before
 		cycle += after - first
+		b.StopTimer()
+		got, err := h.bootStages(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for k, ms := range got {
+			stages[k] += ms
+		}
+		b.StartTimer()
 	}
 	n := float64(b.N)
 	b.ReportMetric(float64(boot.Microseconds())/1000/n, "boot-ms/op")
 	b.ReportMetric(float64(cpu.Microseconds())/1000/n, "cpu-ms/op")
 	b.ReportMetric(float64(cycle.Microseconds())/1000/n, "cycle-cpu-ms/op")
+	for _, name := range append(bootStageNames, "total") {
+		b.ReportMetric(stages[name]/n, name+"-ms/op")
+	}
 }
 
 // BenchmarkIdleMemory reports the memory of the browser with pools of one

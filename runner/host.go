@@ -184,6 +184,23 @@ func (h *host) snapshot() ([]byte, error) {
 // memory when it was made, tens of megabytes.
 const maxSnapshotBytes = 1 << 30
 
+// bootStages returns how long the host's last sandbox boot took in each of
+// its stages, in ms (see page.MethodBootStages), for benchmarks.
+func (h *host) bootStages(ctx context.Context) (map[string]float64, error) {
+	rctx, cancel := context.WithTimeout(h.ctx, startTimeout)
+	defer cancel()
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
+	stages, err := chromedp.Run(rctx, call[map[string]float64](h, page.MethodBootStages))
+	if err != nil {
+		return nil, fmt.Errorf("boot stages: %w", err)
+	}
+	if stages == nil {
+		return nil, errors.New("boot stages: the page has booted no sandbox from its snapshot")
+	}
+	return stages, nil
+}
+
 // reset makes the host fit for its next job: it wipes every kind of storage
 // of the page's origin, so that nothing the last job stored (had it found a
 // way to) is there for the next, and waits for the next sandbox.

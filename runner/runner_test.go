@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"slices"
@@ -513,7 +514,7 @@ func TestPageProtocol(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{page.MethodInterruptSession, page.MethodReady, page.MethodRun, page.MethodRunInSession}
+	want := []string{page.MethodBootStages, page.MethodInterruptSession, page.MethodReady, page.MethodRun, page.MethodRunInSession}
 	slices.Sort(want)
 	if !slices.Equal(methods, want) {
 		t.Fatalf("the page's protocol object has %v, want %v", methods, want)
@@ -525,6 +526,48 @@ func TestPageProtocol(t *testing.T) {
 	}
 	if want := "\u2028 ${x} `q` */ </script> \" ' \\\n"; res.Stdout != want {
 		t.Fatalf("stdout %q, want %q (stderr %q)", res.Stdout, want, res.Stderr)
+	}
+}
+
+// bootStageNames are the stages of a sandbox's boot that the page reports
+// (host.js, bootStages), in order.
+var bootStageNames = []string{"copy", "spawn", "glue", "message", "imports", "instantiate", "link",
+	"runtime", "restore", "bootstrap", "files", "serve", "deliver"}
+
+// TestBootStages checks that the page reports every stage of the last
+// sandbox's boot, after a job and the boot that follows it, and that the
+// stages account for the whole boot.
+func TestBootStages(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	h, err := testRunner.take(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { testRunner.wg.Go(func() { testRunner.recycle(h, true) }) }()
+	if _, err := h.run(ctx, page.MethodRun, sandpit.Spec{Code: "pass"}, testRunner.cfg.Limits); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stages, err := h.bootStages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stages) != len(bootStageNames)+1 {
+		t.Errorf("stages %v, want %v and total", stages, bootStageNames)
+	}
+	sum := 0.0
+	for _, name := range bootStageNames {
+		ms, ok := stages[name]
+		if !ok || ms < -0.1 {
+			t.Errorf("stage %q: %v ms (reported: %v)", name, ms, ok)
+		}
+		sum += ms
+	}
+	if total := stages["total"]; total <= 0 || math.Abs(sum-total) > 0.01 {
+		t.Errorf("stages add up to %.3f ms, total %.3f ms", sum, total)
 	}
 }
 

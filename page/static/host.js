@@ -313,6 +313,38 @@ function runIn(w, interrupt, spec, serverLimits, keep = false, gate = null, onOu
   });
 }
 
+// bootStages turns the times at which a worker's boot got past each stage
+// into how long each stage took, in ms: copy, the snapshot's copy; spawn,
+// from there to the worker's start (the origin of its clock), while the page
+// hands over the boot message; then the worker's stages (worker.js): glue,
+// fetching, compiling and running worker.js and Pyodide's JavaScript;
+// message, taking in what the page handed over; imports, Pyodide's and
+// Emscripten's set-up up to instantiation; instantiate, the module's
+// instantiation; link, Emscripten's dynamic-linking set-up of the instance;
+// runtime, the runtime's start (the standard library's file, the file
+// system); restore, the snapshot written into memory; bootstrap, Pyodide
+// taking up the interpreter's state; files, the preloaded packages' files
+// written; serve, the worker readied for its job; and deliver, the "ready"
+// message reaching the page. total is all of them, from the copy to the page
+// having "ready". A worker that reports no stages gives null.
+function bootStages(begin, copied, end, m) {
+  const s = m.stages;
+  if (!s || typeof s !== "object" || typeof m.origin !== "number") return null;
+  const order = ["glue", "message", "imports", "instantiate", "link", "runtime", "restore", "bootstrap", "files", "ready"];
+  const names = { ready: "serve" };
+  const offset = m.origin - performance.timeOrigin; // the worker's clock, in the page's
+  const out = { copy: copied - begin, spawn: offset - copied };
+  let last = 0;
+  for (const k of order) {
+    if (typeof s[k] !== "number") return null;
+    out[names[k] || k] = s[k] - last;
+    last = s[k];
+  }
+  out.deliver = end - (offset + last);
+  out.total = end - begin;
+  return out;
+}
+
 // Host runs one job at a time, each in a new worker started from
 // workerURL: worker.js, or a script that imports it (of workerType).
 // preload names packages of the package repository to import into the
@@ -334,6 +366,7 @@ export class Host {
   #ready;
   #interrupts = new WeakMap();
   #control = null; // how to stop the job run is running
+  #stages = null; // where the last worker's boot spent its time
 
   constructor({ workerURL, workerType = "module", cold = false, preload = [], shared = null }) {
     this.#url = workerURL;
@@ -403,12 +436,21 @@ export class Host {
   // clone it.
   #spawn(boot) {
     const interrupt = interruptBuffer();
+    const begin = performance.now();
     const snapshot = this.#base?.snapshot.slice();
+    const copied = performance.now();
     const transfer = snapshot ? [snapshot.buffer] : [];
     return spawnWorker(this.#url, this.#type, { ...boot, ...this.#base, snapshot, interrupt }, "ready", transfer).then((r) => {
       this.#interrupts.set(r.worker, interrupt);
+      this.#stages = bootStages(begin, copied, performance.now(), r.message);
       return r.worker;
     });
+  }
+
+  // bootStages returns how long, in ms, the last worker's boot took in
+  // each of its stages (see bootStages below), or null before the first.
+  bootStages() {
+    return this.#stages;
   }
 
   // ready resolves when the host can take a job.

@@ -13,6 +13,13 @@
 import { loadPyodide } from "./pyodide/pyodide.mjs";
 import createPyodideModule from "./pyodide/pyodide.asm.mjs";
 
+// stages are the times, in ms since the worker started, at which a boot
+// got past each of its stages; the worker reports them with "ready", for
+// benchmarks to see where a boot's time goes. The first is when Pyodide's
+// JavaScript has been fetched, compiled and run.
+const stages = { glue: performance.now() };
+const stage = (name) => (stages[name] = performance.now());
+
 // The harness and Pyodide's files sit next to this module, wherever it is
 // served from: the worker may run from a blob: URL that imports it.
 const harnessURL = new URL("harness.py", import.meta.url);
@@ -50,17 +57,31 @@ function capHeap(imports) {
 function withModule(module) {
   return (settings) => {
     settings.instantiateWasm = (imports, done) => {
+      stage("imports");
       const marker = Symbol("error marker");
       imports.env.Jsv_GetError_import = () => marker;
       imports.env.JsvError_Check = (v) => v === marker;
       capHeap(imports);
       WebAssembly.instantiate(module, imports).then(
-        (instance) => done(instance, module),
+        (instance) => {
+          stage("instantiate");
+          done(instance, module);
+          stage("link");
+        },
         (e) => self.postMessage({ type: "fatal", message: "instantiate: " + e }),
       );
       return {};
     };
-    return createPyodideModule(settings);
+    return createPyodideModule(settings).then((m) => {
+      stage("runtime");
+      const { restoreSnapshot } = m.API;
+      m.API.restoreSnapshot = (snapshot) => {
+        const config = restoreSnapshot(snapshot);
+        stage("restore");
+        return config;
+      };
+      return m;
+    });
   };
 }
 
@@ -261,12 +282,14 @@ async function bootSandbox(m) {
     _loadSnapshot: m.snapshot,
     createPyodideModule: withModule(m.module),
   });
+  stage("bootstrap");
   delete self.WasmOffsetConverter;
   for (const [path, data] of m.files) {
     pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
     pyodide.FS.writeFile(path, data);
   }
   for (const name of m.loaded) pyodide.loadedPackages[name] = "preloaded";
+  stage("files");
   serve(pyodide, m.interrupt);
 }
 
@@ -322,7 +345,8 @@ function serve(pyodide, interrupt) {
     }
     done(m, result);
   };
-  self.postMessage({ type: "ready" });
+  stage("ready");
+  self.postMessage({ type: "ready", stages, origin: performance.timeOrigin });
 }
 
 // done reports a run's result; a session's worker then waits on its gate
@@ -372,6 +396,7 @@ async function loadPackages(pyodide, spec) {
 }
 
 self.onmessage = (ev) => {
+  stage("message");
   const m = ev.data;
   self.onmessage = null;
   const boot = m.type === "make" ? makeSnapshot(m) : m.type === "cold" ? bootCold(m) : bootSandbox(m);
