@@ -514,7 +514,7 @@ func TestPageProtocol(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{page.MethodBootStages, page.MethodInterruptSession, page.MethodReady, page.MethodRun, page.MethodRunInSession}
+	want := []string{page.MethodBootStages, page.MethodInterruptSession, page.MethodReady, page.MethodRun, page.MethodRunInSession, page.MethodSnapshotChunk}
 	slices.Sort(want)
 	if !slices.Equal(methods, want) {
 		t.Fatalf("the page's protocol object has %v, want %v", methods, want)
