@@ -59,8 +59,7 @@ run: deps build
 test: deps cross-build
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 40m $(TESTFLAGS) ./...
-	$(MAKE) --no-print-directory test-python
-	$(MAKE) --no-print-directory test-typescript
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-python test-typescript
 
 # The Python client (clients/python), installed with pip into a venv that
 # sees Debian's pytest and httpx, tested against a real `sandpit serve`.
