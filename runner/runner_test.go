@@ -495,17 +495,25 @@ func verdict(p *bool) string {
 	return fmt.Sprint(*p)
 }
 
+// takeHost takes a ready host from the test runner's pool for the test,
+// and gives it back when the test ends.
+func takeHost(t *testing.T, ctx context.Context) *host {
+	t.Helper()
+	h, err := testRunner.take(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { testRunner.wg.Go(func() { testRunner.recycle(h, true) }) })
+	return h
+}
+
 // TestPageProtocol checks that the sandbox page offers the protocol the
 // runner calls (page/protocol.go), and that what the runner passes reaches
 // the code as data, whatever it holds.
 func TestPageProtocol(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	h, err := testRunner.take(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { testRunner.wg.Go(func() { testRunner.recycle(h, true) }) }()
+	h := takeHost(t, ctx)
 	tctx, tcancel := context.WithTimeout(h.ctx, time.Minute)
 	defer tcancel()
 	methods, err := chromedp.Run(tctx, chromedp.CallFunctionOn[[]string](
@@ -540,11 +548,7 @@ var bootStageNames = []string{"copy", "spawn", "glue", "message", "imports", "in
 func TestBootStages(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	h, err := testRunner.take(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { testRunner.wg.Go(func() { testRunner.recycle(h, true) }) }()
+	h := takeHost(t, ctx)
 	if _, err := h.run(ctx, page.MethodRun, sandpit.Spec{Code: "pass"}, testRunner.cfg.Limits); err != nil {
 		t.Fatal(err)
 	}
