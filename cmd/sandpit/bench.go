@@ -71,8 +71,13 @@ func runBench(ctx context.Context, args []string, std stdio) error {
 	if serverPID < 0 || redisPID < 0 {
 		return fmt.Errorf("--server-pid and --redis-pid are process ids: positive, or 0 for none")
 	}
-	if heWorkers < 1 || heEndless < 0 || heTimeout < time.Millisecond {
-		return fmt.Errorf("--humaneval-workers must be 1 or more, --humaneval-endless 0 or more, --humaneval-timeout 1ms or more")
+	switch {
+	case heWorkers < 1:
+		return fmt.Errorf("--humaneval-workers is %d: want 1 or more", heWorkers)
+	case heEndless < 0:
+		return fmt.Errorf("--humaneval-endless is %d: want 0 or more", heEndless)
+	case heTimeout < time.Millisecond:
+		return fmt.Errorf("--humaneval-timeout is %s: want 1ms or more", heTimeout)
 	}
 	c, err := client.New(server, client.WithAPIKey(apiKey))
 	if err != nil {

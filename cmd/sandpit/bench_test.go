@@ -185,8 +185,9 @@ def check_correctness(problem, completion, timeout, completion_id=None):
 }
 
 // TestBenchHumanEvalRefusesOtherDirectories checks --humaneval's own
-// errors: a directory that is not a checkout of human-eval, and one
-// whose problems file is not gzipped JSON lines.
+// errors: a directory that is not a checkout of human-eval, one whose
+// problems file is not gzipped JSON lines, and each of its flags out of
+// range.
 func TestBenchHumanEvalRefusesOtherDirectories(t *testing.T) {
 	broken := standInHumanEval(t, false)
 	os.WriteFile(filepath.Join(broken, "data", "HumanEval.jsonl.gz"), []byte("these are not gzipped JSON lines\n"), 0o644)
@@ -198,6 +199,16 @@ func TestBenchHumanEvalRefusesOtherDirectories(t *testing.T) {
 			"--humaneval", tc.dir).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), tc.want) {
 			t.Errorf("bench --humaneval %s: %v, want %q:\n%s", tc.dir, err, tc.want, out)
+		}
+	}
+	for _, tc := range []struct{ flag, want string }{
+		{"--humaneval-workers=0", "--humaneval-workers is 0: want 1 or more"},
+		{"--humaneval-endless=-1", "--humaneval-endless is -1: want 0 or more"},
+		{"--humaneval-timeout=0s", "--humaneval-timeout is 0s: want 1ms or more"},
+	} {
+		out, err := exec.Command(binary, "bench", "--humaneval", broken, tc.flag).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("bench %s: %v, want %q:\n%s", tc.flag, err, tc.want, out)
 		}
 	}
 }
