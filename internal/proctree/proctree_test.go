@@ -61,6 +61,20 @@ func TestTreeCountsReapedChildren(t *testing.T) {
 	if tree[0].PID != self || !slices.ContainsFunc(tree, func(s Stat) bool { return s.PID == child.Process.Pid }) {
 		t.Fatalf("tree of %d = %+v, without the child %d", self, tree, child.Process.Pid)
 	}
+	// The child is killed once it has used CPU time of its own, in its
+	// loop, whatever the machine's speed.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		st, err := ReadStat(child.Process.Pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Own >= 20*time.Millisecond {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the child used %v of CPU time in a minute", st.Own)
+		}
+	}
 	child.Process.Kill()
 	child.Wait()
 	after, err := Measure([]int{self}, classify)
