@@ -52,6 +52,23 @@ const (
 	OutputBinding = "sandpitOutput"
 )
 
+// SnapshotInputs are the assets a host's page loads to make its snapshot:
+// the snapshot is a function of their bytes and of the browser that runs
+// them, so a snapshot kept between processes is keyed by them all.
+var SnapshotInputs = []string{
+	SandboxPath,
+	"/host.js",
+	"/harness.js",
+	"/worker.js",
+	"/harness.py",
+	"/config.json",
+	"/pyodide/pyodide.mjs",
+	"/pyodide/pyodide.asm.mjs",
+	"/pyodide/pyodide.asm.wasm",
+	"/pyodide/python_stdlib.zip",
+	"/pyodide/pyodide-lock.json",
+}
+
 // SnapshotChunk is a piece of a host's snapshot: Data holds its bytes from
 // the offset asked for on, and Size is the whole snapshot's. A host shares
 // its snapshot only if it made it itself, with nothing preloaded, and has

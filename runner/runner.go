@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/target"
@@ -63,6 +64,13 @@ type Config struct {
 	// NoNetns turns off the empty network namespace, which is otherwise used
 	// wherever unshare can make one.
 	NoNetns bool
+	// SnapshotDir is a directory where the runner keeps the snapshot its
+	// hosts boot from, so that the next process with the same assets and
+	// browser boots its first host from it rather than from scratch. It is
+	// made (mode 0700) if missing; New fails if it belongs to another user
+	// or others may write to it. Empty: none; a directory that cannot be
+	// made or written is logged and not used.
+	SnapshotDir string
 	// Hooks are told of the runner's events, for metrics.
 	Hooks Hooks
 	// Logger receives the runner's logs; default slog.Default().
@@ -128,7 +136,8 @@ type Runner struct {
 	restarts int      // how often Chromium was restarted
 	sessions int      // sessions open
 
-	unshareable atomic.Bool // the hosts' snapshots cannot be shared (packages are preloaded)
+	unshareable atomic.Bool    // the hosts' snapshots cannot be shared (packages are preloaded)
+	disk        *snapshotCache // where the shared snapshot is kept between processes; nil: nowhere
 
 	pool    chan *host    // hosts with a sandbox ready
 	slots   chan struct{} // one token per host to build
@@ -172,6 +181,16 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	for range cfg.PoolSize {
 		r.slots <- struct{}{}
 	}
+	if cfg.SnapshotDir != "" && cfg.Naive == NotNaive {
+		disk, err := openSnapshotCache(cfg.SnapshotDir)
+		if errors.Is(err, ErrUntrustedSnapshotDir) {
+			return nil, fmt.Errorf("runner: %w", err)
+		}
+		if err != nil {
+			r.log.Warn("no snapshot cache", "err", err)
+		}
+		r.disk = disk
+	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	b, err := r.launch(ctx)
 	if err != nil {
@@ -182,6 +201,9 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	r.wg.Go(r.supervise)
 	if cfg.Naive != NotNaive {
 		return r, nil
+	}
+	if r.disk != nil {
+		r.loadSnapshot(b)
 	}
 	for range cfg.Refill {
 		r.wg.Go(r.fill)
@@ -479,17 +501,24 @@ func (r *Runner) fill() {
 // boots Pyodide from scratch, seconds of CPU; so the runner takes the
 // snapshot of the first host it builds, before that host is given
 // anything, and every later host boots from it (page.SharedSandboxPath),
-// through a Chromium restart too. The snapshot was made, in a renderer
-// that had run no job, from the same files as every host's own would be.
-// A host that fails to boot from it stops the sharing, and the next host
-// makes a snapshot of its own to share. Where a host's snapshot cannot be
-// shared (packages are preloaded, and their files live outside it), each
-// host makes its own.
+// through a Chromium restart too, and so do the first hosts of later
+// processes when the runner keeps it in a snapshot directory. The
+// snapshot was made, in a renderer that had run no job, from the same
+// files as every host's own would be. A host that fails to boot from it,
+// while the runner is not closing, stops the sharing and removes the kept
+// file, and the next host makes a snapshot of its own to share. Where a
+// host's snapshot cannot be shared (packages are preloaded, and their
+// files live outside it), each host makes its own.
 func (r *Runner) build() (*host, error) {
 	if r.assets.sharing() {
 		h, err := r.newHost(r.ctx, page.SharedSandboxPath)
 		if err != nil {
-			r.assets.share(nil)
+			if r.ctx.Err() == nil {
+				r.assets.share(nil)
+				if r.disk != nil {
+					r.disk.drop()
+				}
+			}
 			return nil, fmt.Errorf("boot from the shared snapshot: %w", err)
 		}
 		h.shared = true
@@ -507,8 +536,36 @@ func (r *Runner) build() (*host, error) {
 		r.unshareable.Store(true)
 	default:
 		r.assets.share(snapshot)
+		if r.disk != nil {
+			if err := r.disk.store(snapshot); err != nil {
+				r.log.Warn("keep the snapshot for later processes", "err", err)
+			}
+		}
 	}
 	return h, nil
+}
+
+// loadSnapshot keys the snapshot directory by b's version and the assets a
+// snapshot is made from, and shares the snapshot kept there under that key,
+// if any, so that the first host boots from it. Without a key (the browser
+// does not say its version), nothing is kept.
+func (r *Runner) loadSnapshot(b *browser) {
+	v, err := chromedp.CallBrowser(b.ctx, cdpbrowser.GetVersion, cdp.Empty{})
+	if err != nil {
+		r.log.Warn("no snapshot cache: the browser's version is unknown", "err", err)
+		r.disk = nil
+		return
+	}
+	r.disk.key = snapshotKey(v.Product+" "+v.Revision, page.SnapshotInputs, r.assets.get)
+	snapshot, err := r.disk.load()
+	switch {
+	case err != nil:
+		r.log.Warn("a kept snapshot is not used", "err", err)
+		r.disk.drop()
+	case snapshot != nil:
+		r.assets.share(snapshot)
+		r.log.Info("hosts boot from a kept snapshot", "path", r.disk.path())
+	}
 }
 
 // browser is one running Chromium.

@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math"
+	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -24,16 +26,32 @@ import (
 	"github.com/sandpit-dev/sandpit/page"
 )
 
-// testRunner is shared by the package's tests: one real Chromium.
-var testRunner *Runner
+// testRunner is shared by the package's tests: one real Chromium. It keeps
+// its snapshot in snapshotDir, and requested records each path its assets
+// were asked for.
+var (
+	testRunner  *Runner
+	snapshotDir string
+	requested   sync.Map
+)
 
 const testOutputCap = 64 << 10
 
 func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "sandpit-runner-")
+	if err != nil {
+		panic(err)
+	}
+	snapshotDir = filepath.Join(dir, "snapshots")
+	assets := page.Handler()
 	r, err := New(context.Background(), Config{
-		Assets:   page.Handler(),
-		PoolSize: 2,
-		Limits:   sandpit.Limits{MaxOutputBytes: testOutputCap, MaxFiles: 5, MaxFileBytes: 1 << 20},
+		Assets: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			requested.Store(req.URL.Path, true)
+			assets.ServeHTTP(w, req)
+		}),
+		PoolSize:    2,
+		Limits:      sandpit.Limits{MaxOutputBytes: testOutputCap, MaxFiles: 5, MaxFileBytes: 1 << 20},
+		SnapshotDir: snapshotDir,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "runner tests need Chromium:", err)
@@ -42,6 +60,7 @@ func TestMain(m *testing.M) {
 	testRunner = r
 	code := m.Run()
 	r.Close()
+	os.RemoveAll(dir)
 	os.Exit(code)
 }
 

@@ -1,7 +1,11 @@
 package runner
 
 import (
+	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -66,6 +70,9 @@ func TestHostsBootFromOneSnapshot(t *testing.T) {
 	if testRunner.assets.sharing() {
 		t.Fatal("the runner still shares a snapshot that failed to boot")
 	}
+	if kept, err := testRunner.disk.load(); kept != nil || err != nil {
+		t.Fatalf("the runner still keeps %d bytes (%v) after a shared snapshot failed to boot, want none", len(kept), err)
+	}
 	fresh, err := testRunner.build()
 	if err != nil {
 		t.Fatal(err)
@@ -75,5 +82,62 @@ func TestHostsBootFromOneSnapshot(t *testing.T) {
 		t.Fatalf("after a failed boot: the next host booted from a shared snapshot %v, the runner shares one %v; want a new one made and shared",
 			fresh.shared, testRunner.assets.sharing())
 	}
+	if kept, err := testRunner.disk.load(); err != nil || !bytes.Equal(kept, testRunner.assets.get(page.SharedSnapshotPath).body) {
+		t.Fatalf("after a new snapshot was made, the runner keeps %d bytes (%v), want the new one", len(kept), err)
+	}
 	jobIn(fresh)
+}
+
+// TestSnapshotKeptBetweenRunners checks that the runner keeps the snapshot
+// it shares in its snapshot directory, under a key over every asset its
+// first host loaded; that the first host of a later runner boots from it;
+// and that a runner closed while a host boots from it leaves it kept.
+func TestSnapshotKeptBetweenRunners(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	testenv.Eventually(t, 3*time.Minute, testRunner.assets.sharing, "the runner shares no snapshot")
+	assets := page.Handler()
+	requested.Range(func(k, _ any) bool {
+		p := k.(string)
+		rec := httptest.NewRecorder()
+		assets.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, p, nil))
+		if rec.Code == http.StatusOK && !slices.Contains(page.SnapshotInputs, p) {
+			t.Errorf("a page loaded %s, which is not in page.SnapshotInputs: a snapshot kept between processes is not keyed by it", p)
+		}
+		return true
+	})
+	kept, err := testRunner.disk.load()
+	if err != nil || !bytes.Equal(kept, testRunner.assets.get(page.SharedSnapshotPath).body) {
+		t.Fatalf("the runner keeps %d bytes (%v), want the snapshot it shares", len(kept), err)
+	}
+
+	r, err := New(ctx, Config{Assets: page.Handler(), PoolSize: 1, SnapshotDir: snapshotDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.disk.key != testRunner.disk.key {
+		t.Fatalf("two runners of the same assets and browser have the keys %s and %s", r.disk.key, testRunner.disk.key)
+	}
+	h, err := r.take(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !h.shared {
+		t.Fatal("the first host of a later runner booted from scratch, not from the kept snapshot")
+	}
+	res, err := h.run(ctx, page.MethodRun, sandpit.Spec{Code: "print(6 * 7)"}, r.cfg.Limits)
+	if err != nil || res.Stdout != "42\n" {
+		t.Fatalf("a job in a host booted from the kept snapshot: %+v, %v", res, err)
+	}
+	h.close()
+
+	r.Close()
+	if h, err := r.build(); err == nil {
+		h.close()
+		t.Fatal("a closed runner built a host")
+	}
+	if kept, err := r.disk.load(); err != nil || kept == nil {
+		t.Fatalf("a runner closed while a host booted from the kept snapshot left %d bytes (%v), want it kept", len(kept), err)
+	}
 }

@@ -29,12 +29,20 @@ import (
 
 var binary string
 
+// snapshotDir is where the sandpits the tests start keep their snapshot
+// (SANDPIT_SNAPSHOT_DIR).
+var snapshotDir string
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "sandpit-e2e-")
 	if err != nil {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "sandpit")
+	// Every sandpit the tests start keeps its snapshot here, so that only
+	// the first boots Pyodide from scratch.
+	snapshotDir = filepath.Join(dir, "snapshots")
+	os.Setenv("SANDPIT_SNAPSHOT_DIR", snapshotDir)
 	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "build sandpit: %v\n%s", err, out)

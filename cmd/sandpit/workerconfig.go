@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -28,6 +30,7 @@ type workerConfig struct {
 	maxAttempts int
 	noNetns     bool
 	browserMB   int
+	snapshotDir string
 	// requireIsolation: see resolveIsolation for its default.
 	requireIsolation bool
 	sessions         int
@@ -52,10 +55,22 @@ func (c *workerConfig) register(f *flags) {
 	f.envVar("browser-memory-mb", "SANDPIT_BROWSER_MEMORY_MB")
 	f.BoolVar(&c.noNetns, "no-netns", false, "do not put Chromium in an empty network namespace (request interception still applies)")
 	f.envVar("no-netns", "SANDPIT_NO_NETNS")
+	f.StringVar(&c.snapshotDir, "snapshot-dir", defaultSnapshotDir(), "directory where the snapshot that sandboxes boot from is kept for the next start, which then skips booting Pyodide from scratch; it must be sandpit's user's own and writable by no other; empty: none")
+	f.envVar("snapshot-dir", "SANDPIT_SNAPSHOT_DIR")
 	f.BoolVar(&c.requireIsolation, "require-isolation", false, "refuse to start unless Chromium has every layer of isolation: an empty network namespace, its own sandbox, and a memory cgroup (which needs root or a delegated cgroup); default: on for worker, and for serve when --addr is not loopback")
 	f.envVar("require-isolation", "SANDPIT_REQUIRE_ISOLATION")
 	f.IntVar(&c.sessions, "max-sessions", 0, "sessions this worker holds at once, each in a browser tab of its own; 0: the pool size")
 	f.envVar("max-sessions", "SANDPIT_MAX_SESSIONS")
+}
+
+// defaultSnapshotDir is sandpit's directory in the user's cache directory
+// ($XDG_CACHE_HOME, or ~/.cache), or none when the user has none.
+func defaultSnapshotDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "sandpit", "snapshots")
 }
 
 // packagesConfig are the flags of the package repository, which workers
@@ -140,6 +155,7 @@ func (c *workerConfig) startRunner(ctx context.Context, l sandpit.Limits, m *met
 		Refill:           c.refill,
 		Limits:           l,
 		NoNetns:          c.noNetns,
+		SnapshotDir:      c.snapshotDir,
 		Hooks:            m.RunnerHooks(),
 		BrowserMemoryMB:  c.browserMB,
 		RequireIsolation: c.requireIsolation,
@@ -147,6 +163,9 @@ func (c *workerConfig) startRunner(ctx context.Context, l sandpit.Limits, m *met
 	})
 	if ie, ok := errors.AsType[*runner.IsolationError](err); ok {
 		return nil, fmt.Errorf("%w; to start without them, pass --require-isolation=false (SANDPIT_REQUIRE_ISOLATION=false)", ie)
+	}
+	if errors.Is(err, runner.ErrUntrustedSnapshotDir) {
+		return nil, fmt.Errorf("--snapshot-dir (SANDPIT_SNAPSHOT_DIR): %w", err)
 	}
 	if err != nil {
 		return nil, err
