@@ -22,7 +22,7 @@ import (
 
 func newFaultRunner(t *testing.T) *Runner {
 	t.Helper()
-	r, err := New(context.Background(), Config{Assets: page.Handler(), PoolSize: 1})
+	r, err := New(context.Background(), Config{Assets: page.Handler(), PoolSize: 1, SnapshotDir: snapshotDir})
 	if err != nil {
 		t.Fatal(err)
 	}
