@@ -163,6 +163,8 @@ func TestAssets(t *testing.T) {
 	for _, tc := range []struct{ path, ctype string }{
 		{"/sdk/sandpit.js", "text/javascript"},
 		{"/web/frame.js", "text/javascript"},
+		{"/web/host.js", "text/javascript"},
+		{"/web/bootstages.js", "text/javascript"},
 		{"/web/worker.js", "text/javascript"},
 		{"/web/harness.py", "text/x-python"},
 		{"/web/view.css", "text/css"},

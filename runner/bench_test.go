@@ -65,7 +65,7 @@ func browserCPU(b *testing.B) time.Duration {
 // so some of the boot's CPU time can come before cpu-ms/op starts
 // counting: cycle-cpu-ms/op counts all of a cycle, a job of `pass` and
 // the boot after it. The page's own marks say where the boot's wall time
-// went, stage by stage (<stage>-ms/op, see host.js's bootStages).
+// went, stage by stage (<stage>-ms/op, see page/static/bootstages.js).
 func BenchmarkSandboxBoot(b *testing.B) {
 	ctx := context.Background()
 	h := <-testRunner.pool

@@ -557,7 +557,7 @@ func TestPageProtocol(t *testing.T) {
 }
 
 // bootStageNames are the stages of a sandbox's boot that the page reports
-// (host.js, bootStages), in order.
+// (bootstages.js), in order.
 var bootStageNames = []string{"copy", "spawn", "glue", "message", "imports", "instantiate", "link",
 	"runtime", "restore", "bootstrap", "files", "serve", "deliver"}
 

