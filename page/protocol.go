@@ -58,6 +58,7 @@ const (
 var SnapshotInputs = []string{
 	SandboxPath,
 	"/host.js",
+	"/bootstages.js",
 	"/harness.js",
 	"/worker.js",
 	"/harness.py",

@@ -535,12 +535,12 @@ func (r *Runner) build() (*host, error) {
 	case snapshot == nil:
 		r.unshareable.Store(true)
 	default:
-		r.assets.share(snapshot)
 		if r.disk != nil {
 			if err := r.disk.store(snapshot); err != nil {
 				r.log.Warn("keep the snapshot for later processes", "err", err)
 			}
 		}
+		r.assets.share(snapshot)
 	}
 	return h, nil
 }
