@@ -363,6 +363,25 @@ func checkChart(t *testing.T, name string, objs map[string]object) {
 	if exposed := object(ac).get("ports", 1, "containerPort"); port == "" || fmt.Sprint(exposed) != port || scraped != port {
 		t.Errorf("api serves metrics on %q, exposes %v, is scraped on %v: want one port", port, exposed, scraped)
 	}
+	// The worker keeps its snapshot in a volume that outlives a restart of
+	// its container, in a directory of its own.
+	snapshots := argValue(toStrings(wc["args"]), "snapshot-dir")
+	mounts, _ := object(wc).get("volumeMounts").([]any)
+	volumes, _ := worker.get("spec", "template", "spec", "volumes").([]any)
+	var kept bool
+	for _, m := range mounts {
+		m := m.(map[string]any)
+		if !strings.HasPrefix(snapshots, fmt.Sprint(m["mountPath"])+"/") {
+			continue
+		}
+		for _, v := range volumes {
+			v := v.(map[string]any)
+			kept = kept || v["name"] == m["name"] && v["emptyDir"] != nil
+		}
+	}
+	if !kept {
+		t.Errorf("worker --snapshot-dir %q is not in a directory of an emptyDir volume", snapshots)
+	}
 	for probe, path := range map[string]string{"readinessProbe": "/readyz", "livenessProbe": "/healthz", "startupProbe": "/healthz"} {
 		if got := object(wc).get(probe, "httpGet", "path"); got != path {
 			t.Errorf("worker %s path %v, want %s", probe, got, path)
