@@ -101,7 +101,12 @@ func browserFlags(dataDir string) []chromedp.ExecAllocatorOption {
 		chromedp.Flag("disable-breakpad", true),
 		chromedp.Flag("disable-client-side-phishing-detection", true),
 		chromedp.Flag("disable-domain-reliability", true),
-		chromedp.Flag("disable-features", "Translate,MediaRouter,OptimizationHints,AutofillServerCommunication,CertificateTransparencyComponentUpdater"),
+		// Headless Chromium opens two WebUI pages of the address bar's
+		// popup (chrome://omnibox-popup.top-chrome) for each browser
+		// context, each in a renderer of its own: about a second of CPU
+		// per host, for a window nobody sees. The last two features turn
+		// them off (TestNoBrowserUIPages).
+		chromedp.Flag("disable-features", "Translate,MediaRouter,OptimizationHints,AutofillServerCommunication,CertificateTransparencyComponentUpdater,WebUIOmniboxPopup,WebUIOmniboxAimPopup"),
 		chromedp.Flag("disable-background-timer-throttling", true),
 		chromedp.Flag("disable-renderer-backgrounding", true),
 		chromedp.Flag("disable-backgrounding-occluded-windows", true),

@@ -656,3 +656,28 @@ func TestJobCausedSandboxFailuresAreFinal(t *testing.T) {
 		t.Fatalf("next job: %+v", r)
 	}
 }
+
+// TestNoBrowserUIPages checks that Chromium opens no page of its own
+// interface (the address bar's popup, which headless Chromium opens for
+// each browser context, in a renderer of its own) beside the hosts.
+func TestNoBrowserUIPages(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	takeHost(t, ctx)
+	res, err := chromedp.CallBrowser(testRunner.current().ctx, target.GetTargets, target.GetTargetsParams{Filter: target.Filter{{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := 0
+	for _, ti := range res.TargetInfos {
+		if ti.Type == "page" && strings.HasPrefix(ti.URL, Origin) {
+			pages++
+		}
+		if ti.Type == "browser_ui" || strings.HasPrefix(ti.URL, "chrome://") {
+			t.Errorf("Chromium opened %s %s", ti.Type, ti.URL)
+		}
+	}
+	if pages == 0 {
+		t.Fatalf("no host's page among the browser's targets %v", res.TargetInfos)
+	}
+}
