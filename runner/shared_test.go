@@ -3,6 +3,9 @@ package runner
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -90,8 +93,9 @@ func TestHostsBootFromOneSnapshot(t *testing.T) {
 
 // TestSnapshotKeptBetweenRunners checks that the runner keeps the snapshot
 // it shares in its snapshot directory, under a key over every asset its
-// first host loaded; that the first host of a later runner boots from it;
-// and that a runner closed while a host boots from it leaves it kept.
+// first host loaded; that a kept file that is no snapshot is removed; that
+// the first host of a later runner boots from it; and that a runner closed
+// while a host boots from it leaves it kept.
 func TestSnapshotKeptBetweenRunners(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -109,6 +113,20 @@ func TestSnapshotKeptBetweenRunners(t *testing.T) {
 	kept, err := testRunner.disk.load()
 	if err != nil || !bytes.Equal(kept, testRunner.assets.get(page.SharedSnapshotPath).body) {
 		t.Fatalf("the runner keeps %d bytes (%v), want the snapshot it shares", len(kept), err)
+	}
+
+	// A kept file that cannot be trusted is removed at the start, and
+	// the runner goes on sharing what it has.
+	os.WriteFile(testRunner.disk.path(), []byte(snapshotMagic+"not a snapshot"), 0o600)
+	testRunner.loadSnapshot(testRunner.current())
+	if _, err := os.Stat(testRunner.disk.path()); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a kept file that is no snapshot was not removed: %v", err)
+	}
+	if !bytes.Equal(testRunner.assets.get(page.SharedSnapshotPath).body, kept) {
+		t.Fatal("a kept file that is no snapshot changed what the runner shares")
+	}
+	if err := testRunner.disk.store(kept); err != nil {
+		t.Fatal(err)
 	}
 
 	r, err := New(ctx, Config{Assets: page.Handler(), PoolSize: 1, SnapshotDir: snapshotDir})
