@@ -113,14 +113,19 @@ func BenchmarkTraceHostBuild(b *testing.B) {
 }
 
 // threadTimes is the CPU time of the browser's threads, by process id and
-// thread id.
+// thread id; thread id 0 holds the process's own time, which counts the
+// threads that have exited too.
 type threadTimes map[threadKey]threadTime
 
 type threadTime struct {
-	kind string // browser, renderer, gpu-process, utility, zygote
-	comm string // the thread's name, at most 15 bytes
+	kind string // browser, renderer, gpu-process, utility, zygote; sandpit for this process
+	comm string // the thread's name, at most 15 bytes; "main" for the process's first thread
 	cpu  time.Duration
 }
+
+// exitedThreads names the time of threads that exited between two
+// readings: in a renderer, each job's worker thread.
+const exitedThreads = "(exited)"
 
 // browserThreads reads the CPU time of every thread of every process of
 // the running browser.
@@ -131,14 +136,28 @@ func browserThreads(b *testing.B) threadTimes {
 		b.Fatal("no browser process")
 	}
 	out := threadTimes{}
+	// This process stands for sandpit: the runner's DevTools client and
+	// request interception (and the readings of /proc themselves).
+	if st, err := proctree.ReadStat(os.Getpid()); err == nil {
+		out[threadKey{st.PID, 0}] = threadTime{kind: "sandpit", comm: "(all threads)", cpu: st.Own}
+	}
 	for _, p := range groupPIDs(pid) {
-		threads, err := proctree.Threads(p)
+		st, err := proctree.ReadStat(p)
 		if err != nil {
 			continue // gone
 		}
+		threads, err := proctree.Threads(p)
+		if err != nil {
+			continue
+		}
 		kind := processKind(p)
+		out[threadKey{p, 0}] = threadTime{kind: kind, comm: exitedThreads, cpu: st.Own}
 		for _, t := range threads {
-			out[threadKey{p, t.PID}] = threadTime{kind: kind, comm: t.Comm, cpu: t.Own}
+			comm := t.Comm
+			if t.PID == p {
+				comm = "main"
+			}
+			out[threadKey{p, t.PID}] = threadTime{kind: kind, comm: comm, cpu: t.Own}
 		}
 	}
 	return out
@@ -160,12 +179,21 @@ func processKind(pid int) string {
 }
 
 // since returns what each thread used after before was read; a thread
-// that came since counts in full, one that went is left out.
+// or process that came since counts in full. What threads that exited in
+// between used is the process's time less that of its threads still
+// there, under thread id 0; a process that exited is left out.
 func (t threadTimes) since(before threadTimes) threadTimes {
 	out := threadTimes{}
 	for k, v := range t {
 		v.cpu -= before[k].cpu
 		out[k] = v
+	}
+	for k, v := range out {
+		if k.tid != 0 {
+			p := out[threadKey{k.pid, 0}]
+			p.cpu -= v.cpu
+			out[threadKey{k.pid, 0}] = p
+		}
 	}
 	return out
 }
@@ -220,7 +248,11 @@ func reportThreads(b *testing.B, t threadTimes, n int) {
 	var s strings.Builder
 	fmt.Fprintf(&s, "\nCPU per op from /proc, %d op(s): %.1f ms\n", n, ms(total))
 	for _, r := range sorted {
-		fmt.Fprintf(&s, "%-12s %-16s %3d thread(s) %8.1f ms %5.1f %%\n", r.kind, r.comm, r.threads, ms(r.cpu), 100*float64(r.cpu)/float64(total))
+		threads := fmt.Sprintf("%3d thread(s)", r.threads)
+		if r.comm == exitedThreads {
+			threads = fmt.Sprintf("%3d process(es)", r.threads)
+		}
+		fmt.Fprintf(&s, "%-12s %-16s %-16s %8.1f ms %5.1f %%\n", r.kind, r.comm, threads, ms(r.cpu), 100*float64(r.cpu)/float64(total))
 	}
 	b.Log(s.String())
 	for kind, d := range kinds {

@@ -95,12 +95,14 @@ type sliceArgs struct {
 	Method  string `json:"method"`
 }
 
-// taskLabel names an outermost slice by what it ran: its name, or where it
-// was posted from, and the DevTools commands handled inside it.
-func taskLabel(s *span, methods []string) string {
+// taskLabel names an outermost slice by what it ran: where the task was
+// posted from, as the outermost slice in it that says so gives it (from,
+// nil if none), else the slice's name; and the DevTools commands handled
+// inside it.
+func taskLabel(s, from *span, methods []string) string {
 	label := s.name
-	if s.args.SrcFunc != "" {
-		label = path.Base(s.args.SrcFile) + ":" + s.args.SrcFunc
+	if from != nil {
+		label = path.Base(from.args.SrcFile) + ":" + from.args.SrcFunc
 	}
 	slices.Sort(methods)
 	if methods = slices.Compact(methods); len(methods) > 0 {
@@ -178,6 +180,7 @@ func summariseTrace(events []traceEvent) []threadCPU {
 		var stack []*span
 		var cpu, wall float64
 		methods := map[*span][]string{} // DevTools commands inside each outermost slice
+		from := map[*span]*span{}       // the outermost slice in each that says where its task was posted from
 		for _, s := range ss {
 			for len(stack) > 0 && stack[len(stack)-1].end <= s.ts {
 				stack = stack[:len(stack)-1]
@@ -193,13 +196,16 @@ func summariseTrace(events []traceEvent) []threadCPU {
 			if s.args.Method != "" {
 				methods[s.root] = append(methods[s.root], s.args.Method)
 			}
+			if s.args.SrcFunc != "" && from[s.root] == nil {
+				from[s.root] = s
+			}
 			stack = append(stack, s)
 		}
 		self, tasks := table{}, table{}
 		for _, s := range ss {
 			self.add(s.name, s.cpu-s.childCPU)
 			if s.root == s {
-				tasks.add(taskLabel(s, methods[s]), s.cpu)
+				tasks.add(taskLabel(s, from[s], methods[s]), s.cpu)
 			}
 		}
 		t.Self, t.Tasks = self.sorted(), tasks.sorted()
@@ -332,6 +338,9 @@ func TestSummariseTrace(t *testing.T) {
 	{"ph":"M","name":"thread_name","pid":2,"tid":22,"args":{"name":"DedicatedWorker thread"}},
 	{"ph":"X","name":"RunTask","cat":"toplevel","pid":1,"tid":10,"ts":100,"dur":50,"tts":1000,"tdur":40,
 		"args":{"src_file":"content/browser/devtools/devtools_pipe_handler.cc","src_func":"HandleMessage","src_line":204}},
+	{"ph":"X","name":"Wrapped","cat":"toplevel","pid":1,"tid":10,"ts":400,"dur":20,"tts":1200,"tdur":6},
+	{"ph":"X","name":"RunTask","cat":"toplevel","pid":1,"tid":10,"ts":401,"dur":18,"tts":1201,"tdur":4,
+		"args":{"src_file":"ipc/ipc_mojo_bootstrap.cc","src_func":"Accept"}},
 	{"ph":"X","name":"Dispatch","cat":"devtools","pid":1,"tid":10,"ts":110,"dur":20,"tts":1005,"tdur":15,"args":{"method":"Fetch.fulfillRequest"}},
 	{"ph":"X","name":"Inner","cat":"ipc","pid":1,"tid":10,"ts":112,"dur":5,"tts":1006,"tdur":5,"args":{"method":7}},
 	{"ph":"X","name":"RunTask","cat":"toplevel","pid":1,"tid":10,"ts":200,"dur":30,"tts":1100,"tdur":10},
@@ -348,9 +357,9 @@ func TestSummariseTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	ms := func(us float64) time.Duration { return micros(us) }
-	browser := threadCPU{Process: "Browser", Thread: "CrBrowserMain", PID: 1, TID: 10, Threads: 1, CPU: ms(50), Wall: ms(80), Slices: 4,
-		Tasks: []nameCPU{{"devtools_pipe_handler.cc:HandleMessage → Fetch.fulfillRequest", ms(40), 1}, {"RunTask (toplevel)", ms(10), 1}},
-		Self:  []nameCPU{{"RunTask (toplevel)", ms(35), 2}, {"Dispatch (devtools)", ms(10), 1}, {"Inner (ipc)", ms(5), 1}}}
+	browser := threadCPU{Process: "Browser", Thread: "CrBrowserMain", PID: 1, TID: 10, Threads: 1, CPU: ms(56), Wall: ms(100), Slices: 6,
+		Tasks: []nameCPU{{"devtools_pipe_handler.cc:HandleMessage → Fetch.fulfillRequest", ms(40), 1}, {"RunTask (toplevel)", ms(10), 1}, {"ipc_mojo_bootstrap.cc:Accept", ms(6), 1}},
+		Self:  []nameCPU{{"RunTask (toplevel)", ms(39), 3}, {"Dispatch (devtools)", ms(10), 1}, {"Inner (ipc)", ms(5), 1}, {"Wrapped (toplevel)", ms(2), 1}}}
 	orphan := threadCPU{Process: "Renderer", PID: 2, TID: 21, Threads: 1, CPU: ms(2), Wall: ms(3), Slices: 1,
 		Tasks: []nameCPU{{"Orphan (v8)", ms(2), 1}}, Self: []nameCPU{{"Orphan (v8)", ms(2), 1}}}
 	want := []threadCPU{
