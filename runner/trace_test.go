@@ -30,7 +30,7 @@ import (
 // Tracing domain, which names the tasks each thread ran.
 var (
 	traceCategories = flag.String("trace.categories",
-		"toplevel,v8,v8.execute,blink,devtools,devtools.timeline,disabled-by-default-devtools.timeline,disabled-by-default-v8.compile,ipc,mojom,loading,navigation",
+		"toplevel,v8,v8.execute,v8.wasm,blink,devtools,devtools.timeline,disabled-by-default-devtools.timeline,disabled-by-default-v8.compile,disabled-by-default-v8.wasm.detailed,ipc,mojom,loading,navigation",
 		"the trace categories of the Trace benchmarks, comma-separated")
 	traceCycles = flag.Int("trace.cycles", 3, "how many cycles of BenchmarkTraceJob the trace holds")
 	traceOut    = flag.String("trace.out", "", "a path prefix: each trace the Trace benchmarks take is also written to PREFIX<name>.json, for Perfetto or chrome://tracing")
