@@ -34,7 +34,7 @@ var (
 		"the trace categories of the Trace benchmarks, comma-separated")
 	traceCycles = flag.Int("trace.cycles", 3, "how many cycles of BenchmarkTraceJob the trace holds")
 	traceOut    = flag.String("trace.out", "", "a path prefix: each trace the Trace benchmarks take is also written to PREFIX<name>.json, for Perfetto or chrome://tracing")
-	traceTop    = flag.Int("trace.top", 8, "how many of each thread's slices, by CPU, the Trace benchmarks list")
+	traceTop    = flag.Int("trace.top", 8, "how many of each thread's tasks and slices, by CPU, the Trace benchmarks list")
 )
 
 // BenchmarkTraceJob takes a job of print(1) and the boot of the next
