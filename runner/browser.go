@@ -101,11 +101,11 @@ func browserFlags(dataDir string) []chromedp.ExecAllocatorOption {
 		chromedp.Flag("disable-breakpad", true),
 		chromedp.Flag("disable-client-side-phishing-detection", true),
 		chromedp.Flag("disable-domain-reliability", true),
-		// Headless Chromium opens two WebUI pages of the address bar's
-		// popup (chrome://omnibox-popup.top-chrome) for each browser
-		// context, each in a renderer of its own: about a second of CPU
-		// per host, for a window nobody sees. The last two features turn
-		// them off (TestNoBrowserUIPages).
+		// The omnibox popup of a headless window is a WebUI page (a
+		// --top-chrome-webui renderer that loads some 400 files), made for
+		// every browser context's window, so for every host: 0.7-0.9 s of
+		// CPU that nothing uses (docs/PERFORMANCE.md). Both features must be
+		// off for Chromium 156 to keep the native popup (TestNoBrowserUIPages).
 		chromedp.Flag("disable-features", "Translate,MediaRouter,OptimizationHints,AutofillServerCommunication,CertificateTransparencyComponentUpdater,WebUIOmniboxPopup,WebUIOmniboxAimPopup"),
 		chromedp.Flag("disable-background-timer-throttling", true),
 		chromedp.Flag("disable-renderer-backgrounding", true),
