@@ -32,7 +32,8 @@ const (
 	ColdSandboxPath = SandboxPath + "#cold"
 	// SharedSandboxPath is the same page booting from the snapshot served
 	// at SharedSnapshotPath, which another host made, instead of making
-	// one of its own.
+	// one of its own. The snapshot is served compressed with gzip, with no
+	// Content-Encoding: the page decompresses it.
 	SharedSandboxPath  = SandboxPath + "#shared"
 	SharedSnapshotPath = "/shared/snapshot"
 

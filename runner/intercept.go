@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"iter"
 	"net/http"
@@ -58,11 +59,12 @@ var notFound = &response{status: http.StatusNotFound}
 type assetCache struct {
 	handler http.Handler
 
-	mu     sync.Mutex
-	shared *response                         // the snapshot at page.SharedSnapshotPath, once there is one
-	byPath *simplelru.LRU[string, *response] // by canonical path
-	size   int                               // bytes of the bodies held
-	frames map[cdp.FrameID]*rate.Limiter     // the fetch budget of each open tab
+	mu       sync.Mutex
+	shared   *response                         // the snapshot at page.SharedSnapshotPath, once there is one
+	snapshot []byte                            // the same, as the host made it
+	byPath   *simplelru.LRU[string, *response] // by canonical path
+	size     int                               // bytes of the bodies held
+	frames   map[cdp.FrameID]*rate.Limiter     // the fetch budget of each open tab
 }
 
 func newAssetCache(h http.Handler) *assetCache {
@@ -79,17 +81,32 @@ func canonical(p string) bool {
 }
 
 // share serves snapshot at page.SharedSnapshotPath from now on, for hosts
-// to boot from; nil takes it away.
+// to boot from; nil takes it away. It is served compressed with gzip,
+// which the page undoes (see page.SharedSnapshotPath): each host's copy
+// crosses the DevTools pipe in base64, and the snapshot, mostly the
+// interpreter's empty heap, compresses to a fifth.
 func (c *assetCache) share(snapshot []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.shared = nil
+	var shared *response
 	if snapshot != nil {
-		c.shared = &response{status: http.StatusOK, body: snapshot, headers: []*fetch.HeaderEntry{
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		zw.Write(snapshot)
+		zw.Close()
+		shared = &response{status: http.StatusOK, body: buf.Bytes(), headers: []*fetch.HeaderEntry{
 			{Name: "Content-Type", Value: "application/octet-stream"},
 			{Name: "Access-Control-Allow-Origin", Value: Origin},
 		}}
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.shared, c.snapshot = shared, snapshot
+}
+
+// sharedSnapshot returns the snapshot that is shared, or nil.
+func (c *assetCache) sharedSnapshot() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.snapshot
 }
 
 // sharing reports whether a shared snapshot is served.

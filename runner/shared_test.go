@@ -57,7 +57,7 @@ func TestHostsBootFromOneSnapshot(t *testing.T) {
 	if err != nil || len(snap) < 1<<20 {
 		t.Fatalf("a host that made its snapshot and ran nothing handed out %d bytes (%v), want all of it", len(snap), err)
 	}
-	if want := testRunner.assets.get(page.SharedSnapshotPath).body; len(snap) != len(want) {
+	if want := testRunner.assets.sharedSnapshot(); len(snap) != len(want) {
 		t.Errorf("two hosts' snapshots are %d and %d bytes, want the same size", len(snap), len(want))
 	}
 	jobIn(own)
@@ -85,7 +85,7 @@ func TestHostsBootFromOneSnapshot(t *testing.T) {
 		t.Fatalf("after a failed boot: the next host booted from a shared snapshot %v, the runner shares one %v; want a new one made and shared",
 			fresh.shared, testRunner.assets.sharing())
 	}
-	if kept, err := testRunner.disk.load(); err != nil || !bytes.Equal(kept, testRunner.assets.get(page.SharedSnapshotPath).body) {
+	if kept, err := testRunner.disk.load(); err != nil || !bytes.Equal(kept, testRunner.assets.sharedSnapshot()) {
 		t.Fatalf("after a new snapshot was made, the runner keeps %d bytes (%v), want the new one", len(kept), err)
 	}
 	jobIn(fresh)
@@ -111,7 +111,7 @@ func TestSnapshotKeptBetweenRunners(t *testing.T) {
 		return true
 	})
 	kept, err := testRunner.disk.load()
-	if err != nil || !bytes.Equal(kept, testRunner.assets.get(page.SharedSnapshotPath).body) {
+	if err != nil || !bytes.Equal(kept, testRunner.assets.sharedSnapshot()) {
 		t.Fatalf("the runner keeps %d bytes (%v), want the snapshot it shares", len(kept), err)
 	}
 
@@ -122,7 +122,7 @@ func TestSnapshotKeptBetweenRunners(t *testing.T) {
 	if _, err := os.Stat(testRunner.disk.path()); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("a kept file that is no snapshot was not removed: %v", err)
 	}
-	if !bytes.Equal(testRunner.assets.get(page.SharedSnapshotPath).body, kept) {
+	if !bytes.Equal(testRunner.assets.sharedSnapshot(), kept) {
 		t.Fatal("a kept file that is no snapshot changed what the runner shares")
 	}
 	if err := testRunner.disk.store(kept); err != nil {

@@ -370,17 +370,18 @@ export class Host {
   }
 
   // #loadBase takes the snapshot at url, which another host made with
-  // nothing preloaded, before it was given any job; the module is compiled
-  // here, from the same file Pyodide's loader compiles.
+  // nothing preloaded, before it was given any job, compressed with gzip;
+  // the module is compiled here, from the same file Pyodide's loader
+  // compiles.
   async #loadBase(url) {
-    const bytes = (u) =>
+    const bytes = (u, gzipped = false) =>
       fetch(u).then((r) => {
         if (!r.ok) throw new Error(`fetch ${u}: ${r.status}`);
-        return r.arrayBuffer();
+        return gzipped ? new Response(r.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer() : r.arrayBuffer();
       });
     const [module, snapshot, stdlib, lock] = await Promise.all([
       bytes(new URL("pyodide.asm.wasm", assets)).then((b) => WebAssembly.compile(b)),
-      bytes(url).then((b) => new Uint8Array(b)),
+      bytes(url, true).then((b) => new Uint8Array(b)),
       fetch(new URL("python_stdlib.zip", assets)).then((r) => r.blob()),
       fetch(new URL("pyodide-lock.json", assets)).then((r) => r.json()),
     ]);
