@@ -2,8 +2,10 @@ package runner
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -21,11 +23,21 @@ import (
 // in its first host, and that later hosts boot from it and run jobs in
 // fresh interpreters; that only a host that made its snapshot itself and
 // ran nothing hands it out; and that a shared snapshot that fails to boot
-// ends the sharing until a host has made a new one.
+// ends the sharing until a host has made a new one. The snapshot is
+// served compressed, as page.SharedSnapshotPath says.
 func TestHostsBootFromOneSnapshot(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	testenv.Eventually(t, 3*time.Minute, testRunner.assets.sharing, "the runner shares no snapshot")
+	served := testRunner.assets.get(page.SharedSnapshotPath).body
+	zr, err := gzip.NewReader(bytes.NewReader(served))
+	if err != nil {
+		t.Fatalf("the shared snapshot is not served compressed with gzip: %v", err)
+	}
+	if plain, err := io.ReadAll(zr); err != nil || !bytes.Equal(plain, testRunner.assets.sharedSnapshot()) || len(served) >= len(plain)/2 {
+		t.Fatalf("the shared snapshot is served as %d bytes that decompress to %d (%v), want the %d of the snapshot in under half",
+			len(served), len(plain), err, len(testRunner.assets.sharedSnapshot()))
+	}
 	jobIn := func(h *host) {
 		t.Helper()
 		res, err := h.run(ctx, page.MethodRun, sandpit.Spec{Code: "print('leftover' in globals())\nleftover = 1"}, testRunner.cfg.Limits)
