@@ -133,19 +133,26 @@ func BenchmarkIdleMemory(b *testing.B) {
 	}
 }
 
+// hostKinds are the two kinds of host the benchmarks build, by the page
+// each loads, once the runner shares a snapshot.
+func hostKinds(b *testing.B) []struct{ name, path string } {
+	b.Helper()
+	if !testenv.WaitFor(3*time.Minute, testRunner.assets.sharing) {
+		b.Fatal("the runner shares no snapshot")
+	}
+	return []struct{ name, path string }{
+		{"own-snapshot", page.SandboxPath},
+		{"shared-snapshot", page.SharedSandboxPath},
+	}
+}
+
 // BenchmarkHostBuild measures what a new host costs (a tab in a browser
 // context of its own, with its first sandbox ready), in wall time and in
 // the browser's CPU time: one that makes its own snapshot, booting Pyodide
 // from scratch, and one that boots from the snapshot the runner shares.
 func BenchmarkHostBuild(b *testing.B) {
 	ctx := context.Background()
-	if !testenv.WaitFor(3*time.Minute, testRunner.assets.sharing) {
-		b.Fatal("the runner shares no snapshot")
-	}
-	for _, bc := range []struct{ name, path string }{
-		{"own-snapshot", page.SandboxPath},
-		{"shared-snapshot", page.SharedSandboxPath},
-	} {
+	for _, bc := range hostKinds(b) {
 		b.Run(bc.name, func(b *testing.B) {
 			var cpu time.Duration
 			for b.Loop() {

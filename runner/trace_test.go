@@ -81,13 +81,7 @@ func BenchmarkTraceJob(b *testing.B) {
 // shares (see BenchmarkHostBuild). The trace holds one more build.
 func BenchmarkTraceHostBuild(b *testing.B) {
 	ctx := context.Background()
-	if !testenv.WaitFor(3*time.Minute, testRunner.assets.sharing) {
-		b.Fatal("the runner shares no snapshot")
-	}
-	for _, bc := range []struct{ name, path string }{
-		{"own-snapshot", page.SandboxPath},
-		{"shared-snapshot", page.SharedSandboxPath},
-	} {
+	for _, bc := range hostKinds(b) {
 		b.Run(bc.name, func(b *testing.B) {
 			build := func() *host {
 				h, err := testRunner.newHost(ctx, bc.path)
