@@ -59,7 +59,7 @@ func openSnapshotCache(dir string) (*snapshotCache, error) {
 		return nil, fmt.Errorf("snapshot directory: %w", err)
 	}
 	if err := trusted(fi, c.uid, true); err != nil {
-		return nil, fmt.Errorf("snapshot directory %s %w: it %w", dir, ErrUntrustedSnapshotDir, err)
+		return nil, fmt.Errorf("snapshot directory %s %w: it %w; make it sandpit's user's own, mode 0700, or give another", dir, ErrUntrustedSnapshotDir, err)
 	}
 	return c, nil
 }
@@ -74,7 +74,7 @@ func trusted(fi fs.FileInfo, uid int, dir bool) error {
 	case !dir && !fi.Mode().IsRegular():
 		return fmt.Errorf("is not a regular file (mode %v)", fi.Mode())
 	case fi.Mode().Perm()&0o022 != 0:
-		return fmt.Errorf("is writable by users other than its owner (mode %#o); make it 0700 or give another directory", fi.Mode().Perm())
+		return fmt.Errorf("is writable by users other than its owner (mode %#o)", fi.Mode().Perm())
 	}
 	if owner, ok := fileOwner(fi); ok && owner != uid {
 		return fmt.Errorf("belongs to uid %d, not to uid %d that sandpit runs as", owner, uid)
