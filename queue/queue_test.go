@@ -320,6 +320,28 @@ func TestCapacity(t *testing.T) {
 	}, "Capacity: want 1 worker with 2 sandboxes ready")
 }
 
+// TestWorkerTakesNoJobBeforeItCanRunOne checks that a starting worker
+// whose Ready reports nothing it could start leaves a job in the queue, for
+// workers that could run it now, and takes it once Ready reports one.
+func TestWorkerTakesNoJobBeforeItCanRunOne(t *testing.T) {
+	q, _ := newQueue(t, Options{})
+	var ready atomic.Int32
+	work(t, q, HandlerFunc(func(ctx context.Context, task Task) (sandpit.Result, error) { return ok("ran"), nil }),
+		WorkerOptions{Concurrency: 2, Ready: func() int { return int(ready.Load()) }})
+	j, err := q.Enqueue(context.Background(), "", sandpit.Spec{Code: "x"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * readyPoll)
+	if got, _ := q.Get(context.Background(), j.ID, ""); got.Status != sandpit.StatusQueued {
+		t.Fatalf("a worker with nothing ready took the job: it is %s, want queued", got.Status)
+	}
+	ready.Store(1)
+	if got := wait(t, q, j.ID); got.Status != sandpit.StatusSucceeded || got.Stdout != "ran" {
+		t.Fatalf("once the worker is ready, the job = %+v", got)
+	}
+}
+
 func TestWorkerLeavesNoConsumerOrRegistration(t *testing.T) {
 	q, rdb := newQueue(t, Options{})
 	ctx, cancel := context.WithCancel(context.Background())

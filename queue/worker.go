@@ -113,7 +113,10 @@ type worker struct {
 
 // Work takes jobs from the queue and runs them with h until ctx ends. Then it
 // takes no new jobs, lets those in flight finish within the grace period,
-// hands back the rest, and returns nil.
+// hands back the rest, and returns nil. With opts.Ready, it takes its first
+// job only once Ready reports one it could start: a worker still starting
+// (its first sandbox booting) leaves the queue's jobs to workers that can
+// run them now.
 func (q *Queue) Work(ctx context.Context, h Handler, opts WorkerOptions) error {
 	w := &worker{q: q, h: h, opts: opts.withDefaults(), running: make(map[string]context.CancelFunc)}
 	if err := q.ensureGroup(ctx); err != nil {
@@ -143,6 +146,12 @@ func (q *Queue) Work(ctx context.Context, h Handler, opts WorkerOptions) error {
 	wg.Go(func() { w.listenCancels(bg, cancels) })
 	wg.Go(func() { w.heartbeat(bg) })
 
+	if !w.awaitReady(ctx) {
+		stopBG()
+		wg.Wait()
+		w.deregister()
+		return nil
+	}
 	var slots sync.WaitGroup
 	for range w.opts.Concurrency {
 		slots.Go(func() { w.slot(ctx) })
@@ -152,6 +161,28 @@ func (q *Queue) Work(ctx context.Context, h Handler, opts WorkerOptions) error {
 	wg.Wait()
 	w.deregister()
 	return nil
+}
+
+// readyPoll is how often a starting worker asks whether it could start a
+// job yet.
+const readyPoll = 50 * time.Millisecond
+
+// awaitReady waits until the worker could start a job (opts.Ready), and
+// reports false if ctx ended first.
+func (w *worker) awaitReady(ctx context.Context) bool {
+	if w.opts.Ready == nil {
+		return true
+	}
+	t := time.NewTicker(readyPoll)
+	defer t.Stop()
+	for w.opts.Ready() <= 0 {
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
 }
 
 // ensureGroup creates the streams and their consumer groups if missing.
