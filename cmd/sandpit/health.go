@@ -16,7 +16,8 @@ import (
 
 // workerHealth answers a worker's /healthz and /readyz, beside /metrics on
 // its --metrics-addr: /healthz while the process serves, /readyz while its
-// browser is up, it takes jobs and Redis answers. An orchestrator thus
+// browser is up, it takes jobs (from its first sandbox ready until it
+// drains) and Redis answers. An orchestrator thus
 // waits for a new worker to be able to work before it stops an old one, and
 // sees a draining worker as not ready rather than gone.
 type workerHealth struct {
@@ -25,11 +26,23 @@ type workerHealth struct {
 	taking atomic.Bool
 }
 
-// takeJobs marks the worker as taking jobs until ctx, the context of its
-// job loop, ends and the drain begins.
+// takeJobs marks the worker as taking jobs once its first sandbox is
+// ready, which is when its job loop takes its first job (queue.Work), until
+// ctx, the context of the loop, ends and the drain begins.
 func (h *workerHealth) takeJobs(ctx context.Context) {
-	h.taking.Store(true)
-	context.AfterFunc(ctx, func() { h.taking.Store(false) })
+	go func() {
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for h.r.Ready() == 0 {
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				return
+			}
+		}
+		h.taking.Store(true)
+		context.AfterFunc(ctx, func() { h.taking.Store(false) })
+	}()
 }
 
 func (h *workerHealth) register(mux *http.ServeMux) {

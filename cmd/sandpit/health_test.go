@@ -88,6 +88,8 @@ func TestReadiness(t *testing.T) {
 	maddr := freeAddr(t)
 	mbase := "http://" + maddr
 	w := start(t, "worker", "--redis-url", rs.URL(), "--pool-size", "1", "--metrics-addr", maddr, "--shutdown-grace", "30s")
+	// Until its first sandbox is ready, the worker takes no job, and says so.
+	waitStatusOf(t, mbase+"/readyz", 503, "not taking jobs: starting or draining", time.Minute)
 	waitStatusOf(t, mbase+"/readyz", 200, "", 3*time.Minute)
 	waitStatusOf(t, mbase+"/healthz", 200, "", time.Second)
 	waitStatusOf(t, base+"/readyz/sandboxes", 200, "", time.Minute)
