@@ -322,23 +322,27 @@ func TestCapacity(t *testing.T) {
 
 // TestWorkerTakesNoJobBeforeItCanRunOne checks that a starting worker
 // whose Ready reports nothing it could start leaves a job in the queue, for
-// workers that could run it now, and takes it once Ready reports one.
+// workers that could run it now, and says it has started only once Ready
+// reports one, when it takes the job.
 func TestWorkerTakesNoJobBeforeItCanRunOne(t *testing.T) {
 	q, _ := newQueue(t, Options{})
-	var ready atomic.Int32
+	var ready, started atomic.Int32
 	work(t, q, HandlerFunc(func(ctx context.Context, task Task) (sandpit.Result, error) { return ok("ran"), nil }),
-		WorkerOptions{Concurrency: 2, Ready: func() int { return int(ready.Load()) }})
+		WorkerOptions{Concurrency: 2, Ready: func() int { return int(ready.Load()) }, Started: func() { started.Add(1) }})
 	j, err := q.Enqueue(context.Background(), "", sandpit.Spec{Code: "x"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(10 * readyPoll)
-	if got, _ := q.Get(context.Background(), j.ID, ""); got.Status != sandpit.StatusQueued {
-		t.Fatalf("a worker with nothing ready took the job: it is %s, want queued", got.Status)
+	if got, _ := q.Get(context.Background(), j.ID, ""); got.Status != sandpit.StatusQueued || started.Load() != 0 {
+		t.Fatalf("a worker with nothing ready took the job: it is %s, started %d times; want queued, not started", got.Status, started.Load())
 	}
 	ready.Store(1)
 	if got := wait(t, q, j.ID); got.Status != sandpit.StatusSucceeded || got.Stdout != "ran" {
 		t.Fatalf("once the worker is ready, the job = %+v", got)
+	}
+	if n := started.Load(); n != 1 {
+		t.Fatalf("the worker said it started %d times, want once", n)
 	}
 }
 

@@ -70,6 +70,10 @@ type WorkerOptions struct {
 	// RedisError, when set, is called on each failed Redis operation of the
 	// worker's loops; for metrics.
 	RedisError func()
+	// Started, when set, is called once the worker takes jobs: at once, or
+	// with Ready, once Ready reports a job it could start; for readiness
+	// checks.
+	Started func()
 	// ReadyChanged, when set, receives a value whenever Ready may have
 	// changed, so that the change is published at once rather than at the
 	// next heartbeat.
@@ -151,6 +155,9 @@ func (q *Queue) Work(ctx context.Context, h Handler, opts WorkerOptions) error {
 		wg.Wait()
 		w.deregister()
 		return nil
+	}
+	if w.opts.Started != nil {
+		w.opts.Started()
 	}
 	var slots sync.WaitGroup
 	for range w.opts.Concurrency {

@@ -58,9 +58,11 @@ type Config struct {
 	Lease       time.Duration
 	MaxAttempts int
 	Grace       time.Duration
-	// Finished and RedisError feed the metrics (see queue.WorkerOptions).
+	// Finished and RedisError feed the metrics, and Started the readiness
+	// check (see queue.WorkerOptions).
 	Finished   func(status sandpit.Status, waited, ran time.Duration)
 	RedisError func()
+	Started    func()
 	// Now is the clock sessions' idleness is measured by; default
 	// time.Now.
 	Now func() time.Time
@@ -123,6 +125,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		ReadyChanged: w.r.Changed(),
 		Finished:     w.cfg.Finished,
 		RedisError:   w.cfg.RedisError,
+		Started:      w.cfg.Started,
 	})
 	stop()
 	wg.Wait()

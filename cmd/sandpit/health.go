@@ -26,23 +26,12 @@ type workerHealth struct {
 	taking atomic.Bool
 }
 
-// takeJobs marks the worker as taking jobs once its first sandbox is
-// ready, which is when its job loop takes its first job (queue.Work), until
+// takeJobs marks the worker as taking jobs, which its job loop begins
+// once its first sandbox is ready (queue.WorkerOptions.Started), until
 // ctx, the context of the loop, ends and the drain begins.
 func (h *workerHealth) takeJobs(ctx context.Context) {
-	go func() {
-		t := time.NewTicker(50 * time.Millisecond)
-		defer t.Stop()
-		for h.r.Ready() == 0 {
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				return
-			}
-		}
-		h.taking.Store(true)
-		context.AfterFunc(ctx, func() { h.taking.Store(false) })
-	}()
+	h.taking.Store(true)
+	context.AfterFunc(ctx, func() { h.taking.Store(false) })
 }
 
 func (h *workerHealth) register(mux *http.ServeMux) {

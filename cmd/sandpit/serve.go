@@ -79,7 +79,7 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	g.Go(func() error { return ac.serve(gctx, h, log) })
 	g.Go(func() error { return ac.serveMetrics(gctx, m.Handler(), log) })
 	g.Go(func() error {
-		if err := wc.work(gctx, q, r, ac.grace, m, log); err != nil {
+		if err := wc.work(gctx, q, r, ac.grace, m, log, nil); err != nil {
 			return fmt.Errorf("worker: %w", err)
 		}
 		return nil

@@ -69,8 +69,7 @@ func runWorker(ctx context.Context, args []string, std stdio) error {
 	}
 	g.Go(func() error {
 		defer stopSrv()
-		health.takeJobs(gctx)
-		return wc.work(gctx, q, r, grace, m, log)
+		return wc.work(gctx, q, r, grace, m, log, func() { health.takeJobs(gctx) })
 	})
 	return g.Wait()
 }

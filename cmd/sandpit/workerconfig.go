@@ -175,8 +175,9 @@ func (c *workerConfig) startRunner(ctx context.Context, l sandpit.Limits, m *met
 	return r, nil
 }
 
-// work runs tasks from q on r until ctx ends, then drains within grace.
-func (c *workerConfig) work(ctx context.Context, q *queue.Queue, r *runner.Runner, grace time.Duration, m *metrics.Metrics, log *slog.Logger) error {
+// work runs tasks from q on r until ctx ends, then drains within grace;
+// started, when set, is called once it takes jobs.
+func (c *workerConfig) work(ctx context.Context, q *queue.Queue, r *runner.Runner, grace time.Duration, m *metrics.Metrics, log *slog.Logger, started func()) error {
 	w := worker.New(q, worker.Chromium(r), worker.Config{
 		Concurrency: c.pool,
 		Lease:       c.lease,
@@ -184,6 +185,7 @@ func (c *workerConfig) work(ctx context.Context, q *queue.Queue, r *runner.Runne
 		Grace:       grace,
 		Finished:    m.Finished,
 		RedisError:  m.RedisErrors.Inc,
+		Started:     started,
 		Logger:      log,
 	})
 	return w.Run(ctx)
