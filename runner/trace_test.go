@@ -160,14 +160,8 @@ func browserThreads(b *testing.B) threadTimes {
 // processKind names a Chromium process by its --type flag; the browser
 // process has none.
 func processKind(pid int) string {
-	for _, arg := range proctree.Cmdline(pid) {
-		// Chromium writes its processes' titles over their argv, joined by
-		// spaces.
-		for _, f := range strings.Fields(arg) {
-			if kind, ok := strings.CutPrefix(f, "--type="); ok {
-				return kind
-			}
-		}
+	if kind := proctree.ChromiumType(pid); kind != "" {
+		return kind
 	}
 	return "browser"
 }

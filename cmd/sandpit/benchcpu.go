@@ -98,16 +98,7 @@ func (m *cpuMeter) classify(s proctree.Stat) string {
 	case !strings.Contains(s.Comm, "chrom") && !strings.Contains(s.Comm, "headless"):
 		return groupOther
 	}
-	// Chromium rewrites the command line of the processes its zygote
-	// forks as one string of arguments joined by spaces.
-	kind := ""
-	for _, a := range strings.Fields(strings.Join(proctree.Cmdline(s.PID), " ")) {
-		if t, ok := strings.CutPrefix(a, "--type="); ok {
-			kind = t
-			break
-		}
-	}
-	switch kind {
+	switch proctree.ChromiumType(s.PID) {
 	case "":
 		return groupBrowser
 	case "zygote":

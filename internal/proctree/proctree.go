@@ -125,6 +125,19 @@ func readAll() ([]Stat, error) {
 	return all, nil
 }
 
+// ChromiumType returns the --type of a Chromium process ("renderer",
+// "zygote", "gpu-process", ...), or "" for the browser process and any
+// process without one. Chromium rewrites the command line of the processes
+// its zygote forks as one string of arguments joined by spaces.
+func ChromiumType(pid int) string {
+	for _, a := range strings.Fields(strings.Join(Cmdline(pid), " ")) {
+		if t, ok := strings.CutPrefix(a, "--type="); ok {
+			return t
+		}
+	}
+	return ""
+}
+
 // Cmdline returns the arguments a process was started with, empty when it
 // cannot be read (a process gone, or a kernel thread).
 func Cmdline(pid int) []string {

@@ -90,6 +90,36 @@ func TestTreeCountsReapedChildren(t *testing.T) {
 	}
 }
 
+// TestChromiumType checks that a process's --type is found in its
+// arguments, whether apart or joined by spaces into one, as Chromium
+// rewrites them, and that a process without one has none.
+func TestChromiumType(t *testing.T) {
+	for _, args := range [][]string{
+		{"-c", "sleep 30; true", "sh", "--lang=en", "--type=renderer"},
+		{"-c", "sleep 30; true", "sh --lang=en --type=renderer"},
+	} {
+		cmd := exec.Command("sh", args...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Until the child has run sh, its arguments are the test's.
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if a := Cmdline(cmd.Process.Pid); len(a) > 0 && a[0] == "sh" {
+				break
+			}
+		}
+		got := ChromiumType(cmd.Process.Pid)
+		cmd.Process.Kill()
+		cmd.Wait()
+		if got != "renderer" {
+			t.Errorf("ChromiumType of sh %q = %q, want renderer", args, got)
+		}
+	}
+	if got := ChromiumType(os.Getpid()); got != "" {
+		t.Errorf("ChromiumType of the test = %q, want none", got)
+	}
+}
+
 func TestTreeOfNoProcess(t *testing.T) {
 	if _, err := Tree(1 << 30); err == nil {
 		t.Fatal("Tree of a process that does not exist succeeded")
