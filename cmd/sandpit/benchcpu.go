@@ -88,8 +88,19 @@ func localServer(serverURL string) (int, error) {
 	return 0, fmt.Errorf("the process listening on port %d (%d) is not `sandpit serve`; pass --server-pid", port, pids[0])
 }
 
-// classify names the group of process s.
-func (m *cpuMeter) classify(s proctree.Stat) string {
+// classify names the group of process s, and that of its children that
+// have exited: the children of Chromium's zygote are renderers, so a host's
+// renderer that exits during a run stays in the renderers' time.
+func (m *cpuMeter) classify(s proctree.Stat) (own, reaped string) {
+	g := m.group(s)
+	if g == groupZygote {
+		return g, groupRenderers
+	}
+	return g, g
+}
+
+// group names the group of process s.
+func (m *cpuMeter) group(s proctree.Stat) string {
 	switch {
 	case s.PID == m.server:
 		return groupSandpit

@@ -29,14 +29,15 @@ func TestParseStat(t *testing.T) {
 }
 
 // TestTreeCountsReapedChildren runs a child that burns CPU and exits: its
-// time shows in this process's tree once reaped, and not before it ran.
+// time shows in this process's tree once reaped, and not before it ran, in
+// the group that classify names for this process's reaped children.
 func TestTreeCountsReapedChildren(t *testing.T) {
 	self := os.Getpid()
-	classify := func(s Stat) string {
+	classify := func(s Stat) (string, string) {
 		if s.PID == self {
-			return "self"
+			return "self", "children"
 		}
-		return "children"
+		return "children", "children"
 	}
 	before, err := Measure([]int{self}, classify)
 	if err != nil {
@@ -82,8 +83,11 @@ func TestTreeCountsReapedChildren(t *testing.T) {
 		t.Fatal(err)
 	}
 	used := after.Since(before)
-	if used["self"] < 10*time.Millisecond {
-		t.Fatalf("the reaped child's CPU time is not counted: %v", used)
+	if used["children"] < 10*time.Millisecond {
+		t.Fatalf("the reaped child's CPU time is not counted in its group: %v", used)
+	}
+	if used["children"] < 0 || used["self"] < 0 {
+		t.Fatalf("a group's time went down when its process exited: %v", used)
 	}
 	if used.Total() != used["self"]+used["children"] {
 		t.Fatalf("Total = %v, groups %v", used.Total(), used)

@@ -12,10 +12,13 @@ import (
 // group.
 type Sample map[string]time.Duration
 
-// Measure sums Stat.CPU over the trees rooted at roots, by the group
-// classify names for each process. Once a process exits, its time counts
-// in its parent's group.
-func Measure(roots []int, classify func(Stat) string) (Sample, error) {
+// Measure sums the CPU time of the trees rooted at roots by group: for each
+// process, classify names the group of its own time and the group of the
+// time of its children that have exited and been reaped, whose time the
+// kernel then counts in their parent's. Naming the group the children were
+// in while they lived keeps a group's time from moving to another when its
+// processes exit.
+func Measure(roots []int, classify func(Stat) (own, reaped string)) (Sample, error) {
 	out := make(Sample)
 	seen := make(map[int]bool)
 	for _, root := range roots {
@@ -28,7 +31,9 @@ func Measure(roots []int, classify func(Stat) string) (Sample, error) {
 				continue
 			}
 			seen[s.PID] = true
-			out[classify(s)] += s.CPU()
+			own, reaped := classify(s)
+			out[own] += s.Own
+			out[reaped] += s.Reaped
 		}
 	}
 	return out, nil
