@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sandpit-dev/sandpit/internal/proctree"
 )
 
 // TestBench runs `sandpit bench` against a real `sandpit serve` with two
@@ -118,6 +120,9 @@ func TestBench(t *testing.T) {
 	}
 	if perJob("machine") < total-0.5 {
 		t.Fatalf("the machine used less CPU than the server:\n%s", text)
+	}
+	if mode, err := proctree.HugePages(); err == nil && !strings.Contains(text, "transparent huge pages: "+mode+"\n") {
+		t.Fatalf("the report does not say that transparent huge pages are %q:\n%s", mode, text)
 	}
 }
 

@@ -36,6 +36,7 @@ type cpuMeter struct {
 	before  proctree.Sample
 	busy    time.Duration // the machine's, at the start
 	load    float64       // the machine's load average, at the start
+	thp     string        // when Linux uses transparent huge pages, at the start
 	started time.Time
 }
 
@@ -134,6 +135,7 @@ func (m *cpuMeter) start() {
 	m.before = s
 	m.busy, _ = proctree.MachineBusy()
 	m.load, _ = proctree.LoadAverage()
+	m.thp, _ = proctree.HugePages()
 	m.started = time.Now()
 }
 
@@ -171,6 +173,11 @@ func (m *cpuMeter) report(w io.Writer, run string, jobs int) error {
 		load, _ := proctree.LoadAverage()
 		fmt.Fprintf(w, "  %-24s %s (every process of the machine, the server's and others'); load average %.2f at the start, %.2f at the end\n",
 			"machine", perJob(busy-m.busy), m.load, load)
+	}
+	if m.thp != "" {
+		// Each new interpreter faults in tens of megabytes of fresh
+		// memory, so this setting moves the figures above.
+		fmt.Fprintf(w, "  transparent huge pages: %s\n", m.thp)
 	}
 	fmt.Fprintln(w)
 	return nil

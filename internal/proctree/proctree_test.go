@@ -158,3 +158,24 @@ func TestMachine(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestParseHugePages(t *testing.T) {
+	for line, want := range map[string]string{
+		"always [madvise] never\n": "madvise",
+		"[always] madvise never\n": "always",
+		"always madvise [never]":   "never",
+	} {
+		if got, err := parseHugePages([]byte(line)); err != nil || got != want {
+			t.Errorf("parseHugePages(%q) = %q, %v; want %q", line, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "always madvise never", "[] x", "[always"} {
+		if got, err := parseHugePages([]byte(bad)); err == nil {
+			t.Errorf("parseHugePages(%q) = %q, want an error", bad, got)
+		}
+	}
+	// This machine's setting, which every Linux since 2.6.38 has.
+	if mode, err := HugePages(); err != nil || !slices.Contains([]string{"always", "madvise", "never"}, mode) {
+		t.Errorf("HugePages() = %q, %v", mode, err)
+	}
+}
