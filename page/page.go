@@ -75,11 +75,10 @@ func New(opts Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	assets, err := fs.Sub(pyodide, "node_modules/pyodide")
-	if err != nil {
+	if _, err := patchedGlue(); err != nil {
 		return nil, err
 	}
-	pinned, err := fs.ReadFile(assets, "pyodide-lock.json")
+	pinned, err := readPyodide("pyodide-lock.json")
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +110,7 @@ func New(opts Options) (http.Handler, error) {
 			body = repo.config()
 		case strings.HasPrefix(name, "/pyodide/"):
 			file = strings.TrimPrefix(name, "/pyodide/")
-			body, err = fs.ReadFile(assets, file)
+			body, err = readPyodide(file)
 		case strings.HasPrefix(name, "/packages/"):
 			file = strings.TrimPrefix(name, "/packages/")
 			body, err = repo.wheel(file)

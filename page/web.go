@@ -111,8 +111,8 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 	if w.repo, err = openRepository(pinned, cfg.Packages); err != nil {
 		return nil, err
 	}
-	add := func(fsys fs.FS, name, urlPath string, immutable bool) error {
-		body, err := fs.ReadFile(fsys, name)
+	add := func(read func(string) ([]byte, error), name, urlPath string, immutable bool) error {
+		body, err := read(name)
 		if err != nil {
 			return fmt.Errorf("embedded %s: %w", name, err)
 		}
@@ -126,30 +126,30 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 	}
 	for _, name := range []string{"frame.js", "job.js", "render.js", "chart.js", "view.js", "view.css", "playground.js", "playground.css",
 		"examples.js", "events.js", "settings.js", "live.js"} {
-		if err := add(web, "web/"+name, "/web/"+name, false); err != nil {
+		if err := add(web.ReadFile, "web/"+name, "/web/"+name, false); err != nil {
 			return nil, err
 		}
 	}
 	for _, name := range []string{"host.js", "bootstages.js", "worker.js", "harness.py"} {
-		if err := add(static, "static/"+name, "/web/"+name, false); err != nil {
+		if err := add(static.ReadFile, "static/"+name, "/web/"+name, false); err != nil {
 			return nil, err
 		}
 	}
 	for _, name := range []string{"pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"} {
-		if err := add(pyodide, "node_modules/pyodide/"+name, "/web/pyodide/"+name, true); err != nil {
+		if err := add(readPyodide, name, "/web/pyodide/"+name, true); err != nil {
 			return nil, err
 		}
 	}
-	if err := add(purify, "node_modules/dompurify/dist/purify.es.mjs", "/web/purify.es.mjs", false); err != nil {
+	if err := add(purify.ReadFile, "node_modules/dompurify/dist/purify.es.mjs", "/web/purify.es.mjs", false); err != nil {
 		return nil, err
 	}
-	if err := add(plotly, "node_modules/plotly.js-dist-min/plotly.min.js", "/web/plotly.min.js", false); err != nil {
+	if err := add(plotly.ReadFile, "node_modules/plotly.js-dist-min/plotly.min.js", "/web/plotly.min.js", false); err != nil {
 		return nil, err
 	}
-	if err := add(editor, "build/editor.js", "/web/editor.js", false); err != nil {
+	if err := add(editor.ReadFile, "build/editor.js", "/web/editor.js", false); err != nil {
 		return nil, err
 	}
-	if err := add(web, "web/sandpit.js", "/sdk/sandpit.js", false); err != nil {
+	if err := add(web.ReadFile, "web/sandpit.js", "/sdk/sandpit.js", false); err != nil {
 		return nil, err
 	}
 	doc := func(name string, fill ...string) ([]byte, error) {
