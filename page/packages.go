@@ -191,7 +191,7 @@ func PythonVersion() string {
 // Python version, platform and ABI that a package repository's wheels must
 // be built for.
 func LockInfo() map[string]any {
-	data, err := fs.ReadFile(pyodide, "node_modules/pyodide/pyodide-lock.json")
+	data, err := readPyodide("pyodide-lock.json")
 	if err != nil {
 		return nil
 	}

@@ -103,7 +103,7 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 	// repository, through the same lock as the server's sandboxes, so that
 	// a job imports the same packages, and fails the same way, in both
 	// places. Preloading is the server's own affair.
-	pinned, err := fs.ReadFile(pyodide, "node_modules/pyodide/pyodide-lock.json")
+	pinned, err := readPyodide("pyodide-lock.json")
 	if err != nil {
 		return nil, err
 	}
