@@ -143,6 +143,20 @@ const pausing = "import time\nfor i in range(3):\n    print('line', i)\n    time
 // the call that returned at end ran.
 func checkHeard(t *testing.T, h *hearing, end time.Time, wantLogs bool) {
 	t.Helper()
+	// The server sends every log message before the result, but the
+	// client's SDK may hand the last of them to its handler after CallTool
+	// has returned: give it a moment.
+	for deadline := time.Now().Add(5 * time.Second); wantLogs && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		h.mu.Lock()
+		n := 0
+		for _, m := range h.messages {
+			n += strings.Count(m, "\n")
+		}
+		h.mu.Unlock()
+		if n >= 3 {
+			break
+		}
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if len(h.progress) < 3 || end.Sub(h.progress[0]) < time.Second {
