@@ -1,7 +1,9 @@
 // Package proctree reads the CPU time that a tree of processes has used,
 // from Linux's /proc: each process's own time and that of the children it
 // has reaped, so that work done by processes that came and went is counted
-// too. Elsewhere it reports that it cannot.
+// too; and the machine's state that such figures depend on (its busy time,
+// load average and transparent huge pages). Elsewhere it reports that it
+// cannot.
 package proctree
 
 import (
