@@ -246,3 +246,45 @@ func TestBenchRefusesOneSwitchKey(t *testing.T) {
 		t.Fatalf("sandpit bench --switch-keys with one key: %v\n%s", err, out)
 	}
 }
+
+// TestCPUGroups checks which group bench counts each process's time in,
+// and its reaped children's: the zygote's children that exited are
+// renderers, so a host's renderer that exits during a run stays in the
+// renderers' time. The processes stand in for Chromium's: a script named
+// chromium, so named in /proc, given each --type.
+func TestCPUGroups(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "chromium")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nsleep 30\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m := &cpuMeter{server: os.Getpid()}
+	for _, tc := range []struct {
+		args        []string
+		own, reaped string
+	}{
+		{nil, groupBrowser, groupBrowser},
+		{[]string{"--type=zygote"}, groupZygote, groupRenderers},
+		{[]string{"--type=renderer"}, groupRenderers, groupRenderers},
+		{[]string{"--type=utility"}, groupHelpers, groupHelpers},
+	} {
+		cmd := exec.Command(script, tc.args...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		var st proctree.Stat
+		for deadline := time.Now().Add(5 * time.Second); st.Comm != "chromium" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			st, _ = proctree.ReadStat(cmd.Process.Pid)
+		}
+		if own, reaped := m.classify(st); own != tc.own || reaped != tc.reaped {
+			t.Errorf("chromium %v (%+v): groups %q, %q; want %q, %q", tc.args, st, own, reaped, tc.own, tc.reaped)
+		}
+	}
+	self, err := proctree.ReadStat(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if own, reaped := m.classify(self); own != groupSandpit || reaped != groupSandpit {
+		t.Errorf("the server's process: groups %q, %q", own, reaped)
+	}
+}
