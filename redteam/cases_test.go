@@ -206,13 +206,13 @@ var sandboxAttacks = []attack{
 	{name: "flood stdout", code: "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)", spec: map[string]any{"timeout_ms": 1500},
 		check: func(t *testing.T, code int, job sandpit.Job) {
 			if job.Status != sandpit.StatusTimeout || len(job.Stdout) > 256<<10 || !job.StdoutTruncated {
-				t.Fatalf("status %s stdout %d bytes truncated %v", job.Status, len(job.Stdout), job.StdoutTruncated)
+				t.Fatalf("status %s stdout %d bytes truncated %v: %s", job.Status, len(job.Stdout), job.StdoutTruncated, job.Message)
 			}
 		}},
 	{name: "flood output files", code: "for i in range(5000):\n    open(f'f{i}', 'w').write('x' * 1000)",
 		check: func(t *testing.T, code int, job sandpit.Job) {
 			if len(job.Files) > 20 || !job.FilesTruncated {
-				t.Fatalf("%d files, truncated %v; want at most 20", len(job.Files), job.FilesTruncated)
+				t.Fatalf("%d files, truncated %v; want at most 20 (status %s: %s)", len(job.Files), job.FilesTruncated, job.Status, job.Message)
 			}
 		}},
 	{name: "recurse without end", code: "def f(): f()\nf()",
@@ -249,6 +249,7 @@ var sandboxAttacks = []attack{
 
 func runAttack(t *testing.T, s *server, a attack) {
 	t.Helper()
+	showOnFailure(t)
 	spec := map[string]any{"code": expand("import js\n" + a.code)}
 	for k, v := range a.spec {
 		spec[k] = v

@@ -6,15 +6,16 @@
 package redteam
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,9 +71,39 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// serverLog holds what both servers log, so that a failed case can show
+// what the service did while it ran.
+var serverLog logBuffer
+
+// logBuffer is a bytes.Buffer safe for the servers' goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// showOnFailure logs, when t fails, what the servers logged from now on.
+func showOnFailure(t *testing.T) {
+	serverLog.mu.Lock()
+	from := serverLog.buf.Len()
+	serverLog.mu.Unlock()
+	t.Cleanup(func() {
+		if t.Failed() {
+			serverLog.mu.Lock()
+			defer serverLog.mu.Unlock()
+			t.Logf("the servers' log during the case:\n%s", serverLog.buf.Bytes()[from:])
+		}
+	})
+}
+
 // start runs an API, a queue worker and a runner configured by rc.
 func start(prefix string, rc runner.Config) (*server, error) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(&serverLog, nil)).With("server", prefix)
 	limits := sandpit.Limits{MaxOutputBytes: 256 << 10, MaxFiles: 20, MaxFileBytes: 1 << 20, MaxSpecBytes: 1 << 20, DefaultTimeout: 5 * time.Second}
 	rc.Assets, rc.Limits, rc.Logger = page.Handler(), limits, log
 	if rc.PoolSize == 0 {
