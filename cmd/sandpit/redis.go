@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +25,9 @@ type redisConfig struct {
 	username         string
 	password         string
 	sentinelPassword string
+	tls              bool
+	tlsCA            string
+	tlsCert, tlsKey  string
 	waitReplicas     int
 	prefix           string
 	log              string
@@ -44,6 +50,14 @@ func (c *redisConfig) register(f *flags, required bool) {
 	f.envVar("redis-password", "SANDPIT_REDIS_PASSWORD")
 	f.StringVar(&c.sentinelPassword, "redis-sentinel-password", "", "password of the sentinels of --redis-sentinel, when they have one")
 	f.envVar("redis-sentinel-password", "SANDPIT_REDIS_SENTINEL_PASSWORD")
+	f.BoolVar(&c.tls, "redis-tls", false, "connect to Redis, and to the sentinels, over TLS; a rediss:// URL does too")
+	f.envVar("redis-tls", "SANDPIT_REDIS_TLS")
+	f.StringVar(&c.tlsCA, "redis-tls-ca", "", "PEM file of the certificate authorities to trust for Redis's certificate, instead of the system's; implies --redis-tls")
+	f.envVar("redis-tls-ca", "SANDPIT_REDIS_TLS_CA")
+	f.StringVar(&c.tlsCert, "redis-tls-cert", "", "PEM file of the certificate sandpit shows Redis, for a Redis that asks its clients for one (tls-auth-clients); with --redis-tls-key; implies --redis-tls")
+	f.envVar("redis-tls-cert", "SANDPIT_REDIS_TLS_CERT")
+	f.StringVar(&c.tlsKey, "redis-tls-key", "", "PEM file of the private key of --redis-tls-cert")
+	f.envVar("redis-tls-key", "SANDPIT_REDIS_TLS_KEY")
 	f.IntVar(&c.waitReplicas, "redis-wait-replicas", 0, "replicas that must hold a new job before its submission is answered (Redis WAIT, 5s at most, else 503); 0: answer once the primary has it")
 	f.envVar("redis-wait-replicas", "SANDPIT_REDIS_WAIT_REPLICAS")
 	f.StringVar(&c.prefix, "redis-prefix", "sandpit", "prefix of sandpit's Redis keys, so deployments can share one Redis; it is their hash tag, so all live in one Cluster slot")
@@ -82,6 +96,45 @@ func (c *redisConfig) check() error {
 	return err
 }
 
+// tlsAsked reports whether any of the TLS flags is given.
+func (c *redisConfig) tlsAsked() bool {
+	return c.tls || c.tlsCA != "" || c.tlsCert != "" || c.tlsKey != ""
+}
+
+// tlsConfig is the TLS configuration the flags ask for on top of base (a
+// rediss:// URL's), or nil for none. A Cluster's and a Sentinel set's
+// nodes are each checked against the host they are reached at.
+func (c *redisConfig) tlsConfig(base *tls.Config) (*tls.Config, error) {
+	if base == nil && !c.tlsAsked() {
+		return nil, nil
+	}
+	conf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if base != nil {
+		conf = base.Clone()
+	}
+	if c.tlsCA != "" {
+		pem, err := os.ReadFile(c.tlsCA)
+		if err != nil {
+			return nil, fmt.Errorf("--redis-tls-ca: %w", err)
+		}
+		conf.RootCAs = x509.NewCertPool()
+		if !conf.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--redis-tls-ca %s: no PEM certificate in it", c.tlsCA)
+		}
+	}
+	switch {
+	case (c.tlsCert == "") != (c.tlsKey == ""):
+		return nil, errors.New("--redis-tls-cert and --redis-tls-key go together; only one is set")
+	case c.tlsCert != "":
+		cert, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey)
+		if err != nil {
+			return nil, fmt.Errorf("--redis-tls-cert and --redis-tls-key: %w", err)
+		}
+		conf.Certificates = []tls.Certificate{cert}
+	}
+	return conf, nil
+}
+
 // options turns the flags into a maker of the go-redis client they
 // describe, and says where Redis is, for errors.
 func (c *redisConfig) options() (func() redis.UniversalClient, string, error) {
@@ -91,7 +144,11 @@ func (c *redisConfig) options() (func() redis.UniversalClient, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
-		o := &redis.ClusterOptions{Addrs: addrs, Username: c.username, Password: c.password}
+		tc, err := c.tlsConfig(nil)
+		if err != nil {
+			return nil, "", err
+		}
+		o := &redis.ClusterOptions{Addrs: addrs, Username: c.username, Password: c.password, TLSConfig: tc}
 		return func() redis.UniversalClient { return redis.NewClusterClient(o) }, "the Redis Cluster at " + c.cluster, nil
 	case c.sentinel != "":
 		name, list, ok := strings.Cut(c.sentinel, "@")
@@ -103,8 +160,12 @@ func (c *redisConfig) options() (func() redis.UniversalClient, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
+		tc, err := c.tlsConfig(nil)
+		if err != nil {
+			return nil, "", err
+		}
 		o := &redis.FailoverOptions{MasterName: name, SentinelAddrs: addrs, Username: c.username, Password: c.password,
-			SentinelPassword: c.sentinelPassword}
+			SentinelPassword: c.sentinelPassword, TLSConfig: tc}
 		return func() redis.UniversalClient { return redis.NewFailoverClient(o) },
 			"the Redis primary " + name + " of the sentinels at " + list, nil
 	}
@@ -117,6 +178,18 @@ func (c *redisConfig) options() (func() redis.UniversalClient, string, error) {
 	}
 	if c.password != "" {
 		o.Password = c.password
+	}
+	if o.Network == "unix" && c.tlsAsked() {
+		return nil, "", errors.New("the --redis-tls flags: --redis-url names a Unix socket, which is not reached over TLS")
+	}
+	if c.tlsAsked() && o.TLSConfig == nil {
+		// A redis:// URL with the TLS flags: checked against its host, as
+		// a rediss:// one is.
+		host, _, _ := net.SplitHostPort(o.Addr)
+		o.TLSConfig = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	}
+	if o.TLSConfig, err = c.tlsConfig(o.TLSConfig); err != nil {
+		return nil, "", err
 	}
 	return func() redis.UniversalClient { return redis.NewClient(o) }, "redis at " + o.Addr, nil
 }

@@ -63,6 +63,12 @@ func TestRedisFlags(t *testing.T) {
 		{"negative replicas", []string{"--redis-url", "redis://a:1", "--redis-wait-replicas", "-1"}, nil, "--redis-wait-replicas: -1 is negative"},
 		{"prefix with a brace", []string{"--redis-url", "redis://a:1", "--redis-prefix", "a}b"}, nil, "may not hold { or }"},
 		{"sentinel password without sentinels", []string{"--redis-url", "redis://a:1", "--redis-sentinel-password", "p"}, nil, "--redis-sentinel-password is for --redis-sentinel only"},
+		{"tls over a unix socket", []string{"--redis-url", "unix:///run/redis.sock", "--redis-tls"}, nil, "--redis-url names a Unix socket, which is not reached over TLS"},
+		{"tls certificate without its key", []string{"--redis-cluster", "a:1", "--redis-tls-cert", "c.pem"}, nil, "--redis-tls-cert and --redis-tls-key go together"},
+		{"tls key without its certificate", nil, map[string]string{"SANDPIT_REDIS_URL": "rediss://a:1", "SANDPIT_REDIS_TLS_KEY": "k.pem"}, "--redis-tls-cert and --redis-tls-key go together"},
+		{"tls CA file missing", []string{"--redis-sentinel", "m@a:1", "--redis-tls-ca", "/nonexistent/ca.pem"}, nil, "--redis-tls-ca: open /nonexistent/ca.pem"},
+		{"tls CA file with no certificate", []string{"--redis-url", "rediss://a:1", "--redis-tls-ca", "redis_test.go"}, nil, "--redis-tls-ca redis_test.go: no PEM certificate in it"},
+		{"tls certificate unreadable", []string{"--redis-url", "redis://a:1", "--redis-tls-cert", "redis_test.go", "--redis-tls-key", "redis_test.go"}, nil, "--redis-tls-cert and --redis-tls-key: "},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -138,6 +144,7 @@ func TestRedisFlagsConflictExits(t *testing.T) {
 	}{
 		{[]string{"worker", "--redis-url", "redis://127.0.0.1:1", "--redis-cluster", "127.0.0.1:2"}, "--redis-url and --redis-cluster are set"},
 		{[]string{"serve", "--redis-wait-replicas", "1"}, "the private redis-server has none"},
+		{[]string{"serve", "--redis-tls"}, "the --redis-tls flags are for a Redis of your own"},
 	} {
 		cmd := exec.Command(binary, tc.args...)
 		out, _ := cmd.CombinedOutput()
@@ -162,27 +169,106 @@ func runOne(t *testing.T, base string, n int) sandpit.Job {
 	return job
 }
 
-// TestServeOnRedisCluster runs `sandpit serve --redis-cluster` on a
-// 3-primary Cluster and a real job through Chromium; the job's record is
-// in the Cluster.
-func TestServeOnRedisCluster(t *testing.T) {
-	c, err := redisserver.StartCluster(context.Background(), 3)
+// TestServeOnRedisClusterOverTLS runs `sandpit serve --redis-cluster` on a
+// 3-primary Cluster that speaks TLS only and asks its clients for a
+// certificate, and a real job through Chromium; the job's record is in
+// the Cluster.
+func TestServeOnRedisClusterOverTLS(t *testing.T) {
+	certs, err := redisserver.NewTLS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := redisserver.StartCluster(context.Background(), 3, redisserver.WithTLS(certs))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	addr := freeAddr(t)
 	base := "http://" + addr
-	p := start(t, "serve", "--addr", addr, "--pool-size", "1", "--redis-cluster", strings.Join(c.Addrs(), ","), "--redis-prefix", "e2e")
+	p := start(t, "serve", "--addr", addr, "--pool-size", "1", "--redis-cluster", strings.Join(c.Addrs(), ","), "--redis-prefix", "e2e",
+		"--redis-tls-ca", certs.CAFile, "--redis-tls-cert", certs.ClientCertFile, "--redis-tls-key", certs.ClientKeyFile)
 	waitReady(t, base, p)
 	job := runOne(t, base, 7)
-	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
+	tc, err := certs.ClientConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs(), TLSConfig: tc})
 	defer rdb.Close()
 	if st := rdb.HGet(context.Background(), "{e2e}:job:"+job.ID, "status").Val(); st != string(sandpit.StatusSucceeded) {
 		t.Fatalf("the job's record in the Cluster says %q", st)
 	}
 	if code := p.stop(t); code != 0 {
 		t.Errorf("exit code after SIGTERM = %d, want 0", code)
+	}
+}
+
+// TestRedisTLS connects with the Redis flags to a server, a Cluster and a
+// Sentinel set that speak TLS only and ask for a client certificate, and
+// writes and reads a key through each; without the authority or the
+// client certificate the connection is refused, saying where to.
+func TestRedisTLS(t *testing.T) {
+	certs, err := redisserver.NewTLS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	single, err := redisserver.StartTCP(ctx, redisserver.WithTLS(certs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer single.Close()
+	cluster, err := redisserver.StartCluster(ctx, 3, redisserver.WithTLS(certs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	sentinels, err := redisserver.StartSentinel(ctx, 1, redisserver.WithTLS(certs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sentinels.Close()
+	ca := []string{"--redis-tls-ca", certs.CAFile}
+	mine := append([]string{"--redis-tls-cert", certs.ClientCertFile, "--redis-tls-key", certs.ClientKeyFile}, ca...)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // in the error; "" for none
+	}{
+		{"rediss url", append([]string{"--redis-url", single.URL()}, mine...), ""},
+		{"redis url with --redis-tls", append([]string{"--redis-url", "redis://" + single.Addr(), "--redis-tls"}, mine...), ""},
+		{"cluster", append([]string{"--redis-cluster", strings.Join(cluster.Addrs(), ",")}, mine...), ""},
+		{"sentinel", append([]string{"--redis-sentinel", redisserver.SentinelMaster + "@" + strings.Join(sentinels.Addrs(), ",")}, mine...), ""},
+		{"url without TLS", []string{"--redis-url", "redis://" + single.Addr()}, "connect to redis at " + single.Addr()},
+		{"no client certificate", append([]string{"--redis-url", single.URL()}, ca...), "connect to redis at " + single.Addr()},
+		{"the system's authorities", []string{"--redis-cluster", cluster.Addrs()[0], "--redis-tls-cert", certs.ClientCertFile, "--redis-tls-key", certs.ClientKeyFile},
+			"certificate signed by unknown authority"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc, err := parseRedis(t, tc.args, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rdb, err := rc.connect(ctx)
+			if tc.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("error %v, want one with %q", err, tc.want)
+				}
+				t.Log(err)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rdb.Close()
+			key := "{tls}:" + tc.name
+			if err := rdb.Set(ctx, key, "over TLS", 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if v, err := rdb.Get(ctx, key).Result(); err != nil || v != "over TLS" {
+				t.Fatalf("read back %q, %v", v, err)
+			}
+		})
 	}
 }
 

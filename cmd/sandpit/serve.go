@@ -50,6 +50,9 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 		if rc.waitReplicas > 0 {
 			return errors.New("--redis-wait-replicas needs a Redis with replicas (--redis-sentinel, --redis-cluster or --redis-url); the private redis-server has none")
 		}
+		if rc.tlsAsked() {
+			return errors.New("the --redis-tls flags are for a Redis of your own (--redis-url, --redis-cluster or --redis-sentinel); the private redis-server is reached on a Unix socket of its own")
+		}
 		srv, err := redisserver.Start(ctx, "")
 		if err != nil {
 			return err

@@ -19,18 +19,19 @@ const clusterSlots = 16384
 // StartCluster starts n redis-server primaries with cluster mode on, gives
 // each its share of the slots, joins them, and waits until every node says
 // the cluster is ok.
-func StartCluster(ctx context.Context, n int) (*Cluster, error) {
+func StartCluster(ctx context.Context, n int, opts ...Option) (*Cluster, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("start cluster: %d nodes", n)
 	}
 	c := &Cluster{}
+	o := apply(opts)
 	fail := func(err error) (*Cluster, error) {
 		c.Close()
 		return nil, fmt.Errorf("start cluster: %w", err)
 	}
 	for range n {
-		s, err := startTCP(ctx, true, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-			"--cluster-node-timeout", "2000")
+		s, err := startTCP(ctx, true, o, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+			"--cluster-node-timeout", "2000", "--tls-cluster", yes(o.tls != nil))
 		if err != nil {
 			return fail(err)
 		}

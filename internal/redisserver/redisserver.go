@@ -4,6 +4,7 @@ package redisserver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -24,8 +25,9 @@ var ErrNotFound = errors.New("redis-server not found: install it (apt-get instal
 type Server struct {
 	cmd  *exec.Cmd
 	dir  string
-	sock string // the Unix socket, or "" for a TCP server
-	addr string // host:port of a TCP server
+	sock string      // the Unix socket, or "" for a TCP server
+	addr string      // host:port of a TCP server
+	tls  *tls.Config // a client's, for a server that speaks TLS only
 	done chan struct{}
 	err  error
 }
@@ -125,6 +127,9 @@ func (s *Server) run(ctx context.Context, args ...string) error {
 
 // URL is the address to give go-redis.
 func (s *Server) URL() string {
+	if s.sock == "" && s.tls != nil {
+		return "rediss://" + s.addr
+	}
 	if s.sock == "" {
 		return "redis://" + s.addr
 	}

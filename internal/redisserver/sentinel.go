@@ -27,21 +27,22 @@ type Sentinel struct {
 // quorum of a majority of them), and waits until the replica is in sync and
 // every sentinel knows the replica and the other sentinels, so that a
 // failover can happen.
-func StartSentinel(ctx context.Context, n int) (*Sentinel, error) {
+func StartSentinel(ctx context.Context, n int, opts ...Option) (*Sentinel, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("start sentinel: %d sentinels", n)
 	}
 	st := &Sentinel{}
+	o := apply(opts)
 	fail := func(err error) (*Sentinel, error) {
 		st.Close()
 		return nil, fmt.Errorf("start sentinel: %w", err)
 	}
 	var err error
-	if st.Primary, err = startTCP(ctx, false); err != nil {
+	if st.Primary, err = startTCP(ctx, false, o); err != nil {
 		return fail(err)
 	}
 	host, port, _ := strings.Cut(st.Primary.addr, ":")
-	if st.Replica, err = startTCP(ctx, false, "--replicaof", host, port); err != nil {
+	if st.Replica, err = startTCP(ctx, false, o, "--replicaof", host, port); err != nil {
 		return fail(err)
 	}
 	rdb := st.Replica.client()
@@ -54,7 +55,7 @@ func StartSentinel(ctx context.Context, n int) (*Sentinel, error) {
 		return fail(err)
 	}
 	for range n {
-		s, err := startSentinel(ctx, host, port, n/2+1)
+		s, err := startSentinel(ctx, host, port, n/2+1, o)
 		if err != nil {
 			return fail(err)
 		}
@@ -79,7 +80,7 @@ func StartSentinel(ctx context.Context, n int) (*Sentinel, error) {
 }
 
 // startSentinel runs one sentinel watching the primary at host:port.
-func startSentinel(ctx context.Context, host, port string, quorum int) (*Server, error) {
+func startSentinel(ctx context.Context, host, port string, quorum int, o options) (*Server, error) {
 	p, err := freePort(false)
 	if err != nil {
 		return nil, err
@@ -89,18 +90,29 @@ func startSentinel(ctx context.Context, host, port string, quorum int) (*Server,
 		return nil, err
 	}
 	conf := filepath.Join(dir, "sentinel.conf")
-	text := fmt.Sprintf(`port %d
+	listen := fmt.Sprintf("port %d", p)
+	s := &Server{dir: dir, addr: "127.0.0.1:" + strconv.Itoa(p)}
+	if o.tls != nil {
+		if s.tls, err = o.tls.ClientConfig(); err != nil {
+			return nil, err
+		}
+		a := o.tls.args(strconv.Itoa(p))
+		listen = ""
+		for i := 0; i < len(a); i += 2 {
+			listen += strings.TrimPrefix(a[i], "--") + " " + a[i+1] + "\n"
+		}
+	}
+	text := fmt.Sprintf(`%s
 bind 127.0.0.1
 dir %s
 sentinel monitor %s %s %s %d
 sentinel down-after-milliseconds %[3]s 1000
 sentinel failover-timeout %[3]s 5000
 sentinel parallel-syncs %[3]s 1
-`, p, dir, SentinelMaster, host, port, quorum)
+`, listen, dir, SentinelMaster, host, port, quorum)
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		return nil, fmt.Errorf("write sentinel config: %w", err)
 	}
-	s := &Server{dir: dir, addr: "127.0.0.1:" + strconv.Itoa(p)}
 	if err := s.run(ctx, conf, "--sentinel"); err != nil {
 		return nil, err
 	}

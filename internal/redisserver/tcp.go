@@ -11,10 +11,16 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// StartTCP runs one redis-server on a free loopback port, its data in a new
+// temporary directory, and waits until it answers.
+func StartTCP(ctx context.Context, opts ...Option) (*Server, error) {
+	return startTCP(ctx, false, apply(opts))
+}
+
 // startTCP runs redis-server on a free loopback port, its data in a new
 // temporary directory, with the settings in extra besides the common ones.
 // busPort asks for a port whose Cluster bus port (+10000) is free too.
-func startTCP(ctx context.Context, busPort bool, extra ...string) (*Server, error) {
+func startTCP(ctx context.Context, busPort bool, o options, extra ...string) (*Server, error) {
 	port, err := freePort(busPort)
 	if err != nil {
 		return nil, err
@@ -23,8 +29,16 @@ func startTCP(ctx context.Context, busPort bool, extra ...string) (*Server, erro
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{dir: dir, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
-	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1"}, common(dir)...)
+	p := strconv.Itoa(port)
+	s := &Server{dir: dir, addr: net.JoinHostPort("127.0.0.1", p)}
+	args := []string{"--port", p}
+	if o.tls != nil {
+		if s.tls, err = o.tls.ClientConfig(); err != nil {
+			return nil, err
+		}
+		args = o.tls.args(p)
+	}
+	args = append(append(args, "--bind", "127.0.0.1"), common(dir)...)
 	if err := s.run(ctx, append(args, extra...)...); err != nil {
 		return nil, err
 	}
@@ -58,7 +72,7 @@ func freePort(bus bool) (int, error) {
 
 // client is a go-redis client on a TCP server, for setting it up.
 func (s *Server) client() *redis.Client {
-	return redis.NewClient(&redis.Options{Addr: s.addr, MaxRetries: -1})
+	return redis.NewClient(&redis.Options{Addr: s.addr, MaxRetries: -1, TLSConfig: s.tls})
 }
 
 // waitUntil checks cond every 50 ms until it holds, ctx ends or timeout
