@@ -118,6 +118,98 @@ func checkRedis(t *testing.T, set, command string, c map[string]any) {
 	}
 }
 
+// checkRedisTLS checks one container's TLS flags for Redis: on for the
+// value sets that ask for TLS, each file they name in the Secret's volume
+// under the key a cert-manager Secret gives it.
+func checkRedisTLS(t *testing.T, set, command string, d object, c map[string]any) {
+	t.Helper()
+	args := toStrings(c["args"])
+	if on := slices.Contains(args, "--redis-tls"); on != (set == "Redis Sentinel" || set == "Redis Cluster") {
+		t.Errorf("%s: %s --redis-tls %v", set, command, on)
+	}
+	want := map[string]string{"redis-tls-ca": "", "redis-tls-cert": "", "redis-tls-key": ""}
+	if set == "Redis Cluster" {
+		want = map[string]string{"redis-tls-ca": "ca.crt", "redis-tls-cert": "tls.crt", "redis-tls-key": "tls.key"}
+	}
+	for flag, key := range want {
+		file := argValue(args, flag)
+		if key == "" {
+			if file != "" {
+				t.Errorf("%s: %s --%s %q, want none", set, command, flag, file)
+			}
+			continue
+		}
+		if secret, got := mountedSecret(d, c, file); secret != "redis-tls" || got != key {
+			t.Errorf("%s: %s --%s %q is key %q of Secret %q, want %q of redis-tls", set, command, flag, file, got, secret, key)
+		}
+	}
+}
+
+// mountedSecret says which Secret, and which key of it, file is in the
+// container c of the Deployment d.
+func mountedSecret(d object, c map[string]any, file string) (secret, key string) {
+	mounts, _ := c["volumeMounts"].([]any)
+	volumes, _ := d.get("spec", "template", "spec", "volumes").([]any)
+	for _, m := range mounts {
+		m := m.(map[string]any)
+		rest, ok := strings.CutPrefix(file, fmt.Sprint(m["mountPath"])+"/")
+		if !ok {
+			continue
+		}
+		for _, v := range volumes {
+			if v := object(v.(map[string]any)); v["name"] == m["name"] && v.get("secret", "secretName") != nil {
+				return fmt.Sprint(v.get("secret", "secretName")), rest
+			}
+		}
+	}
+	return "", ""
+}
+
+// checkKEDATLS checks that KEDA reaches Redis as sandpit does: over TLS for
+// the value sets that ask for it, trusting the same authority and showing
+// the same client certificate.
+func checkKEDATLS(t *testing.T, set string, objs map[string]object, so object) {
+	t.Helper()
+	for _, tr := range so.get("spec", "triggers").([]any) {
+		tr := object(tr.(map[string]any))
+		enable := tr.get("metadata", "enableTLS")
+		switch set {
+		case "Redis Cluster":
+			// An authority of one's own: TLS from the TriggerAuthentication,
+			// which KEDA refuses beside enableTLS.
+			if enable != nil {
+				t.Errorf("%s: trigger has enableTLS %v beside TLS from its TriggerAuthentication", set, enable)
+			}
+			ta := objs[fmt.Sprint("TriggerAuthentication/", tr.get("authenticationRef", "name"))]
+			if ta == nil {
+				t.Fatalf("%s: trigger has no TriggerAuthentication", set)
+			}
+			refs := map[string]string{}
+			for _, r := range ta.get("spec", "secretTargetRef").([]any) {
+				r := r.(map[string]any)
+				refs[fmt.Sprint(r["parameter"])] = fmt.Sprint(r["name"], "/", r["key"])
+			}
+			for param, ref := range map[string]string{"ca": "redis-tls/ca.crt", "cert": "redis-tls/tls.crt", "key": "redis-tls/tls.key"} {
+				if refs[param] != ref {
+					t.Errorf("%s: KEDA's %s is %q, want %q", set, param, refs[param], ref)
+				}
+			}
+			secret, key, _ := strings.Cut(refs["tls"], "/")
+			if v := objs["Secret/"+secret].get("stringData", key); v != "enable" {
+				t.Errorf("%s: KEDA's tls parameter is %q of Secret %q, want \"enable\"", set, v, secret)
+			}
+		case "Redis Sentinel":
+			if enable != "true" {
+				t.Errorf("%s: trigger enableTLS %v, want \"true\"", set, enable)
+			}
+		default:
+			if enable != "false" {
+				t.Errorf("%s: trigger enableTLS %v, want \"false\"", set, enable)
+			}
+		}
+	}
+}
+
 // argValue returns the value of --name in args, or "".
 func argValue(args []string, name string) string {
 	for i, a := range args {
@@ -208,9 +300,10 @@ var chartValues = map[string][]string{
 		"worker.seccompProfile.type=Localhost", "worker.seccompProfile.localhostProfile=profiles/chromium.json"},
 	"Redis Sentinel": {"apiKeys.keys=k1", "redis.enabled=false", "redis.sentinel.enabled=true",
 		"redis.sentinel.addresses=s1:26379\\,s2:26379", "keda.enabled=true", "redis.waitReplicas=1",
-		"redis.passwordSecret=redis-auth"},
+		"redis.passwordSecret=redis-auth", "redis.tls.enabled=true"},
 	"Redis Cluster": {"apiKeys.keys=k1", "redis.enabled=false", "redis.cluster.enabled=true",
-		"redis.cluster.addresses=r1:6379\\,r2:6379\\,r3:6379", "keda.enabled=true"},
+		"redis.cluster.addresses=r1:6379\\,r2:6379\\,r3:6379", "keda.enabled=true",
+		"redis.tls.enabled=true", "redis.tls.existingSecret=redis-tls", "redis.tls.clientCertificate=true"},
 }
 
 // TestHelmChart lints the chart, renders it with several value sets,
@@ -253,6 +346,9 @@ func TestHelmChart(t *testing.T) {
 		{nil, "apiKeys: set apiKeys.existingSecret"},
 		{[]string{"apiKeys.keys=k1", "worker.shutdownGraceSeconds=60"}, "worker.terminationGracePeriodSeconds (45) must be longer than worker.shutdownGraceSeconds (60)"},
 		{[]string{"apiKeys.keys=k1", "redis.enabled=false"}, "redis: set redis.enabled, redis.url or redis.existingSecret"},
+		{[]string{"apiKeys.keys=k1", "redis.tls.enabled=true"}, "redis: redis.tls is for a Redis of your own"},
+		{[]string{"apiKeys.keys=k1", "redis.enabled=false", "redis.url=rediss://r:6379", "redis.tls.enabled=true", "redis.tls.clientCertificate=true"},
+			"redis: redis.tls.clientCertificate needs redis.tls.existingSecret"},
 	} {
 		if out, err := helmTemplate(t, tc.sets...); err == nil || !strings.Contains(out, tc.want) {
 			t.Errorf("helm template %v: %v, want it to fail with %q:\n%s", tc.sets, err, tc.want, out)
@@ -335,6 +431,7 @@ func checkChart(t *testing.T, name string, objs map[string]object) {
 		command := args[0]
 		checkArgs(t, name+": "+command+" args", command, args[1:])
 		checkRedis(t, name, command, c)
+		checkRedisTLS(t, name, command, d, c)
 		grace, err := time.ParseDuration(argValue(args, "shutdown-grace"))
 		if err != nil {
 			t.Fatalf("%s: no --shutdown-grace: %v", command, err)
@@ -433,6 +530,7 @@ func checkChart(t *testing.T, name string, objs map[string]object) {
 			t.Errorf("trigger type %v, want %s", tr.(map[string]any)["type"], wantType)
 		}
 	}
+	checkKEDATLS(t, name, objs, so)
 	slices.Sort(streams)
 	if !slices.Equal(streams, want) {
 		t.Fatalf("KEDA watches streams %v, but the queue writes %v", streams, want)

@@ -59,6 +59,19 @@ app.kubernetes.io/component: {{ .component }}
 - --preload
 - {{ .Values.packages.preload | quote }}
 {{- end }}
+{{- if .Values.redis.tls.enabled }}
+- --redis-tls
+{{- if .Values.redis.tls.existingSecret }}
+- --redis-tls-ca
+- /etc/sandpit/redis-tls/ca.crt
+{{- if .Values.redis.tls.clientCertificate }}
+- --redis-tls-cert
+- /etc/sandpit/redis-tls/tls.crt
+- --redis-tls-key
+- /etc/sandpit/redis-tls/tls.key
+{{- end }}
+{{- end }}
+{{- end }}
 {{- end -}}
 
 {{- define "sandpit.commonEnv" -}}
@@ -82,18 +95,31 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end -}}
 
-{{- define "sandpit.packagesMount" -}}
+{{/* Volumes both the api and the workers mount: the package repository
+and the certificates for Redis over TLS. */}}
+{{- define "sandpit.sharedMounts" -}}
 {{- if .Values.packages.volume }}
 - name: packages
   mountPath: /srv/pyodide-packages
   readOnly: true
 {{- end }}
+{{- if and .Values.redis.tls.enabled .Values.redis.tls.existingSecret }}
+- name: redis-tls
+  mountPath: /etc/sandpit/redis-tls
+  readOnly: true
+{{- end }}
 {{- end -}}
 
-{{- define "sandpit.packagesVolume" -}}
+{{- define "sandpit.sharedVolumes" -}}
 {{- if .Values.packages.volume }}
 - name: packages
   {{- toYaml .Values.packages.volume | nindent 2 }}
+{{- end }}
+{{- if and .Values.redis.tls.enabled .Values.redis.tls.existingSecret }}
+- name: redis-tls
+  secret:
+    secretName: {{ .Values.redis.tls.existingSecret }}
+    defaultMode: 0440
 {{- end }}
 {{- end -}}
 
@@ -107,6 +133,12 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- if and .Values.redis.sentinel.enabled .Values.redis.cluster.enabled -}}
 {{- fail "redis: set one of redis.sentinel.enabled and redis.cluster.enabled, not both" -}}
+{{- end -}}
+{{- if and .Values.redis.enabled .Values.redis.tls.enabled -}}
+{{- fail "redis: redis.tls is for a Redis of your own; the chart's Redis (redis.enabled) speaks plain TCP inside the namespace" -}}
+{{- end -}}
+{{- if and .Values.redis.tls.clientCertificate (not .Values.redis.tls.existingSecret) -}}
+{{- fail "redis: redis.tls.clientCertificate needs redis.tls.existingSecret, the Secret that holds tls.crt and tls.key" -}}
 {{- end -}}
 {{- if and .Values.redis.enabled (or .Values.redis.sentinel.enabled .Values.redis.cluster.enabled) -}}
 {{- fail "redis: redis.enabled runs a single Redis; set it to false with redis.sentinel or redis.cluster" -}}
