@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -81,10 +82,59 @@ func TestWaitReplicas(t *testing.T) {
 func TestSentinelFailoverLosesNoAcceptedJob(t *testing.T) {
 	st := startSentinel(t)
 	prefix := "test-" + newID()[:8]
-	q := sentinelQueue(t, st, prefix, Options{WaitReplicas: 1, ReplicaTimeout: time.Second})
+	sc := redis.NewSentinelClient(&redis.Options{Addr: st.Sentinels[0].Addr()})
+	defer sc.Close()
+	failoverLosesNoAcceptedJob(t, func(opts Options) *Queue { return sentinelQueue(t, st, prefix, opts) },
+		st.Primary.Kill, func() bool {
+			addr, err := sc.GetMasterAddrByName(context.Background(), redisserver.SentinelMaster).Result()
+			return err == nil && addr[0]+":"+addr[1] == st.Replica.Addr()
+		})
+}
+
+// The same on a Redis Cluster of three primaries, each with a replica: the
+// primary of the slot that holds sandpit's keys dies, and the Cluster
+// promotes its replica.
+func TestClusterFailoverLosesNoAcceptedJob(t *testing.T) {
+	c, err := redisserver.StartCluster(context.Background(), 3, redisserver.WithReplicas(1))
+	if err != nil {
+		t.Fatalf("this test needs a Redis Cluster: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	prefix := "test-" + newID()[:8]
+	newQueue := func(opts Options) *Queue {
+		rdb := NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
+		opts.Prefix = prefix
+		q := New(rdb, opts)
+		t.Cleanup(func() { q.Close(); rdb.Close() })
+		return q
+	}
+	// The primary that serves the prefix's hash slot, and its replica.
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
+	defer rdb.Close()
+	ctx := context.Background()
+	slot, err := rdb.ClusterKeySlot(ctx, "{"+prefix+"}").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := int(slot) * len(c.Nodes) / 16384
+	primary, replica := c.Nodes[i], c.Replicas[i]
+	failoverLosesNoAcceptedJob(t, newQueue, primary.Kill, func() bool {
+		r := redis.NewClient(&redis.Options{Addr: replica.Addr()})
+		defer r.Close()
+		info, err := r.Info(ctx, "replication").Result()
+		return err == nil && strings.Contains(info, "role:master")
+	})
+}
+
+// failoverLosesNoAcceptedJob submits jobs from four clients and works them
+// while kill takes the primary away, until promoted says a replica took
+// its place. Every job whose submission was accepted (with WaitReplicas 1)
+// must end; some submissions must have been refused meanwhile.
+func failoverLosesNoAcceptedJob(t *testing.T, newQueue func(Options) *Queue, kill func(), promoted func() bool) {
+	q := newQueue(Options{WaitReplicas: 1, ReplicaTimeout: time.Second})
 	var mu sync.Mutex
 	runs := map[string]int{}
-	work(t, sentinelQueue(t, st, prefix, Options{}), HandlerFunc(func(ctx context.Context, task Task) (sandpit.Result, error) {
+	work(t, newQueue(Options{}), HandlerFunc(func(ctx context.Context, task Task) (sandpit.Result, error) {
 		mu.Lock()
 		runs[task.ID]++
 		mu.Unlock()
@@ -133,13 +183,8 @@ func TestSentinelFailoverLosesNoAcceptedJob(t *testing.T) {
 		defer mu.Unlock()
 		return accepted.Load() >= 40 && len(runs) >= 8
 	}, "jobs accepted and started before the failover: %d, %d", accepted.Load(), len(runs))
-	st.Primary.Kill()
-	sc := redis.NewSentinelClient(&redis.Options{Addr: st.Sentinels[0].Addr()})
-	defer sc.Close()
-	testenv.Eventually(t, 60*time.Second, func() bool {
-		addr, err := sc.GetMasterAddrByName(context.Background(), redisserver.SentinelMaster).Result()
-		return err == nil && addr[0]+":"+addr[1] == st.Replica.Addr()
-	}, "the replica was not promoted")
+	kill()
+	testenv.Eventually(t, 60*time.Second, promoted, "the replica was not promoted")
 	// Submissions go on for a while against the new primary, which has no
 	// replica left: they are refused, as none could survive another loss.
 	time.Sleep(2 * time.Second)

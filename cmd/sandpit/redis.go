@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sandpit-dev/sandpit/queue"
 )
 
 // redisConfig are the flags of every command that talks to Redis: where it
@@ -149,7 +151,7 @@ func (c *redisConfig) options() (func() redis.UniversalClient, string, error) {
 			return nil, "", err
 		}
 		o := &redis.ClusterOptions{Addrs: addrs, Username: c.username, Password: c.password, TLSConfig: tc}
-		return func() redis.UniversalClient { return redis.NewClusterClient(o) }, "the Redis Cluster at " + c.cluster, nil
+		return func() redis.UniversalClient { return queue.NewClusterClient(o) }, "the Redis Cluster at " + c.cluster, nil
 	case c.sentinel != "":
 		name, list, ok := strings.Cut(c.sentinel, "@")
 		name = strings.TrimSpace(name)

@@ -18,6 +18,7 @@ import (
 	"github.com/sandpit-dev/sandpit/client"
 	"github.com/sandpit-dev/sandpit/internal/redisserver"
 	"github.com/sandpit-dev/sandpit/internal/testenv"
+	"github.com/sandpit-dev/sandpit/queue"
 )
 
 // parseRedis parses args and env as a command with required Redis flags
@@ -112,6 +113,11 @@ func TestRedisCredentials(t *testing.T) {
 			switch c := rdb.(type) {
 			case *redis.ClusterClient:
 				user, pass = c.Options().Username, c.Options().Password
+				// A Cluster client that finds a promoted replica within
+				// seconds (queue.TestClusterFailoverLosesNoAcceptedJob).
+				if got := c.Options().ClusterStateReloadInterval; got != queue.ClusterStateReload {
+					t.Errorf("the Cluster's state is reloaded every %v, want %v", got, queue.ClusterStateReload)
+				}
 			case *redis.Client:
 				user, pass = c.Options().Username, c.Options().Password
 			default:

@@ -135,11 +135,15 @@ func (t *TLS) args(port string) []string {
 type Option func(*options)
 
 type options struct {
-	tls *TLS
+	tls      *TLS
+	replicas int
 }
 
 // WithTLS runs the servers with TLS only, with t's certificates.
 func WithTLS(t *TLS) Option { return func(o *options) { o.tls = t } }
+
+// WithReplicas gives each primary of StartCluster n replicas.
+func WithReplicas(n int) Option { return func(o *options) { o.replicas = n } }
 
 func apply(opts []Option) options {
 	var o options
