@@ -25,6 +25,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/sandpit-dev/sandpit/internal/redisserver"
+	"github.com/sandpit-dev/sandpit/internal/testenv"
 )
 
 // TestOpenAPIContract drives a real `sandpit serve` (real Redis, real
@@ -328,7 +329,7 @@ func startContract(t *testing.T) *contract {
 		"--max-sessions-per-key", "1", "--max-pages-per-key", "1", "--rate-limit", "0", "--max-concurrent-per-key", "0",
 		"--shutdown-grace", "1s")
 	cmd.Env = append(os.Environ(), "SANDPIT_API_KEYS="+contractKey)
-	var out syncBuffer
+	var out testenv.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -627,21 +628,4 @@ func tail(s string, n int) string {
 		return s
 	}
 	return "…" + s[len(s)-n:]
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -6,7 +6,6 @@
 package redteam
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -73,30 +71,14 @@ func TestMain(m *testing.M) {
 
 // serverLog holds what both servers log, so that a failed case can show
 // what the service did while it ran.
-var serverLog logBuffer
-
-// logBuffer is a bytes.Buffer safe for the servers' goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
+var serverLog testenv.Buffer
 
 // showOnFailure logs, when t fails, what the servers logged from now on.
 func showOnFailure(t *testing.T) {
-	serverLog.mu.Lock()
-	from := serverLog.buf.Len()
-	serverLog.mu.Unlock()
+	from := serverLog.Len()
 	t.Cleanup(func() {
 		if t.Failed() {
-			serverLog.mu.Lock()
-			defer serverLog.mu.Unlock()
-			t.Logf("the servers' log during the case:\n%s", serverLog.buf.Bytes()[from:])
+			t.Logf("the servers' log during the case:\n%s", serverLog.String()[from:])
 		}
 	})
 }

@@ -101,7 +101,7 @@ func TestBatchCommand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var errs syncBuffer
+		var errs testenv.Buffer
 		cmd.Stderr = &errs
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -156,7 +156,7 @@ func TestBatchCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer tty.Close()
-		var out syncBuffer
+		var out testenv.Buffer
 		read := make(chan struct{})
 		go func() { io.Copy(&out, tty); close(read) }() // ends once the command has exited
 		testenv.Eventually(t, 2*time.Minute, func() bool { return strings.Contains(out.String(), `"item_id":"item-0"`) },

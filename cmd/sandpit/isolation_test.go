@@ -153,7 +153,7 @@ func TestUnprivilegedWorkerMemoryLayer(t *testing.T) {
 			script = `echo $$ > ` + filepath.Join(cg, "cgroup.procs") + ` && ` + script
 		}
 		cmdArgs := append([]string{"-c", script, "sh", bin, "worker", "--redis-url", "redis://" + redisAddr, "--pool-size", "1"}, args...)
-		p := &proc{cmd: exec.Command("/bin/sh", cmdArgs...), out: &syncBuffer{}, done: make(chan struct{})}
+		p := &proc{cmd: exec.Command("/bin/sh", cmdArgs...), out: &testenv.Buffer{}, done: make(chan struct{})}
 		p.cmd.Env = []string{"HOME=" + u.HomeDir, "PATH=/usr/local/bin:/usr/bin:/bin"}
 		p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 		if err := p.cmd.Start(); err != nil {

@@ -414,7 +414,7 @@ func TestMCP(t *testing.T) {
 	t.Run("sandpit mcp over stdio", func(t *testing.T) {
 		cmd := exec.Command(binary, "mcp", "--server", base)
 		cmd.Env = append(os.Environ(), "SANDPIT_API_KEY="+mcpKey1)
-		var stderr syncBuffer
+		var stderr testenv.Buffer
 		cmd.Stderr = &stderr
 		stdioHeard := &hearing{}
 		c := mcp.NewClient(&mcp.Implementation{Name: "sandpit-test", Version: "1"}, stdioHeard.options())

@@ -40,7 +40,7 @@ func TestAPIMetrics(t *testing.T) {
 	api := func(args ...string) string {
 		addr := freeAddr(t)
 		p := &proc{cmd: exec.Command(binary, append([]string{"api", "--addr", addr, "--redis-url", rs.URL()}, args...)...),
-			out: &syncBuffer{}, done: make(chan struct{})}
+			out: &testenv.Buffer{}, done: make(chan struct{})}
 		p.cmd.Env = append(p.cmd.Environ(), "SANDPIT_API_KEYS="+key)
 		p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 		if err := p.cmd.Start(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sandpit-dev/sandpit/internal/redisserver"
+	"github.com/sandpit-dev/sandpit/internal/testenv"
 )
 
 // The per-key quotas reach the queue from their flags and variables: a
@@ -23,7 +24,7 @@ func TestQuotaFlags(t *testing.T) {
 	addr := freeAddr(t)
 	base := "http://" + addr
 	p := &proc{cmd: exec.Command(binary, "api", "--addr", addr, "--redis-url", rs.URL(), "--max-batches-per-key", "1"),
-		out: &syncBuffer{}, done: make(chan struct{})}
+		out: &testenv.Buffer{}, done: make(chan struct{})}
 	p.cmd.Env = append(p.cmd.Environ(), "SANDPIT_API_KEYS="+a+","+b, "SANDPIT_MAX_QUEUED_PER_KEY=1")
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {

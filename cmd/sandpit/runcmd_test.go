@@ -21,6 +21,7 @@ import (
 	"github.com/sandpit-dev/sandpit"
 	"github.com/sandpit-dev/sandpit/client"
 	"github.com/sandpit-dev/sandpit/internal/redisserver"
+	"github.com/sandpit-dev/sandpit/internal/testenv"
 )
 
 // runCLI runs `sandpit run` with code on its stdin and returns what it
@@ -72,7 +73,7 @@ func TestRunCommand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var stderr syncBuffer
+		var stderr testenv.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -176,7 +177,7 @@ func TestRunCommandFailures(t *testing.T) {
 	t.Run("Ctrl+C cancels the job", func(t *testing.T) {
 		cmd := exec.Command(binary, "run", "--server", base, "-")
 		cmd.Stdin = strings.NewReader("print('never runs')")
-		var stderr syncBuffer
+		var stderr testenv.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

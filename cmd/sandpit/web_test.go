@@ -21,6 +21,7 @@ import (
 	"github.com/sandpit-dev/sandpit"
 	"github.com/sandpit-dev/sandpit/internal/canary"
 	"github.com/sandpit-dev/sandpit/internal/pkgrepo"
+	"github.com/sandpit-dev/sandpit/internal/testenv"
 	"github.com/sandpit-dev/sandpit/page"
 	"github.com/sandpit-dev/sandpit/runner"
 )
@@ -83,7 +84,7 @@ func startWeb() error {
 	cmd := exec.Command(binary, "serve", "--addr", addr, "--pool-size", "1", "--packages-dir", packages,
 		"--max-output-bytes", fmt.Sprint(webMaxOutput), "--max-files", fmt.Sprint(webMaxFiles))
 	cmd.Env = append(os.Environ(), "SANDPIT_API_KEYS="+webKey)
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return err
