@@ -116,8 +116,23 @@ func TestClusterFailoverLosesNoAcceptedJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := int(slot) * len(c.Nodes) / 16384
-	primary, replica := c.Nodes[i], c.Replicas[i]
+	slots, err := rdb.ClusterSlots(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var primary, replica *redisserver.Server
+	for _, r := range slots {
+		if int64(r.Start) <= slot && slot <= int64(r.End) {
+			for i, n := range c.Nodes {
+				if n.Addr() == r.Nodes[0].Addr {
+					primary, replica = n, c.Replicas[i]
+				}
+			}
+		}
+	}
+	if primary == nil {
+		t.Fatalf("no primary of slot %d among %v", slot, slots)
+	}
 	failoverLosesNoAcceptedJob(t, newQueue, primary.Kill, func() bool {
 		r := redis.NewClient(&redis.Options{Addr: replica.Addr()})
 		defer r.Close()

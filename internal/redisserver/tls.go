@@ -122,7 +122,7 @@ func (t *TLS) ClientConfig() (*tls.Config, error) {
 	return &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
-// args are a server's settings for TLS on port, and none without.
+// args are the settings of a server that listens on port with TLS only.
 func (t *TLS) args(port string) []string {
 	return []string{"--port", "0", "--tls-port", port,
 		"--tls-cert-file", t.CertFile, "--tls-key-file", t.KeyFile, "--tls-ca-cert-file", t.CAFile,
