@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,6 +26,8 @@ type apiConfig struct {
 	keys        string
 	insecure    bool
 	publicURL   string
+	tlsCert     string
+	tlsKey      string
 	mcpText     int             // the most characters of an MCP tool result
 	limits      service.Access  // how much each key may ask
 	packages    *packagesConfig // served to end users' browsers
@@ -45,6 +48,10 @@ func (c *apiConfig) register(f *flags) {
 	f.envVar("max-concurrent-per-key", "SANDPIT_MAX_CONCURRENT_PER_KEY")
 	f.StringVar(&c.publicURL, "public-url", "", "where browsers reach sandpit, such as https://sandpit.example.com, for page URLs and the pages' Content-Security-Policy; empty: the scheme and host of each request")
 	f.envVar("public-url", "SANDPIT_PUBLIC_URL")
+	f.StringVar(&c.tlsCert, "tls-cert", "", "PEM file of the certificate (and its chain) to serve the API over HTTPS with, beside --tls-key; loaded again when the files change. Empty: plain HTTP, for a proxy in front that ends TLS")
+	f.envVar("tls-cert", "SANDPIT_TLS_CERT")
+	f.StringVar(&c.tlsKey, "tls-key", "", "PEM file of the private key of --tls-cert")
+	f.envVar("tls-key", "SANDPIT_TLS_KEY")
 	f.IntVar(&c.mcpText, "mcp-max-text", mcpserver.DefaultMaxText, "the most characters of text in one MCP tool result (output and text files); what is cut is said, with where the whole is")
 	f.envVar("mcp-max-text", "SANDPIT_MCP_MAX_TEXT")
 	f.DurationVar(&c.grace, "shutdown-grace", 30*time.Second, "how long in-flight requests and jobs may run on after SIGTERM")
@@ -69,14 +76,30 @@ func (c *apiConfig) serveMetrics(ctx context.Context, h http.Handler, log *slog.
 // serve serves h on the configured address until ctx ends, then drains
 // in-flight requests within the grace period.
 func (c *apiConfig) serve(ctx context.Context, h http.Handler, log *slog.Logger) error {
+	var certs *certFiles
+	if c.tlsCert != "" {
+		var err error
+		if certs, err = loadCertFiles(c.tlsCert, c.tlsKey, log); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.addr, err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	if certs != nil {
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.get}
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("api listening", "addr", ln.Addr().String())
+	go func() {
+		if certs != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	log.Info("api listening", "addr", ln.Addr().String(), "https", certs != nil)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve http: %w", err)
@@ -95,9 +118,18 @@ func (c *apiConfig) serve(ctx context.Context, h http.Handler, log *slog.Logger)
 const minKeyLength = 16
 
 // check refuses API keys too short to be secret, an address reachable from
-// other machines when no API keys are set, unless told --insecure, and an
-// MCP result cap too small to hold its own notes.
+// other machines when no API keys are set, unless told --insecure, an MCP
+// result cap too small to hold its own notes, and a certificate and key
+// for HTTPS that do not load together.
 func (c *apiConfig) check() error {
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together; only one is set")
+	}
+	if c.tlsCert != "" {
+		if _, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey); err != nil {
+			return fmt.Errorf("--tls-cert and --tls-key: %w", err)
+		}
+	}
 	if c.mcpText < mcpserver.MinMaxText {
 		return fmt.Errorf("--mcp-max-text: %d is too few characters for a result; give at least %d", c.mcpText, mcpserver.MinMaxText)
 	}

@@ -165,6 +165,34 @@ func mountedSecret(d object, c map[string]any, file string) (secret, key string)
 	return "", ""
 }
 
+// checkAPITLS checks that the API serves HTTPS, with the certificate and
+// key of the Secret of one's own, for the value set that gives one, and
+// that its probes ask over HTTPS then; over HTTP else.
+func checkAPITLS(t *testing.T, set string, api object) {
+	t.Helper()
+	c := api.get("spec", "template", "spec", "containers", 0).(map[string]any)
+	args := toStrings(c["args"])
+	https := set == "an external Redis and Secrets of one's own"
+	for flag, key := range map[string]string{"tls-cert": "tls.crt", "tls-key": "tls.key"} {
+		file := argValue(args, flag)
+		if !https {
+			if file != "" {
+				t.Errorf("%s: api --%s %q, want none", set, flag, file)
+			}
+			continue
+		}
+		if secret, got := mountedSecret(api, c, file); secret != "api-tls" || got != key {
+			t.Errorf("%s: api --%s %q is key %q of Secret %q, want %q of api-tls", set, flag, file, got, secret, key)
+		}
+	}
+	want := map[bool]string{true: "HTTPS", false: "HTTP"}[https]
+	for _, probe := range []string{"readinessProbe", "livenessProbe"} {
+		if got := object(c).get(probe, "httpGet", "scheme"); got != want {
+			t.Errorf("%s: api %s scheme %v, want %s", set, probe, got, want)
+		}
+	}
+}
+
 // checkKEDATLS checks that KEDA reaches Redis as sandpit does: over TLS for
 // the value sets that ask for it, trusting the same authority and showing
 // the same client certificate.
@@ -296,7 +324,7 @@ var chartValues = map[string][]string{
 		"packages.volume.persistentVolumeClaim.claimName=pyodide-packages", "packages.volume.persistentVolumeClaim.readOnly=true",
 		"packages.allow=numpy", "keda.redis.passwordSecret=redis-auth", "api.extraArgs={--rate-limit,20}", "worker.extraArgs={--max-sessions,4}"},
 	"an external Redis and Secrets of one's own": {"redis.enabled=false", "redis.existingSecret=my-redis",
-		"apiKeys.existingSecret=my-keys", "packages.builtIn=true", "worker.appArmorProfile=null",
+		"apiKeys.existingSecret=my-keys", "packages.builtIn=true", "worker.appArmorProfile=null", "api.tls.existingSecret=api-tls",
 		"worker.seccompProfile.type=Localhost", "worker.seccompProfile.localhostProfile=profiles/chromium.json"},
 	"Redis Sentinel": {"apiKeys.keys=k1", "redis.enabled=false", "redis.sentinel.enabled=true",
 		"redis.sentinel.addresses=s1:26379\\,s2:26379", "keda.enabled=true", "redis.waitReplicas=1",
@@ -441,6 +469,7 @@ func checkChart(t *testing.T, name string, objs map[string]object) {
 			t.Errorf("%s: terminationGracePeriodSeconds %v, but it sleeps %v before SIGTERM and drains for %v", command, term, sleep, grace)
 		}
 	}
+	checkAPITLS(t, name, api)
 	// The API is ready when it can accept jobs; a worker, when its own
 	// /readyz says so, on the port its --metrics-addr names.
 	if p := api.get("spec", "template", "spec", "containers", 0, "readinessProbe", "httpGet", "path"); p != "/readyz" {
