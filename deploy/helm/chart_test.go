@@ -146,7 +146,7 @@ func checkRedisTLS(t *testing.T, set, command string, d object, c map[string]any
 }
 
 // mountedSecret says which Secret, and which key of it, file is in the
-// container c of the Deployment d.
+// container c of the Deployment d, if the container's user may read it.
 func mountedSecret(d object, c map[string]any, file string) (secret, key string) {
 	mounts, _ := c["volumeMounts"].([]any)
 	volumes, _ := d.get("spec", "template", "spec", "volumes").([]any)
@@ -158,11 +158,36 @@ func mountedSecret(d object, c map[string]any, file string) (secret, key string)
 		}
 		for _, v := range volumes {
 			if v := object(v.(map[string]any)); v["name"] == m["name"] && v.get("secret", "secretName") != nil {
+				if !readable(d, c, v) {
+					return "unreadable " + fmt.Sprint(v.get("secret", "secretName")), rest
+				}
 				return fmt.Sprint(v.get("secret", "secretName")), rest
 			}
 		}
 	}
 	return "", ""
+}
+
+// readable says whether the user of container c of Deployment d may read
+// the files of the Secret volume v: root may; another user, when the mode
+// lets others read, or lets the group read and the pod's fsGroup (which
+// the files get) is the user's group.
+func readable(d object, c map[string]any, v object) bool {
+	mode := 0o644 // Kubernetes's default
+	if m := v.get("secret", "defaultMode"); m != nil {
+		mode = toInt(m)
+	}
+	pod, _ := d.get("spec", "template", "spec", "securityContext").(map[string]any)
+	user, group := object(c).get("securityContext", "runAsUser"), object(c).get("securityContext", "runAsGroup")
+	if user == nil {
+		user = pod["runAsUser"]
+	}
+	if group == nil {
+		group = pod["runAsGroup"]
+	}
+	fsGroup := pod["fsGroup"]
+	return user != nil && toInt(user) == 0 || mode&0o004 != 0 ||
+		mode&0o040 != 0 && fsGroup != nil && group != nil && toInt(fsGroup) == toInt(group)
 }
 
 // checkAPITLS checks that the API serves HTTPS, with the certificate and
