@@ -122,13 +122,8 @@ const minKeyLength = 16
 // result cap too small to hold its own notes, and a certificate and key
 // for HTTPS that do not load together.
 func (c *apiConfig) check() error {
-	if (c.tlsCert == "") != (c.tlsKey == "") {
-		return errors.New("--tls-cert and --tls-key go together; only one is set")
-	}
-	if c.tlsCert != "" {
-		if _, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey); err != nil {
-			return fmt.Errorf("--tls-cert and --tls-key: %w", err)
-		}
+	if _, err := keyPair("--tls-cert", "--tls-key", c.tlsCert, c.tlsKey); err != nil {
+		return err
 	}
 	if c.mcpText < mcpserver.MinMaxText {
 		return fmt.Errorf("--mcp-max-text: %d is too few characters for a result; give at least %d", c.mcpText, mcpserver.MinMaxText)

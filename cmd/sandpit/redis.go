@@ -124,15 +124,12 @@ func (c *redisConfig) tlsConfig(base *tls.Config) (*tls.Config, error) {
 			return nil, fmt.Errorf("--redis-tls-ca %s: no PEM certificate in it", c.tlsCA)
 		}
 	}
-	switch {
-	case (c.tlsCert == "") != (c.tlsKey == ""):
-		return nil, errors.New("--redis-tls-cert and --redis-tls-key go together; only one is set")
-	case c.tlsCert != "":
-		cert, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey)
-		if err != nil {
-			return nil, fmt.Errorf("--redis-tls-cert and --redis-tls-key: %w", err)
-		}
-		conf.Certificates = []tls.Certificate{cert}
+	cert, err := keyPair("--redis-tls-cert", "--redis-tls-key", c.tlsCert, c.tlsKey)
+	if err != nil {
+		return nil, err
+	}
+	if cert != nil {
+		conf.Certificates = []tls.Certificate{*cert}
 	}
 	return conf, nil
 }

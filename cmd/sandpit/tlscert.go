@@ -49,12 +49,28 @@ func (c *certFiles) stampOf() string {
 
 func (c *certFiles) load() error {
 	stamp := c.stampOf()
-	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
+	cert, err := keyPair("--tls-cert", "--tls-key", c.certFile, c.keyFile)
 	if err != nil {
-		return fmt.Errorf("--tls-cert and --tls-key: %w", err)
+		return err
 	}
-	c.cert, c.stamp = &cert, stamp
+	c.cert, c.stamp = cert, stamp
 	return nil
+}
+
+// keyPair loads the certificate and key in the files that the flags
+// certFlag and keyFlag name: both or neither (nil, then).
+func keyPair(certFlag, keyFlag, certFile, keyFile string) (*tls.Certificate, error) {
+	switch {
+	case (certFile == "") != (keyFile == ""):
+		return nil, fmt.Errorf("%s and %s go together; only one is set", certFlag, keyFlag)
+	case certFile == "":
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s and %s: %w", certFlag, keyFlag, err)
+	}
+	return &cert, nil
 }
 
 // get is tls.Config.GetCertificate.
