@@ -24,16 +24,18 @@ var cgroupRoots = []struct {
 	}},
 }
 
-// newMemoryCgroup makes a cgroup named name limited to limit bytes and
-// moves every process of the browser's process group (the browser, its
-// zygotes and helpers, whose later children inherit it) into it.
+// newMemoryCgroup makes a cgroup named name and a unique suffix, limited to
+// limit bytes, and moves every process of the browser's process group (the
+// browser, its zygotes and helpers, whose later children inherit it) into
+// it. The suffix keeps a cgroup left behind by a process that was killed,
+// named after a PID now reused, from stopping this one.
 func newMemoryCgroup(name string, limit int64, pgid int) (*memoryCgroup, error) {
 	for _, root := range cgroupRoots {
 		if !root.usable(root.dir) {
 			continue
 		}
-		dir := filepath.Join(root.dir, name)
-		if err := os.Mkdir(dir, 0o755); err != nil {
+		dir, err := os.MkdirTemp(root.dir, name+"-")
+		if err != nil {
 			return nil, fmt.Errorf("create cgroup: %w", err)
 		}
 		cg := &memoryCgroup{dir: dir}
