@@ -149,14 +149,21 @@ def test_rate_limited(guarded: Server) -> None:
 
 
 def test_rate_limited_request_is_retried_after_retry_after(guarded: Server) -> None:
-    seen: list[tuple[int, float]] = []
-    http = httpx.Client(event_hooks={"response": [lambda r: seen.append((r.status_code, time.monotonic()))]})
-    # A backoff of 10 ms: a pause of a second can only come from Retry-After.
-    with Sandpit(guarded.url, api_key=API_KEY, http_client=http, retry=Retry(backoff=0.01)) as c:
-        _drain(guarded)
-        job = c.run("6 * 7")
-    http.close()
-    assert job.result == "42"
+    # The bucket refills a request every 0.5 s; on a starved machine it can
+    # refill between the draining and the run, and the run is then let
+    # through at once. The property holds for a run that is refused, so the
+    # pair is tried until the run meets a refusal.
+    for _ in range(5):
+        seen: list[tuple[int, float]] = []
+        http = httpx.Client(event_hooks={"response": [lambda r: seen.append((r.status_code, time.monotonic()))]})
+        # A backoff of 10 ms: a pause of a second can only come from Retry-After.
+        with Sandpit(guarded.url, api_key=API_KEY, http_client=http, retry=Retry(backoff=0.01)) as c:
+            _drain(guarded)
+            job = c.run("6 * 7")
+        http.close()
+        assert job.result == "42"
+        if seen[0][0] == 429:
+            break
     assert [s for s, _ in seen] == [429, 200]
     assert seen[1][1] - seen[0][1] >= 1.0
 
