@@ -44,9 +44,9 @@ func TestModulesAreServed(t *testing.T) {
 		entries []string
 		want    []string // among what the entries import
 	}{
-		{"headless", Handler(), []string{"/harness.js", "/worker.js"}, []string{"/host.js", "/bootstages.js", "/pyodide/pyodide.mjs"}},
+		{"headless", Handler(), []string{"/harness.js", "/worker.js"}, []string{"/host.js", "/bootstages.js", "/snapshot.js", "/pyodide/pyodide.mjs"}},
 		{"web", newWeb(t, WebConfig{}), []string{"/web/frame.js", "/web/worker.js", "/web/playground.js", "/web/view.js"},
-			[]string{"/web/host.js", "/web/bootstages.js", "/web/job.js", "/sdk/sandpit.js"}},
+			[]string{"/web/host.js", "/web/bootstages.js", "/web/snapshot.js", "/web/job.js", "/sdk/sandpit.js"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			seen := map[string]bool{}

@@ -60,6 +60,7 @@ var SnapshotInputs = []string{
 	SandboxPath,
 	"/host.js",
 	"/bootstages.js",
+	"/snapshot.js",
 	"/harness.js",
 	"/worker.js",
 	"/harness.py",

@@ -130,7 +130,7 @@ func NewWeb(cfg WebConfig) (*Web, error) {
 			return nil, err
 		}
 	}
-	for _, name := range []string{"host.js", "bootstages.js", "worker.js", "harness.py"} {
+	for _, name := range []string{"host.js", "bootstages.js", "snapshot.js", "worker.js", "harness.py"} {
 		if err := add(static.ReadFile, "static/"+name, "/web/"+name, false); err != nil {
 			return nil, err
 		}

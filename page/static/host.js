@@ -16,6 +16,7 @@
 // worker claims.
 
 import { bootStages } from "./bootstages.js";
+import { packSnapshot, release, snapshotBytes } from "./snapshot.js";
 
 // Pyodide's files sit next to this module, wherever it is served from.
 const assets = new URL("pyodide/", import.meta.url);
@@ -330,7 +331,7 @@ export class Host {
   #session = null; // the session's worker, once taken; "stopped" once stopped
   #gate = null; // what the session's worker waits on between runs
   #sessionQueue = Promise.resolve();
-  #base = null; // the compiled module and the snapshot every sandbox boots from
+  #base = null; // the compiled module and the snapshot every sandbox boots from, kept by its pages
   #next = null; // the next job's worker, booting or ready
   #busy = false;
   #ready;
@@ -366,7 +367,9 @@ export class Host {
     ]);
     worker.terminate();
     const { module, snapshot, files, loaded } = message;
-    return { module, snapshot, files, loaded, stdlib: URL.createObjectURL(stdlib), lock };
+    const packed = packSnapshot(snapshot);
+    release(snapshot.buffer);
+    return { module, snapshot: packed, files, loaded, stdlib: URL.createObjectURL(stdlib), lock };
   }
 
   // #loadBase takes the snapshot at url, which another host made with
@@ -381,7 +384,11 @@ export class Host {
       });
     const [module, snapshot, stdlib, lock] = await Promise.all([
       bytes(new URL("pyodide.asm.wasm", assets)).then((b) => WebAssembly.compile(b)),
-      bytes(url, true).then((b) => new Uint8Array(b)),
+      bytes(url, true).then((b) => {
+        const packed = packSnapshot(new Uint8Array(b));
+        release(b);
+        return packed;
+      }),
       fetch(new URL("python_stdlib.zip", assets)).then((r) => r.blob()),
       fetch(new URL("pyodide-lock.json", assets)).then((r) => r.json()),
     ]);
@@ -397,20 +404,21 @@ export class Host {
     await this.#ready;
     if (this.#used || this.#cold || this.#shared || this.#base.files.length > 0) return null;
     const s = this.#base.snapshot;
-    return { size: s.length, data: s.subarray(offset, offset + length).toBase64() };
+    return { size: s.size, data: snapshotBytes(s, offset, length).toBase64() };
   }
 
   // #spawn boots a job's worker. Each worker gets a copy of the snapshot of
   // its own, never the host's: a job must not be able to write to the bytes
-  // the next interpreter starts from. The copy is made here, in one memcpy,
-  // and moved to the worker, which is half the cost of letting postMessage
-  // clone it.
+  // the next interpreter starts from. The copy, of the pages that hold
+  // something (snapshot.js), is made here, in one memcpy, and moved to the
+  // worker, which is half the cost of letting postMessage clone it.
   #spawn(boot) {
     const interrupt = interruptBuffer();
     const begin = performance.now();
-    const snapshot = this.#base?.snapshot.slice();
+    const kept = this.#base?.snapshot;
+    const snapshot = kept && { ...kept, data: kept.data.slice() };
     const copied = performance.now();
-    const transfer = snapshot ? [snapshot.buffer] : [];
+    const transfer = snapshot ? [snapshot.data.buffer] : [];
     return spawnWorker(this.#url, this.#type, { ...boot, ...this.#base, snapshot, interrupt }, "ready", transfer).then((r) => {
       this.#interrupts.set(r.worker, interrupt);
       this.#stages = bootStages(begin, copied, performance.now(), r.message);

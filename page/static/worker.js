@@ -12,6 +12,7 @@
 
 import { loadPyodide } from "./pyodide/pyodide.mjs";
 import createPyodideModule from "./pyodide/pyodide.asm.mjs";
+import { release, restorePages } from "./snapshot.js";
 
 // stages are the times, in ms since the worker started, at which a boot
 // got past each of its stages; the worker reports them with "ready", for
@@ -33,8 +34,10 @@ const config = {
 };
 
 // withModule makes Pyodide instantiate a module compiled before instead of
-// fetching and compiling its own. Pyodide adds two imports of its own when it
-// instantiates; they are given here as their plain JavaScript equivalents.
+// fetching and compiling its own, and restore snapshot, the page's snapshot
+// kept by its pages (snapshot.js). Pyodide adds two imports of its own when
+// it instantiates; they are given here as their plain JavaScript
+// equivalents.
 //
 // It also puts the job's memory cap on the interpreter: the heap grows only
 // through emscripten_resize_heap, and past the cap that call fails, so
@@ -54,8 +57,12 @@ function capHeap(imports) {
   };
 }
 
-function withModule(module) {
+function withModule(module, snapshot) {
   return (settings) => {
+    // Pyodide is given the snapshot's header alone and sizes the memory
+    // by it; the memory is the whole snapshot's size, as Pyodide would
+    // make it given all of it.
+    settings.INITIAL_MEMORY = snapshot.size;
     settings.instantiateWasm = (imports, done) => {
       stage("imports");
       const marker = Symbol("error marker");
@@ -75,8 +82,18 @@ function withModule(module) {
     return createPyodideModule(settings).then((m) => {
       stage("runtime");
       const { restoreSnapshot } = m.API;
-      m.API.restoreSnapshot = (snapshot) => {
-        const config = restoreSnapshot(snapshot);
+      m.API.restoreSnapshot = (header) => {
+        // Pyodide checks the header and reads the configuration from it,
+        // and writes the memory that follows it, none; the pages are
+        // written here.
+        const config = restoreSnapshot(header);
+        const written = {
+          brk: m._sbrk(0) >>> 0,
+          stackEnd: m._emscripten_stack_get_end() >>> 0,
+          stackBase: m._emscripten_stack_get_base() >>> 0,
+        };
+        restorePages(m.HEAPU8, snapshot, written);
+        release(snapshot.data.buffer);
         stage("restore");
         return config;
       };
@@ -279,8 +296,8 @@ async function bootSandbox(m) {
     ...config,
     stdLibURL: m.stdlib,
     lockFileContents: m.lock,
-    _loadSnapshot: m.snapshot,
-    createPyodideModule: withModule(m.module),
+    _loadSnapshot: m.snapshot.header,
+    createPyodideModule: withModule(m.module, m.snapshot),
   });
   stage("bootstrap");
   delete self.WasmOffsetConverter;
