@@ -1,6 +1,5 @@
 package runner
 
-import "os"
 
 // A job's interpreter heap is capped inside the page (memory_mb), but code
 // can also allocate outside it, through JavaScript (a large ArrayBuffer,
@@ -10,11 +9,4 @@ import "os"
 // memoryCgroup is a cgroup with a memory limit that holds the browser.
 type memoryCgroup struct {
 	dir string
-}
-
-// remove deletes the cgroup once its processes are gone.
-func (cg *memoryCgroup) remove() {
-	if cg != nil {
-		os.Remove(cg.dir)
-	}
 }

@@ -3,10 +3,13 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // cgroupRoots are where cgroup v2 (unified) and v1 (memory controller) live.
@@ -24,17 +27,19 @@ var cgroupRoots = []struct {
 	}},
 }
 
-// newMemoryCgroup makes a cgroup named name and a unique suffix, limited to
-// limit bytes, and moves every process of the browser's process group (the
-// browser, its zygotes and helpers, whose later children inherit it) into
-// it. The suffix keeps a cgroup left behind by a process that was killed,
-// named after a PID now reused, from stopping this one.
-func newMemoryCgroup(name string, limit int64, pgid int) (*memoryCgroup, error) {
+// newMemoryCgroup makes a cgroup named prefix, pgid and a unique suffix,
+// limited to limit bytes, and moves every process of the browser's process
+// group (the browser, its zygotes and helpers, whose later children inherit
+// it) into it. The suffix keeps a cgroup left behind by a process that was
+// killed, named after a PID now reused, from stopping this one; and such
+// cgroups, empty and older than staleCgroupAge, are removed first.
+func newMemoryCgroup(prefix string, limit int64, pgid int) (*memoryCgroup, error) {
 	for _, root := range cgroupRoots {
 		if !root.usable(root.dir) {
 			continue
 		}
-		dir, err := os.MkdirTemp(root.dir, name+"-")
+		sweepCgroups(filepath.Join(root.dir, prefix), staleCgroupAge)
+		dir, err := os.MkdirTemp(root.dir, prefix+strconv.Itoa(pgid)+"-")
 		if err != nil {
 			return nil, fmt.Errorf("create cgroup: %w", err)
 		}
@@ -52,6 +57,48 @@ func newMemoryCgroup(name string, limit int64, pgid int) (*memoryCgroup, error) 
 		return cg, nil
 	}
 	return nil, errors.New("no writable memory cgroup controller")
+}
+
+// staleCgroupAge is how old an empty cgroup of sandpit's must be for
+// another process's sweep to remove it: far longer than the moment between
+// a cgroup's creation and its browser's move into it.
+const staleCgroupAge = time.Minute
+
+// sweepCgroups removes the cgroups whose path starts with prefix, made
+// before age ago, that hold no process: those of browsers whose sandpit was
+// killed before it could remove them. The kernel refuses to remove a cgroup
+// that holds a process, so a live browser's stays.
+func sweepCgroups(prefix string, age time.Duration) {
+	dirs, _ := filepath.Glob(prefix + "*")
+	for _, d := range dirs {
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() && time.Since(fi.ModTime()) > age {
+			os.Remove(d)
+		}
+	}
+}
+
+// remove deletes the cgroup. Chromium's renderers outlive its browser
+// process by a moment, and the kernel keeps a cgroup that holds a process,
+// so the processes left in it are killed and waited for, a few seconds at
+// most.
+func (cg *memoryCgroup) remove() {
+	if cg == nil {
+		return
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := os.Remove(cg.dir)
+		if err == nil || errors.Is(err, fs.ErrNotExist) || time.Now().After(deadline) {
+			return
+		}
+		procs, _ := os.ReadFile(filepath.Join(cg.dir, "cgroup.procs"))
+		for _, f := range strings.Fields(string(procs)) {
+			if pid, err := strconv.Atoi(f); err == nil && pid > 0 {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // groupPIDs lists the processes whose process group is pgid.

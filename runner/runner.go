@@ -650,7 +650,7 @@ func (r *Runner) launch(ctx context.Context) (*browser, error) {
 	missing = map[string]string{}
 	pid := chromedp.FromContext(bctx).Browser.Process().Pid
 	if limit := r.browserMemory(); limit > 0 {
-		cg, err := newMemoryCgroup(fmt.Sprintf("sandpit-chromium-%d", pid), limit, pid)
+		cg, err := newMemoryCgroup("sandpit-chromium-", limit, pid)
 		b.cgroup = cg
 		iso.MemoryCgroup = cg != nil || r.enclosed(err)
 		if !iso.MemoryCgroup {
