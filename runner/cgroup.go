@@ -1,6 +1,5 @@
 package runner
 
-
 // A job's interpreter heap is capped inside the page (memory_mb), but code
 // can also allocate outside it, through JavaScript (a large ArrayBuffer,
 // filled). The whole browser therefore runs in a memory cgroup of its own,
