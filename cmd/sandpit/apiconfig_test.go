@@ -37,11 +37,7 @@ func TestAPIConfigCheck(t *testing.T) {
 		{"an MCP result cap too small", "127.0.0.1:8080", "", false, 100, "--mcp-max-text: 100 is too few"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := apiConfig{addr: tc.addr, keys: tc.keys, insecure: tc.insecure, mcpText: cmp.Or(tc.mcpText, mcpserver.DefaultMaxText)}
-			err := c.check()
-			if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
-				t.Errorf("check() = %v, want %q", err, tc.err)
-			}
+			wantCheck(t, apiConfig{addr: tc.addr, keys: tc.keys, insecure: tc.insecure, mcpText: cmp.Or(tc.mcpText, mcpserver.DefaultMaxText)}, tc.err)
 		})
 	}
 }
@@ -63,12 +59,18 @@ func TestAPIConfigCheckTLS(t *testing.T) {
 		{"no such file", "/nonexistent/tls.crt", certs.KeyFile, "--tls-cert and --tls-key: open /nonexistent/tls.crt"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := apiConfig{addr: "127.0.0.1:8080", tlsCert: tc.cert, tlsKey: tc.key, mcpText: mcpserver.DefaultMaxText}
-			err := c.check()
-			if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
-				t.Errorf("check() = %v, want %q", err, tc.err)
-			}
+			wantCheck(t, apiConfig{addr: "127.0.0.1:8080", tlsCert: tc.cert, tlsKey: tc.key, mcpText: mcpserver.DefaultMaxText}, tc.err)
 		})
+	}
+}
+
+// wantCheck checks that c.check() fails with an error containing want, or,
+// with want "", succeeds.
+func wantCheck(t *testing.T, c apiConfig, want string) {
+	t.Helper()
+	err := c.check()
+	if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+		t.Errorf("check() = %v, want %q", err, want)
 	}
 }
 
@@ -161,19 +163,7 @@ func TestAPIOverHTTPS(t *testing.T) {
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tc}, Timeout: 10 * time.Second}
 	addr := freeAddr(t)
 	p := start(t, "api", "--addr", addr, "--redis-url", rs.URL(), "--tls-cert", certs.CertFile, "--tls-key", certs.KeyFile)
-	testenv.Eventually(t, time.Minute, func() bool {
-		select {
-		case <-p.done:
-			t.Fatalf("sandpit api exited:\n%s", p.out.String())
-		default:
-		}
-		resp, err := hc.Get("https://" + addr + "/healthz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	}, "no answer over HTTPS at %s", addr)
+	waitAnswers(t, hc, "https://"+addr+"/healthz", p, time.Minute)
 	resp, err := hc.Get("https://" + addr + "/openapi.json")
 	if err != nil {
 		t.Fatal(err)

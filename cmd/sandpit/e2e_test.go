@@ -103,19 +103,26 @@ func (p *proc) stop(t *testing.T) int {
 
 func waitReady(t *testing.T, base string, p *proc) {
 	t.Helper()
-	testenv.Eventually(t, 3*time.Minute, func() bool {
+	waitAnswers(t, http.DefaultClient, base+"/readyz/sandboxes", p, 3*time.Minute)
+}
+
+// waitAnswers waits until url, served by p, answers 200 through hc, for
+// at most within; it fails the test at once if p exits.
+func waitAnswers(t *testing.T, hc *http.Client, url string, p *proc, within time.Duration) {
+	t.Helper()
+	testenv.Eventually(t, within, func() bool {
 		select {
 		case <-p.done:
 			t.Fatalf("sandpit exited early:\n%s", p.out.String())
 		default:
 		}
-		resp, err := http.Get(base + "/readyz/sandboxes")
+		resp, err := hc.Get(url)
 		if err != nil {
 			return false
 		}
 		resp.Body.Close()
 		return resp.StatusCode == 200
-	}, "sandpit at %s never became ready", base)
+	}, "%s never answered 200", url)
 }
 
 func postJSON(t *testing.T, url, body string) (int, sandpit.Job) {

@@ -211,22 +211,7 @@ func TestRunCommandFailures(t *testing.T) {
 // waitHealthy waits until the process at base answers /healthz.
 func waitHealthy(t *testing.T, base string, p *proc) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		select {
-		case <-p.done:
-			t.Fatalf("sandpit exited early:\n%s", p.out.String())
-		default:
-		}
-		if resp, err := http.Get(base + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("sandpit at %s never answered /healthz", base)
+	waitAnswers(t, http.DefaultClient, base+"/healthz", p, time.Minute)
 }
 
 func TestVersion(t *testing.T) {
