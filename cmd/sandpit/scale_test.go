@@ -33,10 +33,10 @@ func finishedCount(workers []*proc, id string) int {
 
 // Many workers, one queue: a batch and interactive jobs run on several
 // `sandpit worker` processes while half of them are stopped (SIGTERM:
-// they drain) and new ones join. Every job ends exactly once, as the
-// workers' own logs count it, with its own result; the interactive jobs
-// end while the batch still has items waiting, for they never queue
-// behind it.
+// they drain) and new ones join, which take a second batch once ready.
+// Every job ends exactly once, as the workers' own logs count it, with its
+// own result; the interactive jobs end while the batch still has items
+// waiting, for they never queue behind it.
 func TestManyWorkersOneQueue(t *testing.T) {
 	workerArgs := []string{"--shutdown-grace", "2m"}
 	d := deployWith(t, 1, workerArgs, nil)
@@ -104,29 +104,43 @@ func TestManyWorkersOneQueue(t *testing.T) {
 			t.Errorf("stopped worker %d exited %d, want 0", i+1, code)
 		}
 	}
-	testenv.Eventually(t, 5*time.Minute, func() bool {
-		b, err = d.client.GetBatch(ctx, batch.ID)
-		return err == nil && b.Finished
-	}, "the batch did not finish")
-	if b.Done != items || b.Counts[sandpit.StatusSucceeded] != items {
-		t.Errorf("batch: %d items done, %v; want %d succeeded", b.Done, b.Counts, items)
+	// On a loaded machine the first batch can run out before the joiners
+	// have a sandbox ready; a second batch comes in once they have, so
+	// that there is work for them to take.
+	waitSandboxes(t, d.base, fleetWorkers)
+	const moreItems = 8
+	more, err := d.client.SubmitBatch(ctx, strings.NewReader(sleepyItems(moreItems, 0.5)))
+	if err != nil {
+		t.Fatal(err)
 	}
 
 	all := append(append(append([]*proc{}, leaving...), staying...), joining...)
-	ids := make([]string, 0, items+interactive)
-	i := 0
-	for job, err := range d.client.BatchResults(ctx, batch.ID) {
-		if err != nil {
-			t.Fatal(err)
+	ids := make([]string, 0, items+moreItems+interactive)
+	for _, bt := range []struct {
+		id    string
+		items int
+	}{{batch.ID, items}, {more.ID, moreItems}} {
+		testenv.Eventually(t, 5*time.Minute, func() bool {
+			b, err = d.client.GetBatch(ctx, bt.id)
+			return err == nil && b.Finished
+		}, "batch %s did not finish", bt.id)
+		if b.Done != bt.items || b.Counts[sandpit.StatusSucceeded] != bt.items {
+			t.Errorf("batch %s: %d items done, %v; want %d succeeded", bt.id, b.Done, b.Counts, bt.items)
 		}
-		if want := fmt.Sprintf("%d\n", i); job.Status != sandpit.StatusSucceeded || job.Stdout != want || job.ItemID != fmt.Sprintf("item-%d", i) {
-			t.Errorf("item %d: %s %q %q, want succeeded %q", i, job.Status, job.ItemID, job.Stdout, want)
+		i := 0
+		for job, err := range d.client.BatchResults(ctx, bt.id) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := fmt.Sprintf("%d\n", i); job.Status != sandpit.StatusSucceeded || job.Stdout != want || job.ItemID != fmt.Sprintf("item-%d", i) {
+				t.Errorf("batch %s, item %d: %s %q %q, want succeeded %q", bt.id, i, job.Status, job.ItemID, job.Stdout, want)
+			}
+			ids = append(ids, job.ID)
+			i++
 		}
-		ids = append(ids, job.ID)
-		i++
-	}
-	if i != items {
-		t.Errorf("%d results, want %d", i, items)
+		if i != bt.items {
+			t.Errorf("batch %s: %d results, want %d", bt.id, i, bt.items)
+		}
 	}
 	for _, job := range jobs {
 		ids = append(ids, job.ID)
