@@ -91,6 +91,7 @@ var sandboxAttacks = []attack{
 	{name: "reach the host page's DOM", code: try("js.document.body.innerHTML = 'x'")},
 	{name: "reach the harness's run function", code: try("js.sandpit.run(js.Object.new(), js.Object.new())")},
 	{name: "reach the parent or top window", code: try("js.parent.postMessage('x', '*')")},
+	{name: "reach the collector the harness keeps", code: "print('BREACH' if callable(getattr(js, 'gc', None)) else 'SAFE')"},
 	{name: "tamper with the harness for the next job",
 		code:  "import __main__, sys\nfor m in list(sys.modules.values()):\n    if hasattr(m, '_sandpit_start'): m._sandpit_start = None\njs.postMessage = None\nprint('SAFE')",
 		check: func(t *testing.T, code int, job sandpit.Job) {}, // it may break its own job; the next must be fine

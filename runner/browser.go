@@ -107,6 +107,11 @@ func browserFlags(dataDir string) []chromedp.ExecAllocatorOption {
 		// CPU that nothing uses (docs/PERFORMANCE.md). Both features must be
 		// off for Chromium 156 to keep the native popup (TestNoBrowserUIPages).
 		chromedp.Flag("disable-features", "Translate,MediaRouter,OptimizationHints,AutofillServerCommunication,CertificateTransparencyComponentUpdater,WebUIOmniboxPopup,WebUIOmniboxAimPopup"),
+		// V8's collector as a function, which the page's modules take off
+		// the global object before any job runs (page/static/snapshot.js):
+		// a ready sandbox frees the snapshot's copy it restored from while
+		// it waits for its job, where V8 left it for a minute or more.
+		chromedp.Flag("js-flags", "--expose-gc"),
 		chromedp.Flag("disable-background-timer-throttling", true),
 		chromedp.Flag("disable-renderer-backgrounding", true),
 		chromedp.Flag("disable-backgrounding-occluded-windows", true),

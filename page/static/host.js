@@ -16,7 +16,7 @@
 // worker claims.
 
 import { bootStages } from "./bootstages.js";
-import { packSnapshot, release, snapshotBytes } from "./snapshot.js";
+import { collectGarbage, packSnapshot, snapshotBytes } from "./snapshot.js";
 
 // Pyodide's files sit next to this module, wherever it is served from.
 const assets = new URL("pyodide/", import.meta.url);
@@ -357,6 +357,9 @@ export class Host {
       this.#next = this.#spawn({ type: "boot" });
     }
     await this.#next;
+    // What making the host left behind (the whole snapshot, before it was
+    // kept by its pages, among it) is freed before the host takes jobs.
+    collectGarbage();
   }
 
   async #makeBase() {
@@ -367,9 +370,7 @@ export class Host {
     ]);
     worker.terminate();
     const { module, snapshot, files, loaded } = message;
-    const packed = packSnapshot(snapshot);
-    release(snapshot.buffer);
-    return { module, snapshot: packed, files, loaded, stdlib: URL.createObjectURL(stdlib), lock };
+    return { module, snapshot: packSnapshot(snapshot), files, loaded, stdlib: URL.createObjectURL(stdlib), lock };
   }
 
   // #loadBase takes the snapshot at url, which another host made with
@@ -384,11 +385,7 @@ export class Host {
       });
     const [module, snapshot, stdlib, lock] = await Promise.all([
       bytes(new URL("pyodide.asm.wasm", assets)).then((b) => WebAssembly.compile(b)),
-      bytes(url, true).then((b) => {
-        const packed = packSnapshot(new Uint8Array(b));
-        release(b);
-        return packed;
-      }),
+      bytes(url, true).then((b) => packSnapshot(new Uint8Array(b))),
       fetch(new URL("python_stdlib.zip", assets)).then((r) => r.blob()),
       fetch(new URL("pyodide-lock.json", assets)).then((r) => r.json()),
     ]);

@@ -130,11 +130,20 @@ export function restorePages(heap, packed, written) {
   clear(at, memory);
 }
 
-// release frees buffer's memory now, rather than at a garbage collection
-// that an idle page may not have for minutes: a snapshot's 31 MB once it
-// is packed, a worker's pages once they are restored. A browser without
-// ArrayBuffer.prototype.transfer (the page also runs in users' browsers)
-// leaves it to the garbage collector.
-export function release(buffer) {
-  if (typeof buffer.transfer === "function") buffer.transfer(0);
+// collectGarbage runs a full garbage collection of the realm's isolate
+// where the browser lets a page (sandpit's Chromium runs with V8's
+// --expose-gc), and does nothing elsewhere (the page also runs in users'
+// browsers). It is what frees a snapshot once it has been used: the buffers
+// a page gets from fetch or postMessage are the browser's objects, whose
+// memory goes at a full collection, and detaching them does not free it; an
+// idle page may have no full collection for a minute or more. The collector
+// is taken off the global object when this module is evaluated, which is
+// before any job's code runs in the realm, so that only the modules that
+// import collectGarbage can call it: V8 declares it as a global function,
+// which cannot be deleted but can be overwritten.
+const gc = typeof globalThis.gc === "function" ? globalThis.gc : null;
+if (gc) globalThis.gc = undefined;
+
+export function collectGarbage() {
+  if (gc) gc();
 }

@@ -12,7 +12,7 @@
 
 import { loadPyodide } from "./pyodide/pyodide.mjs";
 import createPyodideModule from "./pyodide/pyodide.asm.mjs";
-import { release, restorePages } from "./snapshot.js";
+import { collectGarbage, restorePages } from "./snapshot.js";
 
 // stages are the times, in ms since the worker started, at which a boot
 // got past each of its stages; the worker reports them with "ready", for
@@ -93,7 +93,8 @@ function withModule(module, snapshot) {
           stackBase: m._emscripten_stack_get_base() >>> 0,
         };
         restorePages(m.HEAPU8, snapshot, written);
-        release(snapshot.data.buffer);
+        // The copy is garbage from here on (see idleCollect).
+        snapshot.data = null;
         stage("restore");
         return config;
       };
@@ -310,6 +311,15 @@ async function bootSandbox(m) {
   serve(pyodide, m.interrupt);
 }
 
+// idleCollect is how long a ready sandbox waits for its job before it
+// collects its garbage: the copy of the snapshot it restored from (15 MB),
+// the standard library's file as fetched, and what the boot left. A job
+// ends its worker, and all of that with it, so a sandbox taken at once
+// spends nothing on it, and a ready pool that waits for work holds none of
+// it. A job that comes while the collection runs waits for it, once, for
+// some 20 ms.
+const idleCollect = 1000;
+
 // serve readies a booted interpreter for its one job.
 function serve(pyodide, interrupt) {
   if (interrupt) pyodide.setInterruptBuffer(interrupt);
@@ -319,7 +329,9 @@ function serve(pyodide, interrupt) {
   const settle = pyodide.globals.get("_sandpit_settle");
   const idle = pyodide.globals.get("_sandpit_idle");
   dropSharedState();
+  let collect = null;
   self.onmessage = async (ev) => {
+    clearTimeout(collect);
     const m = ev.data;
     if (!m || m.type !== "run") return;
     // One job per worker, but for a session's worker, which takes its
@@ -364,6 +376,7 @@ function serve(pyodide, interrupt) {
   };
   stage("ready");
   self.postMessage({ type: "ready", stages, origin: performance.timeOrigin });
+  collect = setTimeout(collectGarbage, idleCollect);
 }
 
 // done reports a run's result; a session's worker then waits on its gate

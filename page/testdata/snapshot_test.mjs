@@ -10,7 +10,8 @@ import createPyodideModule from "../node_modules/pyodide/pyodide.asm.mjs";
 
 // static/snapshot.js is an ES module in a package Node reads as CommonJS.
 const source = readFileSync(new URL("../static/snapshot.js", import.meta.url));
-const { packSnapshot, snapshotBytes, restorePages, pageSize, stackWindow } = await import(
+const hadCollector = typeof globalThis.gc === "function"; // node --expose-gc
+const { packSnapshot, snapshotBytes, restorePages, pageSize, stackWindow, collectGarbage } = await import(
   "data:text/javascript;base64," + source.toString("base64")
 );
 
@@ -137,4 +138,17 @@ test("an interpreter restored page by page has the memory Pyodide's restore give
   });
   assert.ok(compared);
   assert.equal(pyodide.runPython("len(kept), json.loads(kept[-1])['n']").toJs().join(","), "2000,1999");
+});
+
+test("collectGarbage is the collector, and the global object no longer holds it", async () => {
+  assert.ok(hadCollector, "node runs without --expose-gc");
+  assert.equal(globalThis.gc, undefined);
+  let ref;
+  (() => {
+    ref = new WeakRef({ bytes: new Uint8Array(1 << 20) });
+  })();
+  // A WeakRef's target lives until the task that made it is over.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  collectGarbage();
+  assert.equal(ref.deref(), undefined);
 });
