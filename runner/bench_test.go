@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -106,30 +107,51 @@ func BenchmarkSandboxBoot(b *testing.B) {
 }
 
 // BenchmarkIdleMemory reports the memory of the browser with pools of one
-// and of three ready hosts, and the difference per host.
+// and of three ready hosts, and the difference per host: as built, and
+// again once each host has run a job and has its next sandbox ready.
 func BenchmarkIdleMemory(b *testing.B) {
-	measure := func(pool int) Usage {
-		r, err := New(context.Background(), Config{Assets: page.Handler(), PoolSize: pool, Refill: 1})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer r.Close()
+	ctx := context.Background()
+	// settle waits for r's pool to be ready and its pages to settle, past
+	// the collection of an idle page (page/static/snapshot.js, idleCollect).
+	settle := func(r *Runner, pool int) Usage {
 		for r.Ready() < pool {
 			time.Sleep(50 * time.Millisecond)
 		}
-		time.Sleep(2 * time.Second) // let the pages settle
+		time.Sleep(2 * time.Second)
 		u, err := r.Usage()
 		if err != nil {
 			b.Fatal(err)
 		}
 		return u
 	}
+	measure := func(pool int) (built, worked Usage) {
+		r, err := New(ctx, Config{Assets: page.Handler(), PoolSize: pool, Refill: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer r.Close()
+		built = settle(r, pool)
+		// As many jobs at once as hosts: each host runs one.
+		var wg sync.WaitGroup
+		for range pool {
+			wg.Go(func() {
+				if _, err := r.Run(ctx, sandpit.Spec{Code: "print(1)"}); err != nil {
+					b.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		return built, settle(r, pool)
+	}
 	for b.Loop() {
-		one, three := measure(1), measure(3)
+		one, oneWorked := measure(1)
+		three, threeWorked := measure(3)
 		b.ReportMetric(float64(one.PSS)/(1<<20), "pool1-pss-MB")
 		b.ReportMetric(float64(three.PSS)/(1<<20), "pool3-pss-MB")
 		b.ReportMetric(float64(three.PSS-one.PSS)/2/(1<<20), "per-host-pss-MB")
 		b.ReportMetric(float64(three.RSS-one.RSS)/2/(1<<20), "per-host-rss-MB")
+		b.ReportMetric(float64(threeWorked.PSS-oneWorked.PSS)/2/(1<<20), "worked-per-host-pss-MB")
+		b.ReportMetric(float64(oneWorked.PSS)/(1<<20), "worked-pool1-pss-MB")
 	}
 }
 

@@ -16,7 +16,7 @@
 // worker claims.
 
 import { bootStages } from "./bootstages.js";
-import { collectGarbage, packSnapshot, snapshotBytes } from "./snapshot.js";
+import { collectGarbage, idleCollect, packSnapshot, snapshotBytes } from "./snapshot.js";
 
 // Pyodide's files sit next to this module, wherever it is served from.
 const assets = new URL("pyodide/", import.meta.url);
@@ -334,6 +334,7 @@ export class Host {
   #base = null; // the compiled module and the snapshot every sandbox boots from, kept by its pages
   #next = null; // the next job's worker, booting or ready
   #busy = false;
+  #collect = null; // the collection once the host is idle (idleCollect)
   #ready;
   #interrupts = new WeakMap();
   #control = null; // how to stop the job run is running
@@ -446,6 +447,7 @@ export class Host {
     if (this.#busy) throw new Error("host is busy");
     this.#busy = true;
     this.#used = true;
+    clearTimeout(this.#collect);
     const control = { stopped: false, stop: null };
     this.#control = control;
     try {
@@ -465,6 +467,10 @@ export class Host {
       if (!this.#cold) {
         this.#next = new Promise((resolve) => setTimeout(() => resolve(this.#spawn({ type: "boot" })), 0));
         this.#next.catch(() => {}); // reported by ready and run
+        const next = this.#next;
+        next.then(() => {
+          if (!this.#busy && this.#next === next) this.#collect = setTimeout(collectGarbage, idleCollect);
+        }, () => {});
       }
       this.#busy = false;
     }

@@ -12,7 +12,7 @@
 
 import { loadPyodide } from "./pyodide/pyodide.mjs";
 import createPyodideModule from "./pyodide/pyodide.asm.mjs";
-import { collectGarbage, restorePages } from "./snapshot.js";
+import { collectGarbage, idleCollect, restorePages } from "./snapshot.js";
 
 // stages are the times, in ms since the worker started, at which a boot
 // got past each of its stages; the worker reports them with "ready", for
@@ -93,7 +93,8 @@ function withModule(module, snapshot) {
           stackBase: m._emscripten_stack_get_base() >>> 0,
         };
         restorePages(m.HEAPU8, snapshot, written);
-        // The copy is garbage from here on (see idleCollect).
+        // The copy is garbage from here on, which the worker collects if
+        // no job comes soon (idleCollect).
         snapshot.data = null;
         stage("restore");
         return config;
@@ -311,15 +312,6 @@ async function bootSandbox(m) {
   serve(pyodide, m.interrupt);
 }
 
-// idleCollect is how long a ready sandbox waits for its job before it
-// collects its garbage: the copy of the snapshot it restored from (15 MB),
-// the standard library's file as fetched, and what the boot left. A job
-// ends its worker, and all of that with it, so a sandbox taken at once
-// spends nothing on it, and a ready pool that waits for work holds none of
-// it. A job that comes while the collection runs waits for it, once, for
-// some 20 ms.
-const idleCollect = 1000;
-
 // serve readies a booted interpreter for its one job.
 function serve(pyodide, interrupt) {
   if (interrupt) pyodide.setInterruptBuffer(interrupt);
@@ -376,6 +368,9 @@ function serve(pyodide, interrupt) {
   };
   stage("ready");
   self.postMessage({ type: "ready", stages, origin: performance.timeOrigin });
+  // A job ends the worker, and its garbage with it; a sandbox that waits
+  // for one collects it: the snapshot's copy it restored from (15 MB), the
+  // standard library's file as fetched, and what its boot left.
   collect = setTimeout(collectGarbage, idleCollect);
 }
 
