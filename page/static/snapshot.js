@@ -152,7 +152,7 @@ export function collectGarbage() {
 // it collects its garbage: a ready sandbox that no job has taken (a job
 // ends its worker, and all of its memory with it), and a host whose next
 // sandbox is ready and that has no job to run (what the last job's
-// messages and the runner's calls left). A sandbox taken at once, which is every
-// sandbox of a busy pool, spends nothing on it; a job that comes while a
-// collection runs waits for it, once, some 20 ms.
+// messages and the runner's calls left). A sandbox taken at once, which is
+// every sandbox of a busy pool, spends nothing on it; a job that comes
+// while a collection runs waits for it, once, some 20 ms.
 export const idleCollect = 1000;
