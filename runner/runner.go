@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -487,6 +488,11 @@ func (r *Runner) fill() {
 				}
 				r.offer(h)
 				r.announceBuilt()
+				// A build answers its page's requests for tens of megabytes
+				// of assets, base64 in JSON: garbage once the host is up,
+				// which the heap would otherwise keep until enough jobs
+				// come to trigger a collection, and an idle worker has none.
+				debug.FreeOSMemory()
 				backoff = 100 * time.Millisecond
 				break
 			}
