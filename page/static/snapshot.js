@@ -9,7 +9,9 @@
 // (restorePages). The instance's memory starts as zeros, so the empty pages
 // are neither copied nor written, and the machine never backs them with
 // memory: on the way to every sandbox, half the snapshot's copy and half its
-// restore are not done, and each ready sandbox holds half the memory.
+// restore are not done, and each ready sandbox holds half the memory. What a
+// used snapshot leaves, the worker's copy among it, is freed by a garbage
+// collection once the page has nothing to do (collectGarbage, idleCollect).
 
 // pageSize is the unit the snapshot is kept in: the machine's page.
 export const pageSize = 4096;
