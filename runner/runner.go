@@ -492,7 +492,11 @@ func (r *Runner) fill() {
 				// of assets, base64 in JSON: garbage once the host is up,
 				// which the heap would otherwise keep until enough jobs
 				// come to trigger a collection, and an idle worker has none.
-				debug.FreeOSMemory()
+				// It is returned once nothing is left to build, not after
+				// every build, where the next build would fault it in again.
+				if len(r.slots) == 0 {
+					debug.FreeOSMemory()
+				}
 				backoff = 100 * time.Millisecond
 				break
 			}
