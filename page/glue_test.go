@@ -6,6 +6,9 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -50,5 +53,59 @@ func TestGluePatched(t *testing.T) {
 		if _, err := patchGlue(changed); err == nil || !strings.Contains(err.Error(), "found it 0 times") || !strings.Contains(err.Error(), "page/glue.go") {
 			t.Errorf("patchGlue of a glue without %.40q...: %v", p.old, err)
 		}
+	}
+}
+
+// TestGlueExportsCompacted checks compactExports: run in Node, the served
+// glue's assignWasmExports gives Module every export the published one does,
+// with the same value, and every variable it still declares the same value
+// (testdata/glue_exports_test.mjs); no page or worker the glue is served to
+// may run eval, the premise of dropping the variables nothing names; and a
+// glue without the function is refused with an error that says so.
+func TestGlueExportsCompacted(t *testing.T) {
+	orig, err := fs.ReadFile(pyodide, "node_modules/pyodide/"+glueName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served, err := readPyodide(glueName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(served) > len(orig)*3/4 {
+		t.Errorf("the served glue is %d bytes, the published %d: the exports were not compacted", len(served), len(orig))
+	}
+	dir := t.TempDir()
+	published, patched := filepath.Join(dir, "published.mjs"), filepath.Join(dir, "served.mjs")
+	if err := os.WriteFile(published, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(patched, served, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("node, which runs the glue's exports: %v", err)
+	}
+	cmd := exec.Command(node, "--test", "--test-reporter=spec", "testdata/glue_exports_test.mjs")
+	cmd.Env = append(os.Environ(), "PUBLISHED_GLUE="+published, "SERVED_GLUE="+patched)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node --test testdata/glue_exports_test.mjs: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+
+	for name, csp := range map[string]string{
+		"ContentSecurityPolicy":       ContentSecurityPolicy,
+		"WorkerContentSecurityPolicy": WorkerContentSecurityPolicy,
+		"FrameCSP":                    FrameCSP("https://sandpit.example"),
+	} {
+		if strings.Contains(csp, "'unsafe-eval'") || !strings.Contains(csp, "script-src ") {
+			t.Errorf("%s lets the glue's eval run: %s", name, csp)
+		}
+	}
+
+	without := bytes.Replace(orig, []byte(exportsHead), []byte("function assignExports(wasmExports){"), 1)
+	if _, err := patchGlue(without); err == nil || !strings.Contains(err.Error(), "compactExports (page/glue.go)") {
+		t.Errorf("patchGlue of a glue without assignWasmExports: %v", err)
 	}
 }
