@@ -10,9 +10,10 @@ import (
 )
 
 // Pyodide's JavaScript glue (pyodide.asm.mjs, made by Emscripten) is served
-// with two changes, to what every new interpreter goes through when its
-// module is instantiated: the dynamic linking (gluePatches) and the handing
-// of its exports to JavaScript (compactExports).
+// with three changes, to what every new interpreter goes through when its
+// module is instantiated: the dynamic linking (lazyGOT, below), the compile
+// of the glue's function (eagerGlue) and the handing of its exports to
+// JavaScript (compactExports). gluePatches holds the first two.
 //
 // Emscripten keeps a global offset table (GOT): a WebAssembly.Global per
 // symbol, holding a function's index in the function table or a datum's
@@ -37,6 +38,17 @@ import (
 // and a function pointer in it means the same function in each of them.
 // runner's TestSharedLibraryLinks loads a shared library into a restored
 // interpreter and checks both.
+//
+// eagerGlue: the glue is one function, _createPyodideModule, which a worker
+// calls once, and which holds all of Emscripten's and Pyodide's code
+// (870 KB as served). As published it is a function declaration, which V8 compiles
+// lazily: the module's compile pre-parses it to find where it ends, and
+// the call parses all of it again. Written as a function expression in
+// parentheses, it is compiled with the module, which V8 does for such an
+// expression on the guess that it is called at once, as this one is: the
+// text is parsed once. Its own functions are still compiled when first
+// called. The binding, exported as before, is the same function, whose
+// name is still _createPyodideModule.
 var gluePatches = []struct{ old, new string }{
 	// At instantiation: only the entries that the main module imports.
 	{
@@ -60,6 +72,16 @@ var gluePatches = []struct{ old, new string }{
 		`var existingEntry=GOT[symName]&&GOT[symName].value!=-1;`,
 		`var existingEntry=!replace&&(GOT[symName]??lazyGOT(symName))&&GOT[symName].value!=-1;`,
 	},
+	// The function the glue exports, which every worker calls once, is
+	// compiled with the module (see eagerGlue).
+	{
+		`async function _createPyodideModule(moduleArg={}){`,
+		`var _createPyodideModule=(async function(moduleArg={}){`,
+	},
+	{
+		`return moduleRtn}export default _createPyodideModule;`,
+		`return moduleRtn});export default _createPyodideModule;`,
+	},
 }
 
 // glueName is the glue's file among Pyodide's assets.
@@ -71,7 +93,7 @@ const glueName = "pyodide.asm.mjs"
 func patchGlue(src []byte) ([]byte, error) {
 	for _, p := range gluePatches {
 		if n := bytes.Count(src, []byte(p.old)); n != 1 {
-			return nil, fmt.Errorf("%s: the lazy-GOT patch expects %q once, found it %d times: the pinned Pyodide changed, and gluePatches (page/glue.go) must follow it", glueName, p.old, n)
+			return nil, fmt.Errorf("%s: a patch expects %q once, found it %d times: the pinned Pyodide changed, and gluePatches (page/glue.go) must follow it", glueName, p.old, n)
 		}
 		src = bytes.Replace(src, []byte(p.old), []byte(p.new), 1)
 	}
@@ -102,7 +124,7 @@ func patchGlue(src []byte) ([]byte, error) {
 // of shared libraries and for emscripten_run_script; every page and worker
 // that sandpit serves the glue to has a Content-Security-Policy without
 // 'unsafe-eval' (ContentSecurityPolicy, WorkerContentSecurityPolicy,
-// FrameCSP), so no eval runs there, and TestGlueExportsCompacted checks
+// FrameCSP), so no eval runs there, and TestGlueServed checks
 // that none of them allows it.
 const (
 	exportsHead = "function assignWasmExports(wasmExports){"

@@ -56,13 +56,14 @@ func TestGluePatched(t *testing.T) {
 	}
 }
 
-// TestGlueExportsCompacted checks compactExports: run in Node, the served
-// glue's assignWasmExports gives Module every export the published one does,
-// with the same value, and every variable it still declares the same value
-// (testdata/glue_exports_test.mjs); no page or worker the glue is served to
-// may run eval, the premise of dropping the variables nothing names; and a
-// glue without the function is refused with an error that says so.
-func TestGlueExportsCompacted(t *testing.T) {
+// TestGlueServed checks the glue as served, in Node
+// (testdata/glue_test.mjs): its assignWasmExports gives Module every export
+// the published one does, with the same value, and every variable it still
+// declares the same value (compactExports), and its function keeps its name
+// (eagerGlue). No page or worker the glue is served to may run eval, the
+// premise of dropping the variables nothing names; and a glue without
+// assignWasmExports is refused with an error that says so.
+func TestGlueServed(t *testing.T) {
 	orig, err := fs.ReadFile(pyodide, "node_modules/pyodide/"+glueName)
 	if err != nil {
 		t.Fatal(err)
@@ -84,13 +85,13 @@ func TestGlueExportsCompacted(t *testing.T) {
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Fatalf("node, which runs the glue's exports: %v", err)
+		t.Fatalf("node, which runs the served glue: %v", err)
 	}
-	cmd := exec.Command(node, "--test", "--test-reporter=spec", "testdata/glue_exports_test.mjs")
+	cmd := exec.Command(node, "--test", "--test-reporter=spec", "testdata/glue_test.mjs")
 	cmd.Env = append(os.Environ(), "PUBLISHED_GLUE="+published, "SERVED_GLUE="+patched)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("node --test testdata/glue_exports_test.mjs: %v\n%s", err, out)
+		t.Fatalf("node --test testdata/glue_test.mjs: %v\n%s", err, out)
 	}
 	t.Logf("%s", out)
 

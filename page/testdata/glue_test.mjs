@@ -1,8 +1,9 @@
-// Tests of compactExports (page/glue.go), run by TestGlueExportsCompacted:
-// the glue's assignWasmExports as Pyodide publishes it and as sandpit serves
-// it, each run on the same stand-in for a module's exports, must give
-// Module the same properties with the same values, and every variable the
-// served glue still declares the value the published one gives it.
+// Tests of the glue as sandpit serves it (page/glue.go), run by
+// TestGlueServed: its assignWasmExports and the published one, each run on
+// the same stand-in for a module's exports, must give Module the same
+// properties with the same values, and every variable the served glue still
+// declares the value the published one gives it (compactExports); and the
+// function the glue exports keeps its name (eagerGlue).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -60,6 +61,12 @@ test("Module gets the same exports", () => {
   for (const k of Object.keys(want)) {
     assert.equal(got[k], want[k], k);
   }
+});
+
+test("the glue's function keeps its name", async () => {
+  const { default: create } = await import(process.env.SERVED_GLUE);
+  assert.equal(typeof create, "function");
+  assert.equal(create.name, "_createPyodideModule");
 });
 
 test("every variable still declared holds what it held", () => {
