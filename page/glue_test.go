@@ -13,8 +13,8 @@ import (
 	"testing"
 )
 
-// TestGluePatched checks that every lazy-GOT patch applies once to the
-// pinned Pyodide's glue, that both the sandbox's and the web frame's glue
+// TestGluePatched checks that every patch of gluePatches applies once to
+// the pinned Pyodide's glue, that both the sandbox's and the web frame's glue
 // are the patched one, and that a glue a patch does not fit is refused
 // with an error that names what is missing.
 func TestGluePatched(t *testing.T) {
