@@ -40,10 +40,10 @@ import (
 // interpreter and checks both.
 //
 // eagerGlue: the glue is one function, _createPyodideModule, which a worker
-// calls once, and which holds all of Emscripten's and Pyodide's code
-// (870 KB as served). As published it is a function declaration, which V8 compiles
-// lazily: the module's compile pre-parses it to find where it ends, and
-// the call parses all of it again. Written as a function expression in
+// calls once, and which holds all of Emscripten's and Pyodide's code (870
+// KB as served). As published it is a function declaration, which V8
+// compiles lazily: the module's compile pre-parses it to find where it
+// ends, and the call parses all of it again. Written as a function expression in
 // parentheses, it is compiled with the module, which V8 does for such an
 // expression on the guess that it is called at once, as this one is: the
 // text is parsed once. Its own functions are still compiled when first
